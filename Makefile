@@ -1,0 +1,61 @@
+# The doors everyone uses: make run, make test, make lint, make bench.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+SUDO   := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
+export FLASK_APP := wsgi.py
+
+.PHONY: run test lint bench translations extract-messages install install-test chromium clean
+
+$(BIN)/python:
+	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
+	  echo "python3 -m venv failed: installing Debian's python3-venv"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq python3-venv && \
+	  $(PYTHON) -m venv $(VENV); }
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	@touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install -q -e '.[test]'
+	@touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+## Compiles the Swedish catalogue (the .mo files are build output, not kept in git).
+translations: install
+	@$(BIN)/pybabel compile -q -f -d portal/translations
+
+## Re-extracts the marked strings and merges them into the Swedish catalogue.
+extract-messages: install
+	$(BIN)/pybabel extract -q -F babel.cfg -k _l -k lazy_gettext --sort-output \
+	  -o portal/translations/messages.pot .
+	$(BIN)/pybabel update -q -i portal/translations/messages.pot -d portal/translations
+
+## Debian's Chromium for the browser tests (Playwright drives it; nothing is downloaded).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+run: translations
+	@mkdir -p instance
+	$(BIN)/flask db upgrade
+	$(BIN)/flask load-demo
+	$(BIN)/flask run --host 127.0.0.1 --port 5000
+
+test: install-test translations chromium
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install-test
+	$(BIN)/ruff check portal tests bench migrations/env.py
+	$(BIN)/ruff format --check portal tests bench
+
+bench: install-test translations
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

@@ -1,0 +1,56 @@
+"""The fair-ICT supplier portal."""
+
+from pathlib import Path
+
+from flask import Flask
+
+from portal import errors, i18n, request_boundary, security
+from portal.account.routes import bp as account_bp
+from portal.admin.routes import bp as admin_bp
+from portal.auth.routes import bp as auth_bp
+from portal.cli import register_cli
+from portal.config import Config, config_from_env
+from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
+from portal.main.routes import bp as main_bp
+from portal.team.routes import bp as team_bp
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: type[Config] | dict | None = None) -> Flask:
+    """Build the application. Does no I/O: no queries, migrations or network here."""
+    app = Flask(
+        __name__,
+        template_folder=str(BASE_DIR / "templates"),
+        instance_path=str(BASE_DIR / "instance"),
+    )
+    _load_config(app, config)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"),
+                     render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale)
+    login_manager.init_app(app)
+
+    security.init_app(app)
+    i18n.init_app(app)
+    request_boundary.init_app(app)
+    errors.init_app(app)
+    _register_blueprints(app)
+    register_cli(app)
+    return app
+
+
+def _load_config(app: Flask, config) -> None:
+    base = config_from_env() if config is None or isinstance(config, dict) else config
+    app.config.from_object(base)
+    app.config.update(base.settle())
+    if isinstance(config, dict):
+        app.config.update(config)
+
+
+def _register_blueprints(app: Flask) -> None:
+    for blueprint in (main_bp, auth_bp, account_bp, team_bp, admin_bp):
+        app.register_blueprint(blueprint)

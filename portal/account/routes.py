@@ -1,0 +1,117 @@
+"""A user's own account: password, two-factor sign-in, recovery codes."""
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from portal.access import SIGNED_IN, SUPPLIERS, allow
+from portal.account.forms import ChangePasswordForm, DisableMfaForm, PasswordCheckForm
+from portal.audit.services import record
+from portal.auth import mfa
+from portal.auth.forms import EnrolForm
+from portal.auth.passwords import verify_password
+from portal.auth.services import ServiceError, change_password
+
+bp = Blueprint("account", __name__, url_prefix="/account")
+
+
+def _me():
+    return current_user._get_current_object()
+
+
+def _overview(password_form=None, disable_form=None, codes_form=None):
+    """The account page, with whichever form was just sent keeping its errors."""
+    return render_template(
+        "account/overview.html",
+        password_form=password_form or ChangePasswordForm(prefix="pw"),
+        disable_form=disable_form or DisableMfaForm(prefix="off"),
+        codes_form=codes_form or PasswordCheckForm(prefix="codes"),
+        codes_left=mfa.remaining_recovery_codes(_me()) if _me().has_totp else 0,
+    )
+
+
+@bp.route("/")
+@allow(SIGNED_IN)
+def overview():
+    return _overview()
+
+
+@bp.route("/password", methods=["POST"])
+@allow(SIGNED_IN)
+def password():
+    form = ChangePasswordForm(prefix="pw")
+    form.context_email = current_user.email
+    if form.validate_on_submit():
+        try:
+            change_password(_me(), form.current.data, form.password.data)
+        except ServiceError as error:
+            form.current.errors.append(str(error))
+        else:
+            flash(_("Your password has been changed. You have been signed out everywhere "
+                    "else."), "success")
+            return redirect(url_for("account.overview"))
+    return _overview(password_form=form)
+
+
+@bp.route("/two-factor", methods=["GET", "POST"])
+@allow(SIGNED_IN)
+def setup_two_factor():
+    user = _me()
+    if user.has_totp:
+        flash(_("Two-factor sign-in is already on."), "info")
+        return redirect(url_for("account.overview"))
+    secret = session.get("enrol_secret") or mfa.new_secret()
+    session["enrol_secret"] = secret
+    form = EnrolForm()
+    if form.validate_on_submit():
+        if mfa.verify_totp(user, form.code.data, secret=secret):
+            user.totp_secret = secret
+            session.pop("enrol_secret", None)
+            codes = mfa.new_recovery_codes(user)
+            record("auth.mfa_enabled", organisation_id=user.organisation_id)
+            return render_template("auth/recovery_codes.html", codes=codes,
+                                   continue_url=url_for("account.overview"))
+        form.code.errors.append(_("That code is not correct. Check the time on your phone "
+                                  "and enter the newest code."))
+    return render_template(
+        "auth/setup_mfa.html", form=form, from_account=True,
+        **mfa.enrolment_context(user, secret, current_app.config["TOTP_ISSUER"]),
+    )
+
+
+@bp.route("/two-factor/off", methods=["POST"])
+@allow(SUPPLIERS)  # buyer staff must keep two-factor sign-in
+def disable_two_factor():
+    user = _me()
+    if user.requires_mfa:
+        abort(403)
+    form = DisableMfaForm(prefix="off")
+    if form.validate_on_submit():
+        if not verify_password(user.password_hash, form.password.data):
+            form.password.errors.append(_("The password is not correct."))
+        elif not (mfa.verify_totp(user, form.code.data)
+                  or mfa.use_recovery_code(user, form.code.data)):
+            form.code.errors.append(_("That code is not correct, or it has already been used."))
+        else:
+            mfa.turn_off(user)
+            record("auth.mfa_disabled", organisation_id=user.organisation_id)
+            flash(_("Two-factor sign-in is now off."), "success")
+            return redirect(url_for("account.overview"))
+    return _overview(disable_form=form)
+
+
+@bp.route("/recovery-codes", methods=["POST"])
+@allow(SIGNED_IN)
+def renew_recovery_codes():
+    user = _me()
+    if not user.has_totp:
+        abort(404)
+    form = PasswordCheckForm(prefix="codes")
+    if form.validate_on_submit():
+        if verify_password(user.password_hash, form.password.data):
+            codes = mfa.new_recovery_codes(user)
+            record("auth.recovery_codes_renewed", organisation_id=user.organisation_id)
+            return render_template("auth/recovery_codes.html", codes=codes,
+                                   continue_url=url_for("account.overview"))
+        form.password.errors.append(_("The password is not correct."))
+    return _overview(codes_form=form)

@@ -1,0 +1,69 @@
+"""Recording audit events. Every feature that changes state calls `record`."""
+
+from flask import has_request_context, request
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from portal.audit.models import AuditEvent
+from portal.extensions import db
+
+#: Every action the log knows, with the label shown to buyer admins.
+ACTIONS = {
+    "auth.login": _l("Signed in"),
+    "auth.login_failed": _l("Failed sign-in"),
+    "auth.logout": _l("Signed out"),
+    "auth.mfa_failed": _l("Failed two-factor code"),
+    "auth.mfa_enabled": _l("Two-factor sign-in set up"),
+    "auth.mfa_disabled": _l("Two-factor sign-in turned off"),
+    "auth.recovery_code_used": _l("Recovery code used"),
+    "auth.recovery_codes_renewed": _l("Recovery codes renewed"),
+    "auth.password_changed": _l("Password changed"),
+    "auth.password_reset_requested": _l("Password reset requested"),
+    "auth.password_reset": _l("Password reset by e-mail link"),
+    "invitation.sent": _l("Invitation sent"),
+    "invitation.accepted": _l("Invitation accepted"),
+    "invitation.revoked": _l("Invitation withdrawn"),
+    "user.updated": _l("User details changed"),
+    "user.role_changed": _l("Role changed"),
+    "user.deactivated": _l("User deactivated"),
+    "user.reactivated": _l("User reactivated"),
+    "organisation.created": _l("Organisation created"),
+    "organisation.updated": _l("Organisation changed"),
+    "accessibility.reported": _l("Accessibility problem reported"),
+}
+
+
+def record(
+    action: str,
+    *,
+    actor=None,
+    organisation_id: int | None = None,
+    target=None,
+    details: dict | None = None,
+) -> AuditEvent:
+    """Add an audit event to the current transaction (it commits with the change it records).
+
+    `actor` defaults to the signed-in user; `target` is any model row with an `id`.
+    """
+    if action not in ACTIONS:
+        raise ValueError(f"unknown audit action {action!r}")
+    if actor is None and current_user and current_user.is_authenticated:
+        actor = current_user
+    event = AuditEvent(
+        action=action,
+        actor_id=actor.id if actor is not None else None,
+        actor_email=actor.email if actor is not None else None,
+        organisation_id=organisation_id,
+        target_type=type(target).__tablename__ if target is not None else None,
+        target_id=target.id if target is not None else None,
+        ip=request.remote_addr if has_request_context() else None,
+        details=details or {},
+    )
+    db.session.add(event)
+    return event
+
+
+def action_label(action: str) -> str:
+    """The translated label of an action, or the raw name for one no longer defined."""
+    label = ACTIONS.get(action)
+    return str(label) if label is not None else action

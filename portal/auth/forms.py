@@ -1,0 +1,57 @@
+"""Forms of signing in, two-factor codes, password reset and invitations."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+from portal.auth.passwords import MAX_LENGTH
+from portal.forms import email_field, new_password_fields
+
+
+class LoginForm(FlaskForm):
+    email = email_field()
+    password = PasswordField(
+        _l("Password"),
+        validators=[DataRequired(_l("Enter your password.")),
+                    Length(max=MAX_LENGTH, message=_l("Use at most %(max)d characters."))],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+class CodeForm(FlaskForm):
+    code = StringField(
+        _l("Code"),
+        description=_l("The six-digit code from your authenticator app, or one of your "
+                       "recovery codes."),
+        validators=[DataRequired(_l("Enter a code.")), Length(max=32)],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "text",
+                   "spellcheck": "false", "autocapitalize": "none"},
+    )
+
+
+class EnrolForm(FlaskForm):
+    code = StringField(
+        _l("Six-digit code from the app"),
+        validators=[DataRequired(_l("Enter the six-digit code shown in the app.")),
+                    Length(max=16)],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
+    )
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = email_field()
+
+
+class ResetPasswordForm(FlaskForm):
+    password, confirm = new_password_fields()
+
+
+class AcceptInvitationForm(FlaskForm):
+    full_name = StringField(
+        _l("Your full name"),
+        validators=[DataRequired(_l("Enter your name.")),
+                    Length(max=200, message=_l("Use at most %(max)d characters."))],
+        render_kw={"autocomplete": "name"},
+    )
+    password, confirm = new_password_fields()

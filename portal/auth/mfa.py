@@ -1,0 +1,115 @@
+"""Time-based one-time passwords (RFC 6238) and one-time recovery codes."""
+
+import hashlib
+import hmac
+import secrets
+import time
+
+import pyotp
+import segno
+
+from portal.auth.models import RecoveryCode, User
+from portal.extensions import db
+from portal.timeutil import utcnow
+
+RECOVERY_CODE_COUNT = 10
+_STEP = 30
+#: Codes from one step either side of now are accepted, for clocks that drift.
+_WINDOW = 1
+
+
+def new_secret() -> str:
+    """A fresh 160-bit base32 secret for an authenticator app."""
+    return pyotp.random_base32(32)
+
+
+def provisioning_uri(secret: str, email: str, issuer: str) -> str:
+    return pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=issuer)
+
+
+def qr_data_uri(uri: str) -> str:
+    """The provisioning URI as a QR code image (SVG data URI, allowed by the CSP)."""
+    return segno.make(uri, error="m").svg_data_uri(scale=5, border=2)
+
+
+def matching_step(secret: str, code: str, *, at: float | None = None) -> int | None:
+    """The time step whose code equals `code` within the window, or None."""
+    code = "".join(code.split())
+    if not (code.isdigit() and len(code) == 6):
+        return None
+    totp = pyotp.TOTP(secret)
+    now = time.time() if at is None else at
+    current = int(now // _STEP)
+    for step in range(current - _WINDOW, current + _WINDOW + 1):
+        if hmac.compare_digest(totp.at(step * _STEP), code):
+            return step
+    return None
+
+
+def verify_totp(user: User, code: str, *, secret: str | None = None) -> bool:
+    """Check a code for the user (or for a secret being set up) and burn its time step.
+
+    A step already used cannot be used again, so an observed code cannot be replayed.
+    """
+    secret = secret or user.totp_secret
+    if not secret:
+        return False
+    step = matching_step(secret, code)
+    if step is None or (user.totp_last_step is not None and step <= user.totp_last_step):
+        return False
+    user.totp_last_step = step
+    return True
+
+
+def _hash_code(code: str) -> str:
+    normalised = "".join(code.split()).replace("-", "").lower()
+    return hashlib.sha256(normalised.encode()).hexdigest()
+
+
+def new_recovery_codes(user: User) -> list[str]:
+    """Replace the user's recovery codes; returns the new ones, shown only this once."""
+    db.session.execute(db.delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    alphabet = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: read from paper
+    codes = []
+    for _ in range(RECOVERY_CODE_COUNT):
+        raw = "".join(secrets.choice(alphabet) for _ in range(10))
+        codes.append(f"{raw[:5]}-{raw[5:]}")
+    db.session.add_all(RecoveryCode(user_id=user.id, code_hash=_hash_code(c)) for c in codes)
+    return codes
+
+
+def use_recovery_code(user: User, code: str) -> bool:
+    """Spend one unused recovery code; False when it does not match one."""
+    row = db.session.scalar(
+        db.select(RecoveryCode).where(
+            RecoveryCode.user_id == user.id,
+            RecoveryCode.code_hash == _hash_code(code),
+            RecoveryCode.used_at.is_(None),
+        )
+    )
+    if row is None:
+        return False
+    row.used_at = utcnow()
+    return True
+
+
+def remaining_recovery_codes(user: User) -> int:
+    return db.session.scalar(
+        db.select(db.func.count(RecoveryCode.id)).where(
+            RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None)
+        )
+    )
+
+
+def turn_off(user: User) -> None:
+    """Remove the user's authenticator secret and every recovery code."""
+    user.totp_secret = None
+    user.totp_last_step = None
+    db.session.execute(db.delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+
+
+def enrolment_context(user: User, secret: str, issuer: str) -> dict:
+    """What the set-up page shows: the QR code and the secret grouped for typing."""
+    uri = provisioning_uri(secret, user.email, issuer)
+    grouped = " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
+    return {"qr": qr_data_uri(uri), "secret": grouped}

@@ -1,0 +1,175 @@
+"""Accounts, their server-side sessions, invitations and two-factor recovery codes."""
+
+from datetime import datetime
+from enum import StrEnum
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.extensions import db
+from portal.models_types import UTCDateTime
+from portal.orgs.models import Organisation
+from portal.timeutil import utcnow
+
+
+class Role(StrEnum):
+    BUYER_ADMIN = "buyer_admin"
+    REVIEWER = "reviewer"
+    SUPPLIER_OWNER = "supplier_owner"
+    SUPPLIER_MEMBER = "supplier_member"
+
+    @property
+    def label(self) -> str:
+        return str(ROLE_LABELS[self])
+
+    @property
+    def is_buyer_staff(self) -> bool:
+        return self in BUYER_ROLES
+
+
+ROLE_LABELS = {
+    Role.BUYER_ADMIN: _l("Buyer administrator"),
+    Role.REVIEWER: _l("Reviewer"),
+    Role.SUPPLIER_OWNER: _l("Supplier owner"),
+    Role.SUPPLIER_MEMBER: _l("Supplier member"),
+}
+BUYER_ROLES = (Role.BUYER_ADMIN, Role.REVIEWER)
+SUPPLIER_ROLES = (Role.SUPPLIER_OWNER, Role.SUPPLIER_MEMBER)
+#: Roles that may not sign in without a second factor.
+MFA_REQUIRED_ROLES = BUYER_ROLES
+
+_ROLE_SQL = ", ".join(f"'{r.value}'" for r in Role)
+
+
+class User(db.Model):
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint(f"role IN ({_ROLE_SQL})", name="role_known"),
+        CheckConstraint("email = lower(email)", name="email_lowercase"),
+        db.UniqueConstraint("email", name="uq_users_email"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="RESTRICT"), index=True
+    )
+    #: Stored lower-case; the log-in form lower-cases what is typed.
+    email: Mapped[str] = mapped_column(String(254))
+    full_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(32))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: Base32 TOTP secret once two-factor sign-in is set up.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    #: The last TOTP time step accepted, so that a code can never be used twice.
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
+    #: Preferred interface language ("sv" or "en"); None follows the browser.
+    locale: Mapped[str | None] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    organisation: Mapped[Organisation] = relationship(lazy="joined", innerjoin=True)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    #: The raw token of the session this request runs in; set at log-in and by the loader.
+    session_token = None
+
+    # Flask-Login protocol -------------------------------------------------------------
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str | None:
+        # The session cookie carries the server-side session token, never the user id,
+        # so revoking the session row ends the session whatever the cookie says.
+        return self.session_token
+
+    # Roles ----------------------------------------------------------------------------
+    @property
+    def role_enum(self) -> Role:
+        return Role(self.role)
+
+    @property
+    def is_buyer_staff(self) -> bool:
+        return self.role in BUYER_ROLES
+
+    @property
+    def is_supplier(self) -> bool:
+        return self.role in SUPPLIER_ROLES
+
+    @property
+    def has_totp(self) -> bool:
+        return self.totp_secret is not None
+
+    @property
+    def requires_mfa(self) -> bool:
+        return self.role in MFA_REQUIRED_ROLES
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.email}>"
+
+
+class UserSession(db.Model):
+    """A signed-in session. The cookie holds a random token; only its hash is stored."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    #: SHA-256 of the token in the cookie.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ip: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(255))
+
+    user: Mapped[User] = relationship()
+
+
+class Invitation(db.Model):
+    """An e-mailed link that lets someone create an account in an organisation."""
+
+    __tablename__ = "invitations"
+    __table_args__ = (CheckConstraint(f"role IN ({_ROLE_SQL})", name="role_known"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+    )
+    email: Mapped[str] = mapped_column(String(254))
+    role: Mapped[str] = mapped_column(String(32))
+    #: SHA-256 of the token in the link; the token itself is only ever in the e-mail.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    organisation: Mapped[Organisation] = relationship()
+    invited_by: Mapped[User | None] = relationship()
+
+    @property
+    def role_enum(self) -> Role:
+        return Role(self.role)
+
+
+class RecoveryCode(db.Model):
+    """A one-time code that replaces the authenticator app once; stored hashed."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -1,0 +1,335 @@
+"""Signing in and out, server-side sessions, password changes and resets, invitations."""
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from flask import current_app, has_request_context, request, session, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import login_user, logout_user
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from limits import parse_many
+from sqlalchemy.orm import contains_eager
+
+from portal import mail
+from portal.audit.services import record
+from portal.auth.models import Invitation, Role, User, UserSession
+from portal.auth.passwords import dummy_hash, hash_password, needs_rehash, verify_password
+from portal.extensions import db, limiter
+from portal.orgs.models import Organisation
+from portal.timeutil import utcnow
+
+
+class ServiceError(Exception):
+    """A refusal with a message that can be shown to the user as it is."""
+
+
+class RateLimitedError(Exception):
+    """Too many failed attempts for this account; answer 429."""
+
+
+def _sha256(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.scalar(db.select(User).where(User.email == normalise_email(email)))
+
+
+# Throttling ---------------------------------------------------------------------------
+def _account_limits():
+    return parse_many(current_app.config["LOGIN_RATE_LIMIT_ACCOUNT"])
+
+
+def _account_key(email: str) -> tuple[str, str, str]:
+    # Same storage as Flask-Limiter's own limits (Redis in production), same key prefix.
+    return (current_app.config["RATELIMIT_KEY_PREFIX"], "login-account",
+            _sha256(normalise_email(email)))
+
+
+def check_account_throttle(email: str) -> None:
+    """Raise RateLimitedError when this account has had too many failed attempts lately."""
+    for item in _account_limits():
+        if not limiter.limiter.test(item, *_account_key(email)):
+            raise RateLimitedError
+
+
+def count_failed_attempt(email: str) -> None:
+    for item in _account_limits():
+        limiter.limiter.hit(item, *_account_key(email))
+
+
+# Authentication -------------------------------------------------------------------------
+def check_credentials(email: str, password: str) -> User | None:
+    """The active user with this e-mail and password, or None (same work either way)."""
+    check_account_throttle(email)
+    user = find_user_by_email(email)
+    if user is None or not user.is_active:
+        verify_password(dummy_hash(), password)  # equalise timing for unknown accounts
+        ok = False
+    else:
+        ok = verify_password(user.password_hash, password)
+    if not ok:
+        count_failed_attempt(email)
+        record(
+            "auth.login_failed",
+            actor=user,
+            organisation_id=user.organisation_id if user else None,
+            details={"email": normalise_email(email)[:254]},
+        )
+        return None
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+def start_session(user: User, *, method: str = "password") -> None:
+    """Sign the user in with a new server-side session; the old cookie's data is dropped."""
+    session.clear()  # no fixation: nothing from before sign-in survives
+    token = secrets.token_urlsafe(32)
+    db.session.add(
+        UserSession(
+            user_id=user.id,
+            token_hash=_sha256(token),
+            ip=request.remote_addr,
+            user_agent=(request.user_agent.string or "")[:255],
+        )
+    )
+    user.session_token = token
+    session.permanent = True
+    login_user(user)
+    if user.locale:
+        session["lang"] = user.locale
+    record("auth.login", actor=user, organisation_id=user.organisation_id,
+           details={"method": method})
+
+
+def load_session_user(token: str) -> User | None:
+    """Flask-Login's loader: the user of a live, unrevoked, unexpired session, or None."""
+    limit = utcnow() - timedelta(hours=current_app.config["SESSION_ABSOLUTE_HOURS"])
+    row = db.session.execute(
+        db.select(UserSession, User)
+        .join(UserSession.user)
+        .where(
+            UserSession.token_hash == _sha256(token),
+            UserSession.revoked_at.is_(None),
+            UserSession.created_at > limit,
+            User.is_active.is_(True),
+        )
+        .options(contains_eager(UserSession.user))
+    ).first()
+    if row is None:
+        return None
+    user = row.User
+    user.session_token = token
+    return user
+
+
+def end_session(user: User) -> None:
+    """Sign out: the session row is revoked, so a copied cookie is useless too."""
+    if user.session_token:
+        db.session.execute(
+            db.update(UserSession)
+            .where(UserSession.token_hash == _sha256(user.session_token))
+            .values(revoked_at=utcnow())
+        )
+    record("auth.logout", actor=user, organisation_id=user.organisation_id)
+    logout_user()
+    session.clear()
+
+
+def revoke_all_sessions(user: User) -> None:
+    """End every session of the user, everywhere."""
+    db.session.execute(
+        db.update(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+
+
+# Passwords --------------------------------------------------------------------------------
+def set_password(user: User, password: str) -> None:
+    user.password_hash = hash_password(password)
+    user.password_changed_at = utcnow()
+    revoke_all_sessions(user)
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """Change the password of the signed-in user and end all their other sessions."""
+    if not verify_password(user.password_hash, current):
+        raise ServiceError(_l("The current password is not correct."))
+    set_password(user, new)
+    record("auth.password_changed", actor=user, organisation_id=user.organisation_id)
+    start_session(user, method="password-change")
+
+
+def _reset_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="password-reset")
+
+
+def _password_fingerprint(user: User) -> str:
+    # Part of the token: once the password changes, every older link stops working.
+    return _sha256(user.password_hash)[:16]
+
+
+def request_password_reset(email: str) -> None:
+    """E-mail a reset link if the address belongs to an active user; silent otherwise."""
+    user = find_user_by_email(email)
+    if user is None or not user.is_active:
+        return
+    token = _reset_serializer().dumps({"u": user.id, "p": _password_fingerprint(user)})
+    hours = int(current_app.config["PASSWORD_RESET_MAX_AGE"].total_seconds() // 3600)
+    mail.send_later(
+        mail.compose(
+            user.email,
+            _l("Reset your password"),
+            "password_reset",
+            locale=user.locale,
+            user=user,
+            link=external_url("auth.reset_password", token=token),
+            hours=hours,
+        )
+    )
+    record("auth.password_reset_requested", actor=user, organisation_id=user.organisation_id)
+
+
+def user_for_reset_token(token: str) -> User | None:
+    """The user a reset link belongs to, if it is genuine, unexpired and unused."""
+    max_age = current_app.config["PASSWORD_RESET_MAX_AGE"].total_seconds()
+    try:
+        data = _reset_serializer().loads(token, max_age=max_age)
+    except (SignatureExpired, BadSignature):
+        return None
+    user = db.session.get(User, data.get("u")) if isinstance(data, dict) else None
+    if user is None or not user.is_active or data.get("p") != _password_fingerprint(user):
+        return None
+    return user
+
+
+def reset_password(user: User, password: str) -> None:
+    set_password(user, password)
+    record("auth.password_reset", actor=user, organisation_id=user.organisation_id)
+
+
+def external_url(endpoint: str, **values) -> str:
+    """An absolute link for e-mails; uses the request's host, or PUBLIC_URL in commands."""
+    if has_request_context():
+        return url_for(endpoint, _external=True, **values)
+    return current_app.config["PUBLIC_URL"].rstrip("/") + url_for(endpoint, **values)
+
+
+# Invitations --------------------------------------------------------------------------------
+def roles_for(organisation: Organisation) -> tuple[Role, ...]:
+    """The roles a user of this organisation can have."""
+    if organisation.is_buyer:
+        return (Role.BUYER_ADMIN, Role.REVIEWER)
+    return (Role.SUPPLIER_OWNER, Role.SUPPLIER_MEMBER)
+
+
+def invite(organisation: Organisation, email: str, role: Role, *, invited_by: User) -> Invitation:
+    """Create an invitation and queue its e-mail. Refuses addresses that already have an
+    account, and roles that do not belong to the organisation's kind."""
+    email = normalise_email(email)
+    if role not in roles_for(organisation):
+        raise ServiceError(_l("That role does not exist in this organisation."))
+    if find_user_by_email(email) is not None:
+        raise ServiceError(_l("An account with this e-mail address already exists."))
+    now = utcnow()
+    # A new invitation to the same address replaces any pending one.
+    db.session.execute(
+        db.update(Invitation)
+        .where(
+            Invitation.email == email,
+            Invitation.accepted_at.is_(None),
+            Invitation.revoked_at.is_(None),
+        )
+        .values(revoked_at=now)
+    )
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation(
+        organisation_id=organisation.id,
+        email=email,
+        role=role.value,
+        token_hash=_sha256(token),
+        invited_by_id=invited_by.id,
+        expires_at=now + current_app.config["INVITATION_MAX_AGE"],
+    )
+    db.session.add(invitation)
+    db.session.flush()
+    mail.send_later(
+        mail.compose(
+            email,
+            _l("Invitation to the fair ICT supplier portal"),
+            "invitation",
+            locale=invited_by.locale,
+            invitation=invitation,
+            organisation=organisation,
+            inviter=invited_by,
+            link=external_url("auth.accept_invitation", token=token),
+            expires_at=invitation.expires_at,
+        )
+    )
+    record("invitation.sent", actor=invited_by, organisation_id=organisation.id,
+           target=invitation, details={"email": email, "role": role.value})
+    return invitation
+
+
+def pending_invitation(token: str) -> Invitation | None:
+    """The open, unexpired invitation a link points to, or None."""
+    invitation = db.session.scalar(
+        db.select(Invitation).where(Invitation.token_hash == _sha256(token))
+    )
+    if (
+        invitation is None
+        or invitation.accepted_at is not None
+        or invitation.revoked_at is not None
+        or invitation.expires_at <= utcnow()
+    ):
+        return None
+    return invitation
+
+
+def accept_invitation(invitation: Invitation, full_name: str, password: str) -> User:
+    """Create the invited account. The invitation can be used only once."""
+    if find_user_by_email(invitation.email) is not None:
+        raise ServiceError(_l("An account with this e-mail address already exists."))
+    user = User(
+        organisation_id=invitation.organisation_id,
+        email=invitation.email,
+        full_name=full_name.strip(),
+        role=invitation.role,
+        password_hash=hash_password(password),
+    )
+    db.session.add(user)
+    invitation.accepted_at = utcnow()
+    db.session.flush()
+    record("invitation.accepted", actor=user, organisation_id=invitation.organisation_id,
+           target=invitation)
+    return user
+
+
+def revoke_invitation(invitation: Invitation, *, by: User) -> None:
+    invitation.revoked_at = utcnow()
+    record("invitation.revoked", actor=by, organisation_id=invitation.organisation_id,
+           target=invitation, details={"email": invitation.email})
+
+
+def open_invitations(organisation_id: int) -> list[Invitation]:
+    return list(
+        db.session.scalars(
+            db.select(Invitation)
+            .where(
+                Invitation.organisation_id == organisation_id,
+                Invitation.accepted_at.is_(None),
+                Invitation.revoked_at.is_(None),
+                Invitation.expires_at > utcnow(),
+            )
+            .order_by(Invitation.created_at)
+        )
+    )
+
+

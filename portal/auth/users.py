@@ -1,0 +1,96 @@
+"""Managing accounts: roles, deactivation and reactivation, and colleagues."""
+
+from flask import abort
+from flask_babel import lazy_gettext as _l
+
+from portal.audit.services import record
+from portal.auth.models import Role, User
+from portal.auth.services import ServiceError, revoke_all_sessions, roles_for
+from portal.extensions import db
+from portal.orgs.services import StaleEditError
+from portal.timeutil import utcnow
+
+
+def get_user_or_404(user_id: int) -> User:
+    return db.get_or_404(User, user_id)
+
+
+def colleague_or_404(owner: User, user_id: int) -> User:
+    """A user of the owner's own organisation; 404 for anyone else's, so ids reveal nothing."""
+    user = db.session.get(User, user_id)
+    if user is None or user.organisation_id != owner.organisation_id:
+        abort(404)
+    return user
+
+
+def organisation_users(organisation_id: int) -> list[User]:
+    return list(
+        db.session.scalars(
+            db.select(User)
+            .where(User.organisation_id == organisation_id)
+            .order_by(User.is_active.desc(), db.func.lower(User.full_name))
+        )
+    )
+
+
+def _active_owners(organisation_id: int, role: Role) -> int:
+    return db.session.scalar(
+        db.select(db.func.count(User.id)).where(
+            User.organisation_id == organisation_id,
+            User.role == role.value,
+            User.is_active.is_(True),
+        )
+    )
+
+
+def _keeps_someone_in_charge(user: User) -> None:
+    """Refuse to leave an organisation without an active owner or buyer admin."""
+    if user.role not in (Role.SUPPLIER_OWNER, Role.BUYER_ADMIN) or not user.is_active:
+        return
+    if _active_owners(user.organisation_id, Role(user.role)) <= 1:
+        raise ServiceError(_l("The organisation must keep at least one active %(role)s.",
+                              role=Role(user.role).label.lower()))
+
+
+def update_user(user: User, *, full_name: str, role: Role, expected_version: int,
+                actor: User) -> None:
+    """Rename a user or change their role, refusing stale forms and impossible roles."""
+    if user.version != expected_version:
+        raise StaleEditError
+    if role not in roles_for(user.organisation):
+        raise ServiceError(_l("That role does not exist in this organisation."))
+    if role.value != user.role:
+        _keeps_someone_in_charge(user)
+        record("user.role_changed", actor=actor, organisation_id=user.organisation_id,
+               target=user, details={"from": user.role, "to": role.value,
+                                     "email": user.email})
+        user.role = role.value
+        # A role change takes effect everywhere at once: old sessions carried the old role.
+        revoke_all_sessions(user)
+    if full_name.strip() != user.full_name:
+        record("user.updated", actor=actor, organisation_id=user.organisation_id,
+               target=user, details={"full_name": [user.full_name, full_name.strip()]})
+        user.full_name = full_name.strip()
+
+
+def deactivate(user: User, *, actor: User) -> None:
+    """Block the account and end all its sessions at once."""
+    if user.id == actor.id:
+        raise ServiceError(_l("You cannot deactivate your own account."))
+    if not user.is_active:
+        return
+    _keeps_someone_in_charge(user)
+    user.is_active = False
+    user.deactivated_at = utcnow()
+    revoke_all_sessions(user)
+    record("user.deactivated", actor=actor, organisation_id=user.organisation_id,
+           target=user, details={"email": user.email})
+
+
+def reactivate(user: User, *, actor: User) -> None:
+    if user.is_active:
+        return
+    user.is_active = True
+    user.deactivated_at = None
+    record("user.reactivated", actor=actor, organisation_id=user.organisation_id,
+           target=user, details={"email": user.email})

@@ -1,0 +1,79 @@
+"""Operator commands: `flask create-admin`, `flask load-demo`. Each commits its own work."""
+
+import secrets
+
+import click
+from flask import Flask, current_app
+
+from portal.auth.models import Role, User
+from portal.auth.passwords import hash_password, password_problems
+from portal.auth.services import find_user_by_email, normalise_email
+from portal.demo import load
+from portal.extensions import db
+from portal.orgs.models import OrgKind
+from portal.orgs.services import buyer_organisation, create_organisation
+
+
+def register_cli(app: Flask) -> None:
+    app.cli.add_command(create_admin)
+    app.cli.add_command(load_demo)
+
+
+def _validate_password(ctx, param, value: str) -> str:
+    problems = password_problems(value)
+    if problems:
+        raise click.BadParameter(" ".join(problems))
+    return value
+
+
+@click.command("create-admin")
+@click.argument("email")
+@click.option("--name", required=True, help="The administrator's full name.")
+@click.option("--organisation", "organisation_name", default=None,
+              help="Name of the buyer organisation; needed only when none exists yet.")
+@click.option("--contact-email", default=None,
+              help="The buyer organisation's contact address (defaults to EMAIL).")
+@click.password_option(help="Prompted for (hidden, twice) when not given.",
+                       callback=_validate_password)
+def create_admin(email, name, organisation_name, contact_email, password):
+    """Create a buyer administrator (and the buyer organisation if there is none).
+
+    The administrator sets up two-factor sign-in at the first sign-in.
+    """
+    email = normalise_email(email)
+    if find_user_by_email(email) is not None:
+        raise click.ClickException(f"{email} already has an account.")
+    buyer = buyer_organisation()
+    if buyer is None:
+        if not organisation_name:
+            raise click.ClickException(
+                "There is no buyer organisation yet: give its name with --organisation."
+            )
+        buyer = create_organisation(kind=OrgKind.BUYER, name=organisation_name,
+                                    org_number=None, country="SE",
+                                    contact_email=contact_email or email, actor=None)
+    db.session.add(User(organisation_id=buyer.id, email=email, full_name=name,
+                        role=Role.BUYER_ADMIN.value, password_hash=hash_password(password)))
+    db.session.commit()
+    click.echo(f"Created buyer administrator {email} in {buyer.name}.")
+
+
+@click.command("load-demo")
+@click.option("--password", default=None,
+              help="Password for every demo account (a random one is made when not given).")
+def load_demo(password):
+    """Load demo organisations and users, and print their logins (development only).
+
+    Running it again keeps existing data and sets a new demo password.
+    """
+    if current_app.config["ENV_NAME"] == "production":
+        raise click.ClickException("Demo data is never loaded in production.")
+    password = password or secrets.token_urlsafe(9)
+    logins = load(password)
+    db.session.commit()
+    click.echo("")
+    click.echo(f"Demo logins (password for all: {password})")
+    for email, role, organisation in logins:
+        click.echo(f"  {email:<34} {role:<16} {organisation}")
+    click.echo("Buyer staff set up two-factor sign-in with an authenticator app the first time.")
+    click.echo("")

@@ -1,0 +1,76 @@
+"""Form pieces shared by every feature."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, HiddenField, PasswordField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
+
+from portal.auth.passwords import MAX_LENGTH, password_problems
+
+
+class ConfirmForm(FlaskForm):
+    """A button that changes state: carries only the CSRF token."""
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def email_field(label=None, **kwargs) -> EmailField:
+    return EmailField(
+        label or _l("E-mail address"),
+        validators=[
+            DataRequired(_l("Enter an e-mail address.")),
+            Length(max=254, message=_l("Use at most 254 characters.")),
+            Email(message=_l("Enter an e-mail address like name@example.com."),
+                  check_deliverability=False),
+        ],
+        filters=[_strip],
+        render_kw={"autocomplete": "email", "spellcheck": "false"},
+        **kwargs,
+    )
+
+
+class NewPassword:
+    """Validator: the password rules, with the form's e-mail (if any) as context."""
+
+    def __init__(self, email_field_name: str | None = "email"):
+        self.email_field_name = email_field_name
+
+    def __call__(self, form, field) -> None:
+        named = form._fields.get(self.email_field_name) if self.email_field_name else None
+        email = getattr(form, "context_email", None) or (named.data if named else None)
+        problems = password_problems(field.data or "", email=email)
+        if problems:
+            raise ValidationError(" ".join(problems))
+
+
+def new_password_fields():
+    """The pair of fields for choosing a password (used by reset, invitation, change)."""
+    password = PasswordField(
+        _l("New password"),
+        description=_l("At least 8 characters. A few unrelated words make a good password."),
+        validators=[DataRequired(_l("Choose a password.")), NewPassword()],
+        render_kw={"autocomplete": "new-password", "maxlength": MAX_LENGTH},
+    )
+    confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=[
+            DataRequired(_l("Repeat the password.")),
+            EqualTo("password", message=_l("The two passwords are not the same.")),
+        ],
+        render_kw={"autocomplete": "new-password", "maxlength": MAX_LENGTH},
+    )
+    return password, confirm
+
+
+class VersionedForm(FlaskForm):
+    """An edit form that carries the version of the row it was opened on."""
+
+    version = HiddenField()
+
+    def opened_version(self) -> int:
+        try:
+            return int(self.version.data)
+        except (TypeError, ValueError):
+            return -1

@@ -1,0 +1,89 @@
+"""Outgoing e-mail.
+
+Mail is queued during a request and sent only after the transaction commits, so that no
+one receives a link to something that was rolled back. Backends: "smtp" sends; "folder"
+writes .eml files and logs them (development); "memory" keeps them for tests.
+"""
+
+import logging
+import smtplib
+import ssl
+from email.message import EmailMessage
+from email.utils import make_msgid
+from pathlib import Path
+
+from flask import current_app, g, has_request_context, render_template
+from flask_babel import force_locale
+
+from portal.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+
+def compose(to: str, subject: str, template: str, *, locale: str | None = None, **context):
+    """Build a plain-text message from templates/mail/<template>.txt in the given locale."""
+    with force_locale(locale or "sv"):
+        body = render_template(f"mail/{template}.txt", **context)
+        subject = str(subject)
+    message = EmailMessage()
+    message["From"] = current_app.config["MAIL_FROM"]
+    message["To"] = to
+    message["Subject"] = subject
+    message["Message-ID"] = make_msgid(domain="fair-ict-portal")
+    message.set_content(body)
+    return message
+
+
+def send_later(message: EmailMessage) -> None:
+    """Queue a message until the current request commits (or send now outside requests)."""
+    if has_request_context():
+        g.setdefault("outgoing_mail", []).append(message)
+    else:
+        deliver(message)
+
+
+def flush_queue() -> None:
+    """Send what the request queued. Called by the request boundary after commit."""
+    for message in g.pop("outgoing_mail", []):
+        try:
+            deliver(message)
+        except (OSError, smtplib.SMTPException):
+            log.exception("could not send mail to %s", message["To"])
+
+
+def discard_queue() -> None:
+    """Drop what the request queued, because its transaction rolled back."""
+    g.pop("outgoing_mail", None)
+
+
+def deliver(message: EmailMessage) -> None:
+    """Hand one message to the configured backend."""
+    config = current_app.config
+    backend = config["MAIL_BACKEND"]
+    if backend == "memory":
+        current_app.extensions.setdefault("outbox", []).append(message)
+    elif backend == "folder":
+        folder = Path(config["MAIL_FOLDER"])
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{utcnow():%Y%m%dT%H%M%S%f}.eml"
+        path.write_bytes(bytes(message))
+        log.warning("mail to %s (%s) saved as %s", message["To"], message["Subject"], path)
+        log.warning("%s", message.get_content())
+    elif backend == "smtp":
+        _send_smtp(message, config)
+    else:
+        raise RuntimeError(f"unknown MAIL_BACKEND {backend!r}")
+
+
+def _send_smtp(message: EmailMessage, config) -> None:
+    host, port = config["MAIL_SERVER"], config["MAIL_PORT"]
+    if config["MAIL_USE_SSL"]:
+        client = smtplib.SMTP_SSL(host, port, context=ssl.create_default_context(), timeout=30)
+    else:
+        client = smtplib.SMTP(host, port, timeout=30)
+    with client:
+        if config["MAIL_USE_TLS"]:
+            client.starttls(context=ssl.create_default_context())
+        if config["MAIL_USERNAME"]:
+            client.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")
+        client.send_message(message)

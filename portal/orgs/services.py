@@ -1,0 +1,132 @@
+"""Creating and editing organisations; checking Swedish organisation numbers."""
+
+import re
+from functools import cache
+
+import pycountry
+from babel import Locale
+from flask_babel import get_locale
+from sqlalchemy.orm.exc import StaleDataError
+
+from portal.audit.services import record
+from portal.auth.models import User
+from portal.extensions import db
+from portal.orgs.models import Organisation, OrgKind
+
+_ORG_NUMBER = re.compile(r"^(?:16)?(\d{6})-?(\d{4})$")
+
+
+class StaleEditError(Exception):
+    """Someone else saved the same record after this form was opened."""
+
+
+def luhn_ok(digits: str) -> bool:
+    """The Luhn (mod 10) check used by Swedish organisation and personal numbers."""
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        value = int(char)
+        if index % 2 == 1:
+            value *= 2
+            if value > 9:
+                value -= 9
+        total += value
+    return total % 10 == 0
+
+
+def normalise_org_number(value: str) -> str | None:
+    """NNNNNN-NNNN for a valid Swedish organisation number, None when it is not one.
+
+    Accepts 10 digits with or without the hyphen, or 12 with the century prefix 16.
+    The third digit of a legal entity's number is at least 2 (sole traders use their
+    personal identity number, which this portal does not ask for).
+    """
+    match = _ORG_NUMBER.match(value.strip().replace(" ", ""))
+    if not match:
+        return None
+    digits = match.group(1) + match.group(2)
+    if int(digits[2]) < 2 or not luhn_ok(digits):
+        return None
+    return f"{digits[:6]}-{digits[6:]}"
+
+
+@cache
+def _alpha2_codes() -> frozenset[str]:
+    return frozenset(c.alpha_2 for c in pycountry.countries)
+
+
+def country_choices(locale: str | None = None) -> list[tuple[str, str]]:
+    """(code, name) pairs of every ISO 3166-1 country, named and sorted in the locale."""
+    names = Locale.parse(locale or str(get_locale())).territories
+    pairs = [(code, names.get(code, code)) for code in _alpha2_codes()]
+    return sorted(pairs, key=lambda pair: pair[1].casefold())
+
+
+def country_name(code: str) -> str:
+    return Locale.parse(str(get_locale())).territories.get(code, code)
+
+
+def is_country(code: str) -> bool:
+    return code in _alpha2_codes()
+
+
+def buyer_organisation() -> Organisation | None:
+    return db.session.scalar(
+        db.select(Organisation).where(Organisation.kind == OrgKind.BUYER).limit(1)
+    )
+
+
+def org_number_taken(org_number: str | None, *, exclude_id: int | None = None) -> bool:
+    if not org_number:
+        return False
+    query = db.select(Organisation.id).where(Organisation.org_number == org_number)
+    if exclude_id is not None:
+        query = query.where(Organisation.id != exclude_id)
+    return db.session.scalar(query) is not None
+
+
+def create_organisation(*, kind: str, name: str, org_number: str | None, country: str,
+                        contact_email: str, actor: User | None) -> Organisation:
+    org = Organisation(kind=kind, name=name.strip(), org_number=org_number or None,
+                       country=country, contact_email=contact_email.strip().lower())
+    db.session.add(org)
+    db.session.flush()
+    record("organisation.created", actor=actor, organisation_id=org.id, target=org,
+           details={"name": org.name, "kind": kind})
+    return org
+
+
+def update_organisation(org: Organisation, *, expected_version: int, actor: User,
+                        **fields) -> None:
+    """Apply an edit made on a form opened at `expected_version`; StaleEditError if it moved on."""
+    if org.version != expected_version:
+        raise StaleEditError
+    changes = {}
+    cleaners = {"contact_email": lambda v: v.strip().lower(), "org_number": lambda v: v or None}
+    for name, raw in fields.items():
+        value = cleaners.get(name, lambda v: v)(raw)
+        if getattr(org, name) != value:
+            changes[name] = [getattr(org, name), value]
+            setattr(org, name, value)
+    if not changes:
+        return
+    try:
+        db.session.flush()
+    except StaleDataError as error:
+        raise StaleEditError from error
+    record("organisation.updated", actor=actor, organisation_id=org.id, target=org,
+           details=changes)
+
+
+def supplier_organisations_with_counts():
+    """Every supplier organisation with its number of active users, in one query."""
+    active_users = (
+        db.select(db.func.count(User.id))
+        .where(User.organisation_id == Organisation.id, User.is_active.is_(True))
+        .correlate(Organisation)
+        .scalar_subquery()
+    )
+    return db.session.execute(
+        db.select(Organisation, active_users.label("user_count"))
+        .where(Organisation.kind != OrgKind.BUYER)
+        .order_by(db.func.lower(Organisation.name))
+    ).all()

@@ -1,0 +1,30 @@
+"""One commit point per request.
+
+Views and services only add and flush; here the request's work is committed when the
+response is a success or a redirect, and rolled back otherwise. Mail queued during the
+request goes out only after a successful commit.
+"""
+
+from flask import Flask, Response
+
+from portal import mail
+from portal.extensions import db
+
+
+def init_app(app: Flask) -> None:
+    app.after_request(commit_or_roll_back)
+
+
+def commit_or_roll_back(response: Response) -> Response:
+    if response.status_code >= 400:
+        db.session.rollback()
+        mail.discard_queue()
+        return response
+    try:
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        mail.discard_queue()
+        raise
+    mail.flush_queue()
+    return response

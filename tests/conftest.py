@@ -1,0 +1,19 @@
+import os
+
+import pytest
+
+pytest_plugins = [
+    "tests.fixtures.database",
+    "tests.fixtures.web",
+    "tests.fixtures.builders",
+]
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """In CI a skipped test is a failed test: browsers and servers must be there."""
+    outcome = yield
+    report = outcome.get_result()
+    if os.environ.get("CI") and report.skipped:
+        report.outcome = "failed"
+        report.longrepr = f"skipped in CI: {report.longrepr}"

@@ -1,0 +1,96 @@
+"""Browser tests: a live server in a thread, with its own migrated database, driven by the
+system's Chromium through Playwright. A missing Chromium fails the run; it never skips."""
+
+import shutil
+import threading
+from contextlib import contextmanager
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import sync_playwright
+from werkzeug.serving import make_server
+
+from portal.extensions import db
+from tests.fixtures.database import database_url, make_app, migrate_database
+
+WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+class LiveServer:
+    def __init__(self, app, url):
+        self.app = app
+        self.url = url
+
+    @contextmanager
+    def db(self):
+        """An app context on the live server's database, for arranging data and checking it."""
+        with self.app.app_context():
+            yield db.session
+            db.session.commit()
+
+    @property
+    def outbox(self):
+        return self.app.extensions.setdefault("outbox", [])
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    app = make_app(database_url(tmp_path_factory, suffix="_e2e"), ARGON2_PROFILE="CHEAPEST")
+    migrate_database(app)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield LiveServer(app, f"http://127.0.0.1:{server.server_port}")
+    server.shutdown()
+    thread.join(timeout=10)
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    if executable is None:
+        pytest.fail("Chromium is not installed: run `make test`, which installs it.")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, headless=True,
+                                             args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium, live_server):
+    context = chromium.new_context(base_url=live_server.url, locale="en-GB")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def page_sv(chromium, live_server):
+    context = chromium.new_context(base_url=live_server.url, locale="sv-SE")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+_axe = Axe()
+
+
+def assert_accessible(page) -> None:
+    """axe-core finds no WCAG 2.1 A/AA violation on the page as it is now."""
+    results = _axe.run(page, options={"runOnly": {"type": "tag", "values": WCAG_21_AA}})
+    violations = results.response["violations"]
+    assert not violations, f"{page.url}:\n" + results.generate_report()

@@ -1,0 +1,65 @@
+"""The schema comes only from migrations; the app factory does no I/O and refuses unsafe
+production settings."""
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from portal import create_app
+from portal.config import ConfigError, ProductionConfig, TestConfig
+from portal.extensions import db
+
+
+def test_models_and_migrations_agree(app_context):
+    """Fails when a model changed without a migration (or the other way round)."""
+    connection = db.session.connection()
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    differences = compare_metadata(context, db.metadata)
+    assert differences == []
+
+
+def test_constraints_have_conventional_names(app_context):
+    for table in db.metadata.tables.values():
+        for constraint in table.constraints:
+            assert constraint.name, f"unnamed constraint on {table.name}"
+
+
+def test_sqlite_runs_with_foreign_keys_and_wal(tmp_path):
+    """The embedded default (a SQLite file) enforces foreign keys and uses WAL."""
+    config = type("Cfg", (TestConfig,), {
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.sqlite3'}"})
+    app = create_app(config)
+    with app.app_context():
+        with db.engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        db.engine.dispose()
+
+
+def test_create_app_does_no_io():
+    """An unreachable database does not stop the app from being built."""
+    config = type("Cfg", (TestConfig,), {
+        "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://nobody@192.0.2.1:1/none"})
+    app = create_app(config)
+    assert app.url_map is not None
+
+
+def test_production_refuses_to_start_without_secrets(monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    with pytest.raises(ConfigError, match="SECRET_KEY, DATABASE_URL"):
+        create_app(ProductionConfig)
+
+
+def test_production_refuses_a_short_secret(monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "short")
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://x@localhost/x")
+    with pytest.raises(ConfigError, match="at least 32"):
+        create_app(ProductionConfig)
+
+
+def test_production_starts_with_its_secrets(monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://x@localhost/x")
+    app = create_app(ProductionConfig)
+    assert app.config["SESSION_COOKIE_SECURE"] is True
