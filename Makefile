@@ -27,13 +27,13 @@ install-test: $(VENV)/.installed-test
 
 ## Compiles the Swedish catalogue (the .mo files are build output, not kept in git).
 translations: install
-	@$(BIN)/pybabel compile -q -f -d portal/translations
+	@$(BIN)/pybabel compile -f -d portal/translations
 
 ## Re-extracts the marked strings and merges them into the Swedish catalogue.
 extract-messages: install
-	$(BIN)/pybabel extract -q -F babel.cfg -k _l -k lazy_gettext --sort-output \
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --sort-output \
 	  -o portal/translations/messages.pot .
-	$(BIN)/pybabel update -q -i portal/translations/messages.pot -d portal/translations
+	$(BIN)/pybabel update -i portal/translations/messages.pot -d portal/translations
 
 ## Debian's Chromium for the browser tests (Playwright drives it; nothing is downloaded).
 chromium:

@@ -27,8 +27,9 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     _load_config(app, config)
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"),
-                     render_as_batch=True, compare_type=True)
+    migrate.init_app(
+        app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True, compare_type=True
+    )
     csrf.init_app(app)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)

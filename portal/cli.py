@@ -4,6 +4,7 @@ import secrets
 
 import click
 from flask import Flask, current_app
+from flask_babel import force_locale
 
 from portal.auth.models import Role, User
 from portal.auth.passwords import hash_password, password_problems
@@ -20,7 +21,8 @@ def register_cli(app: Flask) -> None:
 
 
 def _validate_password(ctx, param, value: str) -> str:
-    problems = password_problems(value)
+    with force_locale("en"):  # operators' commands speak English, like their --help
+        problems = password_problems(value)
     if problems:
         raise click.BadParameter(" ".join(problems))
     return value
@@ -29,12 +31,20 @@ def _validate_password(ctx, param, value: str) -> str:
 @click.command("create-admin")
 @click.argument("email")
 @click.option("--name", required=True, help="The administrator's full name.")
-@click.option("--organisation", "organisation_name", default=None,
-              help="Name of the buyer organisation; needed only when none exists yet.")
-@click.option("--contact-email", default=None,
-              help="The buyer organisation's contact address (defaults to EMAIL).")
-@click.password_option(help="Prompted for (hidden, twice) when not given.",
-                       callback=_validate_password)
+@click.option(
+    "--organisation",
+    "organisation_name",
+    default=None,
+    help="Name of the buyer organisation; needed only when none exists yet.",
+)
+@click.option(
+    "--contact-email",
+    default=None,
+    help="The buyer organisation's contact address (defaults to EMAIL).",
+)
+@click.password_option(
+    help="Prompted for (hidden, twice) when not given.", callback=_validate_password
+)
 def create_admin(email, name, organisation_name, contact_email, password):
     """Create a buyer administrator (and the buyer organisation if there is none).
 
@@ -49,18 +59,33 @@ def create_admin(email, name, organisation_name, contact_email, password):
             raise click.ClickException(
                 "There is no buyer organisation yet: give its name with --organisation."
             )
-        buyer = create_organisation(kind=OrgKind.BUYER, name=organisation_name,
-                                    org_number=None, country="SE",
-                                    contact_email=contact_email or email, actor=None)
-    db.session.add(User(organisation_id=buyer.id, email=email, full_name=name,
-                        role=Role.BUYER_ADMIN.value, password_hash=hash_password(password)))
+        buyer = create_organisation(
+            kind=OrgKind.BUYER,
+            name=organisation_name,
+            org_number=None,
+            country="SE",
+            contact_email=contact_email or email,
+            actor=None,
+        )
+    db.session.add(
+        User(
+            organisation_id=buyer.id,
+            email=email,
+            full_name=name,
+            role=Role.BUYER_ADMIN.value,
+            password_hash=hash_password(password),
+        )
+    )
     db.session.commit()
     click.echo(f"Created buyer administrator {email} in {buyer.name}.")
 
 
 @click.command("load-demo")
-@click.option("--password", default=None,
-              help="Password for every demo account (a random one is made when not given).")
+@click.option(
+    "--password",
+    default=None,
+    help="Password for every demo account (a random one is made when not given).",
+)
 def load_demo(password):
     """Load demo organisations and users, and print their logins (development only).
 

@@ -103,6 +103,9 @@ class ProductionConfig(Config):
     SECRET_KEY = os.environ.get("SECRET_KEY")
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")
     SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", True)
+    #: The __Host- prefix makes browsers refuse the cookie unless it is Secure, host-only
+    #: and for the whole site, so a sibling subdomain cannot plant or overwrite it.
+    SESSION_COOKIE_NAME = "__Host-portal_session"
     HSTS = True
     MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "smtp")
     PREFERRED_URL_SCHEME = "https"
@@ -112,13 +115,20 @@ class ProductionConfig(Config):
     def settle(cls) -> dict:
         missing = [name for name in ("SECRET_KEY", "DATABASE_URL") if not os.environ.get(name)]
         if missing:
-            raise ConfigError(
-                "Production needs these environment variables: " + ", ".join(missing)
-            )
+            raise ConfigError("Production needs these environment variables: " + ", ".join(missing))
         if len(os.environ["SECRET_KEY"]) < 32:
             raise ConfigError("SECRET_KEY must be at least 32 characters in production.")
-        return {"SECRET_KEY": os.environ["SECRET_KEY"],
-                "SQLALCHEMY_DATABASE_URI": os.environ["DATABASE_URL"]}
+        storage = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+        if storage.startswith("memory"):
+            # Each worker would count on its own, multiplying every limit by the workers.
+            raise ConfigError(
+                "Production needs RATELIMIT_STORAGE_URI=redis://… shared by all workers."
+            )
+        return {
+            "SECRET_KEY": os.environ["SECRET_KEY"],
+            "SQLALCHEMY_DATABASE_URI": os.environ["DATABASE_URL"],
+            "RATELIMIT_STORAGE_URI": storage,
+        }
 
 
 CONFIGS = {"development": Config, "testing": TestConfig, "production": ProductionConfig}

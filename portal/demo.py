@@ -28,21 +28,29 @@ def load(password: str) -> list[tuple[str, str, str]]:
     by_name = {o.name: o for o in db.session.scalars(db.select(Organisation))}
     for kind, name, number, country, contact in ORGANISATIONS:
         if name not in by_name:
-            org = Organisation(kind=kind, name=name, org_number=number, country=country,
-                               contact_email=contact)
+            org = Organisation(
+                kind=kind, name=name, org_number=number, country=country, contact_email=contact
+            )
             db.session.add(org)
             by_name[name] = org
     db.session.flush()
     password_hash = hash_password(password)
-    existing = {u.email: u for u in db.session.scalars(
-        db.select(User).where(User.email.in_([u[0] for u in USERS]))
-    )}
+    existing = {
+        u.email: u
+        for u in db.session.scalars(db.select(User).where(User.email.in_([u[0] for u in USERS])))
+    }
     for email, full_name, role, org_name in USERS:
         user = existing.get(email)
         if user is None:
-            db.session.add(User(organisation_id=by_name[org_name].id, email=email,
-                                full_name=full_name, role=role.value,
-                                password_hash=password_hash))
+            db.session.add(
+                User(
+                    organisation_id=by_name[org_name].id,
+                    email=email,
+                    full_name=full_name,
+                    role=role.value,
+                    password_hash=password_hash,
+                )
+            )
         else:
             user.password_hash = password_hash
             user.is_active = True

@@ -12,36 +12,62 @@ from portal.extensions import db
 log = logging.getLogger(__name__)
 
 MESSAGES = {
-    400: (_l("The request could not be understood"),
-          _l("Something in the request was wrong. Go back and try again.")),
-    403: (_l("You do not have access to this page"),
-          _l("Your account does not give access to this page. If you think it should, "
-             "contact the person who invited you.")),
-    404: (_l("Page not found"),
-          _l("The page does not exist, or it is not available to your account.")),
-    405: (_l("That action is not possible here"),
-          _l("The page does not accept this kind of request. Use the links and buttons "
-             "on the page instead.")),
-    413: (_l("The file is too large"),
-          _l("What you sent is larger than the portal accepts. Make the file smaller "
-             "and try again.")),
-    429: (_l("Too many attempts"),
-          _l("There have been too many attempts in a short time. Wait a few minutes "
-             "and try again.")),
-    500: (_l("Something went wrong on our side"),
-          _l("The error has been logged. Nothing you saved before this page was lost. "
-             "Try again in a moment.")),
+    400: (
+        _l("The request could not be understood"),
+        _l("Something in the request was wrong. Go back and try again."),
+    ),
+    403: (
+        _l("You do not have access to this page"),
+        _l(
+            "Your account does not give access to this page. If you think it should, "
+            "contact the person who invited you."
+        ),
+    ),
+    404: (
+        _l("Page not found"),
+        _l("The page does not exist, or it is not available to your account."),
+    ),
+    405: (
+        _l("That action is not possible here"),
+        _l(
+            "The page does not accept this kind of request. Use the links and buttons "
+            "on the page instead."
+        ),
+    ),
+    413: (
+        _l("The file is too large"),
+        _l("What you sent is larger than the portal accepts. Make the file smaller and try again."),
+    ),
+    429: (
+        _l("Too many attempts"),
+        _l("There have been too many attempts in a short time. Wait a few minutes and try again."),
+    ),
+    500: (
+        _l("Something went wrong on our side"),
+        _l(
+            "The error has been logged. Nothing you saved before this page was lost. "
+            "Try again in a moment."
+        ),
+    ),
 }
-CSRF_MESSAGE = (_l("The form had expired"),
-                _l("For your security, forms stop working after a while or after you sign "
-                   "in or out. Go back, reload the page and send the form again."))
+CSRF_MESSAGE = (
+    _l("The form had expired"),
+    _l(
+        "For your security, forms stop working after a while or after you sign "
+        "in or out. Go back, reload the page and send the form again."
+    ),
+)
 
 
 def render_error(code: int, title=None, message=None):
     default_title, default_message = MESSAGES.get(code, MESSAGES[500])
     return (
-        render_template("errors/error.html", code=code, title=title or default_title,
-                        message=message or default_message),
+        render_template(
+            "errors/error.html",
+            code=code,
+            title=title or default_title,
+            message=message or default_message,
+        ),
         code,
     )
 

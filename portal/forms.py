@@ -22,8 +22,10 @@ def email_field(label=None, **kwargs) -> EmailField:
         validators=[
             DataRequired(_l("Enter an e-mail address.")),
             Length(max=254, message=_l("Use at most 254 characters.")),
-            Email(message=_l("Enter an e-mail address like name@example.com."),
-                  check_deliverability=False),
+            Email(
+                message=_l("Enter an e-mail address like name@example.com."),
+                check_deliverability=False,
+            ),
         ],
         filters=[_strip],
         render_kw={"autocomplete": "email", "spellcheck": "false"},

@@ -19,9 +19,9 @@ def select_locale() -> str:
     chosen = session.get("lang") or request.cookies.get(LANG_COOKIE)
     if chosen in supported:
         return chosen
-    return request.accept_languages.best_match(supported) or current_app.config[
-        "BABEL_DEFAULT_LOCALE"
-    ]
+    return (
+        request.accept_languages.best_match(supported) or current_app.config["BABEL_DEFAULT_LOCALE"]
+    )
 
 
 def init_app(app: Flask) -> None:

@@ -20,11 +20,24 @@ from portal.timeutil import utcnow
 log = logging.getLogger(__name__)
 
 
-def compose(to: str, subject: str, template: str, *, locale: str | None = None, **context):
-    """Build a plain-text message from templates/mail/<template>.txt in the given locale."""
-    with force_locale(locale or "sv"):
-        body = render_template(f"mail/{template}.txt", **context)
-        subject = str(subject)
+#: Languages of a message to someone whose language is not known (Swedish first).
+BOTH = ("sv", "en")
+_DIVIDER = "\n\n— English below —\n\n"
+
+
+def compose(to: str, subject, template: str, *, locale: str | None = None, **context):
+    """Build a plain-text message from templates/mail/<template>.txt.
+
+    In `locale` when the recipient's language is known; otherwise in Swedish and English,
+    one after the other, so that a foreign brand's staff can read it too.
+    """
+    bodies, subjects = [], []
+    for language in (locale,) if locale else BOTH:
+        with force_locale(language):
+            bodies.append(render_template(f"mail/{template}.txt", **context).strip())
+            subjects.append(str(subject))
+    body = _DIVIDER.join(bodies) + "\n"
+    subject = " / ".join(dict.fromkeys(subjects))
     message = EmailMessage()
     message["From"] = current_app.config["MAIL_FROM"]
     message["To"] = to

@@ -12,6 +12,7 @@ from portal.access import ANONYMOUS, SIGNED_IN, declared_access
 from portal.auth.models import Invitation, Role
 from portal.extensions import db
 from portal.timeutil import utcnow
+from tests.fixtures.database import make_app
 from tests.fixtures.web import csrf_token_from
 
 #: URL arguments filled with supplier A's objects (or a random token).
@@ -26,16 +27,15 @@ def _endpoints(app):
 
 def test_every_endpoint_declares_its_audience(app):
     with app.test_request_context():
-        missing = [rule.endpoint for rule in _endpoints(app)
-                   if declared_access(rule.endpoint) is None]
+        missing = [
+            rule.endpoint for rule in _endpoints(app) if declared_access(rule.endpoint) is None
+        ]
     assert missing == [], f"endpoints without @allow(...): {missing}"
 
 
 def test_an_undeclared_endpoint_is_refused(app, client):
     """Fail closed: a route added without a declaration answers 403, even to anonymous."""
     # A throwaway app shares the access hook, so add a rule to a fresh one.
-    from tests.fixtures.database import make_app
-
     other = make_app(app.config["SQLALCHEMY_DATABASE_URI"])
     other.add_url_rule("/undeclared", "undeclared", lambda: "secret")
     response = other.test_client().get("/undeclared")
@@ -46,16 +46,28 @@ def test_an_undeclared_endpoint_is_refused(app, client):
 @pytest.fixture
 def world(app_context, admin, reviewer, supplier_a, owner_a, member_a, owner_b):
     invitation = Invitation(
-        organisation_id=supplier_a.id, email="new@alfa.example", role=Role.SUPPLIER_MEMBER.value,
-        token_hash="0" * 64, invited_by_id=owner_a.id, expires_at=utcnow() + timedelta(days=3),
+        organisation_id=supplier_a.id,
+        email="new@alfa.example",
+        role=Role.SUPPLIER_MEMBER.value,
+        token_hash="0" * 64,
+        invited_by_id=owner_a.id,
+        expires_at=utcnow() + timedelta(days=3),
     )
     db.session.add(invitation)
     db.session.commit()
     return {
-        "users": {"supplier_a": owner_a, "supplier_b": owner_b, "reviewer": reviewer,
-                  "buyer_admin": admin},
-        "args": {"user_id": member_a.id, "invitation_id": invitation.id,
-                 "org_id": supplier_a.id, "token": "not-a-real-token"},
+        "users": {
+            "supplier_a": owner_a,
+            "supplier_b": owner_b,
+            "reviewer": reviewer,
+            "buyer_admin": admin,
+        },
+        "args": {
+            "user_id": member_a.id,
+            "invitation_id": invitation.id,
+            "org_id": supplier_a.id,
+            "token": "not-a-real-token",
+        },
     }
 
 
@@ -76,8 +88,9 @@ def _expectation(audience: frozenset, role: str | None, has_object: bool, who: s
     return "forbidden"
 
 
-@pytest.mark.parametrize("who", ["anonymous", "supplier_a", "supplier_b", "reviewer",
-                                 "buyer_admin"])
+@pytest.mark.parametrize(
+    "who", ["anonymous", "supplier_a", "supplier_b", "reviewer", "buyer_admin"]
+)
 def test_each_role_gets_what_each_endpoint_declares(app, make_client, world, who):
     failures = []
     for rule in _endpoints(app):
@@ -85,8 +98,9 @@ def test_each_role_gets_what_each_endpoint_declares(app, make_client, world, who
         if who != "anonymous":
             client.login(world["users"][who])
         token = csrf_token_from(client.get("/accessibility").get_data(as_text=True))
-        url = rule.build({arg: world["args"][arg] for arg in rule.arguments},
-                         append_unknown=False)[1]
+        url = rule.build({arg: world["args"][arg] for arg in rule.arguments}, append_unknown=False)[
+            1
+        ]
         method = "GET" if "GET" in rule.methods else "POST"
         if method == "GET":
             response = client.get(url)
@@ -94,8 +108,9 @@ def test_each_role_gets_what_each_endpoint_declares(app, make_client, world, who
             response = client.post(url, data={"csrf_token": token})
         with app.test_request_context():
             audience = declared_access(rule.endpoint)
-        expected = _expectation(audience, _role_of(who, world),
-                                bool(OBJECT_ARGS & set(rule.arguments)), who)
+        expected = _expectation(
+            audience, _role_of(who, world), bool(OBJECT_ARGS & set(rule.arguments)), who
+        )
         status, location = response.status_code, response.headers.get("Location", "")
         to_login = status == 302 and location.startswith("/login")
         ok = {
@@ -104,10 +119,12 @@ def test_each_role_gets_what_each_endpoint_declares(app, make_client, world, who
             "not found": status == 404,
             # Public pages may redirect to the log-in page (the start page does), and so
             # does signing out.
-            "allowed": status < 500 and status not in (401, 403)
+            "allowed": status < 500
+            and status not in (401, 403)
             and (ANONYMOUS in audience or rule.endpoint == "auth.logout" or not to_login),
         }[expected]
         if not ok:
-            failures.append(f"{method} {url} ({rule.endpoint}): expected {expected}, "
-                            f"got {status} {location}")
+            failures.append(
+                f"{method} {url} ({rule.endpoint}): expected {expected}, got {status} {location}"
+            )
     assert failures == [], "\n".join(failures)

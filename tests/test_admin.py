@@ -1,19 +1,30 @@
 """The buyer-admin area: organisations, users, conflicts, and the audit log."""
 
 from portal.audit.models import AuditEvent
+from portal.audit.services import record
 from portal.auth.models import Role, User
 from portal.extensions import db
 from portal.orgs.models import Organisation, OrgKind
 from tests.fixtures.builders import make_org, make_user
 
-NEW_ORG = {"kind": "brand", "name": "Gamma Screens Oy", "org_number": "", "country": "FI",
-           "contact_email": "csr@gamma.example"}
+NEW_ORG = {
+    "kind": "brand",
+    "name": "Gamma Screens Oy",
+    "org_number": "",
+    "country": "FI",
+    "contact_email": "csr@gamma.example",
+}
 
 
 def _org_form(org):
-    return {"kind": org.kind, "name": org.name, "org_number": org.org_number or "",
-            "country": org.country, "contact_email": org.contact_email,
-            "version": str(org.version)}
+    return {
+        "kind": org.kind,
+        "name": org.name,
+        "org_number": org.org_number or "",
+        "country": org.country,
+        "contact_email": org.contact_email,
+        "version": str(org.version),
+    }
 
 
 def test_admin_creates_a_supplier_organisation(client, admin):
@@ -23,8 +34,9 @@ def test_admin_creates_a_supplier_organisation(client, admin):
     assert response.headers["Location"] == f"/admin/organisations/{org.id}"
     assert (org.kind, org.country, org.org_number) == ("brand", "FI", None)
     assert "Gamma Screens Oy" in client.get("/admin/").get_data(as_text=True)
-    event = db.session.scalar(db.select(AuditEvent).where(
-        AuditEvent.action == "organisation.created"))
+    event = db.session.scalar(
+        db.select(AuditEvent).where(AuditEvent.action == "organisation.created")
+    )
     assert event.actor_id == admin.id
     assert event.organisation_id == org.id
 
@@ -37,16 +49,24 @@ def test_swedish_organisation_numbers_are_checked_and_normalised(client, admin):
     assert ok.status_code == 302
     org = db.session.scalar(db.select(Organisation).where(Organisation.name == "Gamma Screens Oy"))
     assert org.org_number == "556677-8899"
-    dup = client.submit("/admin/organisations/new", {**NEW_ORG, "name": "Copy AB",
-                                                    "org_number": "556677-8899"})
+    dup = client.submit(
+        "/admin/organisations/new", {**NEW_ORG, "name": "Copy AB", "org_number": "556677-8899"}
+    )
     assert "Another organisation has this number." in dup.get_data(as_text=True)
 
 
 def test_every_bad_field_gets_its_own_linked_error(client, admin):
     client.login(admin)
-    response = client.submit("/admin/organisations/new", {
-        "kind": "buyer", "name": "", "org_number": "12", "country": "XX",
-        "contact_email": "not-an-address"})
+    response = client.submit(
+        "/admin/organisations/new",
+        {
+            "kind": "buyer",
+            "name": "",
+            "org_number": "12",
+            "country": "XX",
+            "contact_email": "not-an-address",
+        },
+    )
     html = response.get_data(as_text=True)
     for field in ("kind", "name", "org_number", "country", "contact_email"):
         assert f'<a href="#{field}">' in html
@@ -55,16 +75,17 @@ def test_every_bad_field_gets_its_own_linked_error(client, admin):
     assert db.session.scalar(db.select(db.func.count(Organisation.id))) == 1  # the buyer
 
 
-def test_a_stale_edit_is_refused_and_both_versions_shown(client, make_client, admin,
-                                                        supplier_a):
+def test_a_stale_edit_is_refused_and_both_versions_shown(client, make_client, admin, supplier_a):
     client.login(admin)
     opened = _org_form(supplier_a)
     other = make_client()
     other.login(admin)
-    other.submit(f"/admin/organisations/{supplier_a.id}/edit",
-                 {**opened, "name": "Alfa Data Sverige AB"})
-    response = client.submit(f"/admin/organisations/{supplier_a.id}/edit",
-                             {**opened, "name": "Alfa Data Nordic AB"})
+    other.submit(
+        f"/admin/organisations/{supplier_a.id}/edit", {**opened, "name": "Alfa Data Sverige AB"}
+    )
+    response = client.submit(
+        f"/admin/organisations/{supplier_a.id}/edit", {**opened, "name": "Alfa Data Nordic AB"}
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 409
     assert "Alfa Data Sverige AB" in html
@@ -72,32 +93,41 @@ def test_a_stale_edit_is_refused_and_both_versions_shown(client, make_client, ad
     assert db.session.get(Organisation, supplier_a.id).name == "Alfa Data Sverige AB"
     # Saving again, knowingly, replaces the other version.
     token_version = db.session.get(Organisation, supplier_a.id).version
-    again = client.submit(f"/admin/organisations/{supplier_a.id}/edit",
-                          {**opened, "name": "Alfa Data Nordic AB",
-                           "version": str(token_version)})
+    again = client.submit(
+        f"/admin/organisations/{supplier_a.id}/edit",
+        {**opened, "name": "Alfa Data Nordic AB", "version": str(token_version)},
+    )
     assert again.status_code == 302
     assert db.session.get(Organisation, supplier_a.id).name == "Alfa Data Nordic AB"
 
 
-def test_admin_changes_a_role_and_the_user_is_signed_out(client, make_client, admin,
-                                                        owner_a, member_a):
+def test_admin_changes_a_role_and_the_user_is_signed_out(
+    client, make_client, admin, owner_a, member_a
+):
     member = make_client()
     member.login(member_a)
     client.login(admin)
-    response = client.submit(f"/admin/users/{member_a.id}", {
-        "full_name": "Adam Member", "role": "supplier_owner", "version": "1"})
+    response = client.submit(
+        f"/admin/users/{member_a.id}",
+        {"full_name": "Adam Member", "role": "supplier_owner", "version": "1"},
+    )
     assert response.status_code == 302
     assert db.session.get(User, member_a.id).role == Role.SUPPLIER_OWNER
     assert member.get("/team/").headers["Location"].startswith("/login")
     event = db.session.scalar(db.select(AuditEvent).where(AuditEvent.action == "user.role_changed"))
-    assert event.details == {"from": "supplier_member", "to": "supplier_owner",
-                             "email": member_a.email}
+    assert event.details == {
+        "from": "supplier_member",
+        "to": "supplier_owner",
+        "email": member_a.email,
+    }
 
 
 def test_a_supplier_user_cannot_be_made_a_reviewer(client, admin, member_a):
     client.login(admin)
-    response = client.submit(f"/admin/users/{member_a.id}", {
-        "full_name": "Adam Member", "role": "reviewer", "version": "1"})
+    response = client.submit(
+        f"/admin/users/{member_a.id}",
+        {"full_name": "Adam Member", "role": "reviewer", "version": "1"},
+    )
     assert response.status_code == 200
     assert db.session.get(User, member_a.id).role == Role.SUPPLIER_MEMBER
 
@@ -105,8 +135,11 @@ def test_a_supplier_user_cannot_be_made_a_reviewer(client, admin, member_a):
 def test_admin_cannot_deactivate_themselves(client, admin, buyer):
     make_user(buyer, Role.BUYER_ADMIN)
     client.login(admin)
-    response = client.submit(f"/admin/users/{admin.id}/deactivate",
-                             page=f"/admin/users/{admin.id}", follow_redirects=True)
+    response = client.submit(
+        f"/admin/users/{admin.id}/deactivate",
+        page=f"/admin/users/{admin.id}",
+        follow_redirects=True,
+    )
     assert "You cannot deactivate your own account." in response.get_data(as_text=True)
 
 
@@ -133,7 +166,8 @@ def test_audit_log_shows_who_did_what_and_filters(client, admin, owner_a):
 
 
 def test_organisation_list_takes_the_same_queries_for_3_or_30_suppliers(
-        client, admin, count_queries):
+    client, admin, count_queries
+):
     client.login(admin)
 
     def queries_for_list():
@@ -149,10 +183,10 @@ def test_organisation_list_takes_the_same_queries_for_3_or_30_suppliers(
     assert queries_for_list() == few
 
 
-def test_audit_log_takes_the_same_queries_for_few_or_many_events(client, admin, count_queries,
-                                                                 supplier_a):
+def test_audit_log_takes_the_same_queries_for_few_or_many_events(
+    client, admin, count_queries, supplier_a
+):
     client.login(admin)
-    from portal.audit.services import record
 
     def queries_for_log():
         with count_queries() as counter:

@@ -21,9 +21,11 @@ def _accept(client, link, name="New Person", password=PASSWORD):
 
 def test_admin_invites_a_suppliers_first_user(client, make_client, admin, supplier_b, outbox):
     client.login(admin)
-    response = client.submit(f"/admin/organisations/{supplier_b.id}/invite",
-                             {"email": "First@Beta.example", "role": "supplier_owner"},
-                             page=f"/admin/organisations/{supplier_b.id}")
+    response = client.submit(
+        f"/admin/organisations/{supplier_b.id}/invite",
+        {"email": "First@Beta.example", "role": "supplier_owner"},
+        page=f"/admin/organisations/{supplier_b.id}",
+    )
     assert response.status_code == 302
     assert outbox[0]["To"] == "first@beta.example"
     body = outbox[0].get_content()
@@ -37,7 +39,10 @@ def test_admin_invites_a_suppliers_first_user(client, make_client, admin, suppli
     assert _accept(newcomer, link, "Fia First").headers["Location"] == "/login"
     user = db.session.scalar(db.select(User).where(User.email == "first@beta.example"))
     assert (user.role, user.organisation_id, user.full_name) == (
-        "supplier_owner", supplier_b.id, "Fia First")
+        "supplier_owner",
+        supplier_b.id,
+        "Fia First",
+    )
     newcomer.login(user, password=PASSWORD)
     assert newcomer.get("/", follow_redirects=True).request.path == "/supplier"
     actions = db.session.scalars(db.select(AuditEvent.action)).all()
@@ -47,9 +52,11 @@ def test_admin_invites_a_suppliers_first_user(client, make_client, admin, suppli
 
 def test_an_invitation_works_once(client, make_client, admin, supplier_b, outbox):
     client.login(admin)
-    client.submit(f"/admin/organisations/{supplier_b.id}/invite",
-                  {"email": "once@beta.example", "role": "supplier_member"},
-                  page=f"/admin/organisations/{supplier_b.id}")
+    client.submit(
+        f"/admin/organisations/{supplier_b.id}/invite",
+        {"email": "once@beta.example", "role": "supplier_member"},
+        page=f"/admin/organisations/{supplier_b.id}",
+    )
     link = link_in(outbox[0], "/invitation/")
     _accept(make_client(), link)
     again = make_client().get(link)
@@ -59,9 +66,11 @@ def test_an_invitation_works_once(client, make_client, admin, supplier_b, outbox
 
 def test_an_expired_invitation_does_not_work(client, make_client, admin, supplier_b, outbox):
     client.login(admin)
-    client.submit(f"/admin/organisations/{supplier_b.id}/invite",
-                  {"email": "late@beta.example", "role": "supplier_member"},
-                  page=f"/admin/organisations/{supplier_b.id}")
+    client.submit(
+        f"/admin/organisations/{supplier_b.id}/invite",
+        {"email": "late@beta.example", "role": "supplier_member"},
+        page=f"/admin/organisations/{supplier_b.id}",
+    )
     db.session.execute(db.update(Invitation).values(expires_at=utcnow() - timedelta(seconds=1)))
     db.session.commit()
     assert make_client().get(link_in(outbox[0], "/invitation/")).status_code == 404
@@ -69,8 +78,9 @@ def test_an_expired_invitation_does_not_work(client, make_client, admin, supplie
 
 def test_a_withdrawn_invitation_does_not_work(client, make_client, owner_a, outbox):
     client.login(owner_a)
-    client.submit("/team/invite", {"email": "gone@alfa.example", "role": "supplier_member"},
-                  page="/team/")
+    client.submit(
+        "/team/invite", {"email": "gone@alfa.example", "role": "supplier_member"}, page="/team/"
+    )
     invitation = db.session.scalar(db.select(Invitation))
     client.submit(f"/team/invitations/{invitation.id}/revoke", page="/team/")
     assert make_client().get(link_in(outbox[0], "/invitation/")).status_code == 404
@@ -78,8 +88,11 @@ def test_a_withdrawn_invitation_does_not_work(client, make_client, owner_a, outb
 
 def test_owner_invites_a_colleague(client, make_client, owner_a, outbox):
     client.login(owner_a)
-    response = client.submit("/team/invite", {"email": "colleague@alfa.example",
-                                               "role": "supplier_member"}, page="/team/")
+    response = client.submit(
+        "/team/invite",
+        {"email": "colleague@alfa.example", "role": "supplier_member"},
+        page="/team/",
+    )
     assert response.status_code == 302
     assert "colleague@alfa.example" in client.get("/team/").get_data(as_text=True)
     _accept(make_client(), link_in(outbox[0], "/invitation/"), "Cole League")
@@ -92,15 +105,17 @@ def test_members_cannot_invite(client, member_a):
     client.login(member_a)
     page = client.get("/team/").get_data(as_text=True)
     assert "Invite a colleague" not in page
-    response = client.submit("/team/invite", {"email": "x@alfa.example",
-                                              "role": "supplier_member"}, page="/team/")
+    response = client.submit(
+        "/team/invite", {"email": "x@alfa.example", "role": "supplier_member"}, page="/team/"
+    )
     assert response.status_code == 403
 
 
 def test_owner_cannot_invite_buyer_roles(client, owner_a, outbox):
     client.login(owner_a)
-    response = client.submit("/team/invite", {"email": "boss@alfa.example",
-                                              "role": "buyer_admin"}, page="/team/")
+    response = client.submit(
+        "/team/invite", {"email": "boss@alfa.example", "role": "buyer_admin"}, page="/team/"
+    )
     assert response.status_code == 200
     assert "Not a valid choice" in response.get_data(as_text=True)
     assert outbox == []
@@ -108,14 +123,16 @@ def test_owner_cannot_invite_buyer_roles(client, owner_a, outbox):
 
 def test_an_address_with_an_account_cannot_be_invited_again(client, owner_a, member_a, outbox):
     client.login(owner_a)
-    response = client.submit("/team/invite", {"email": member_a.email,
-                                              "role": "supplier_member"}, page="/team/")
+    response = client.submit(
+        "/team/invite", {"email": member_a.email, "role": "supplier_member"}, page="/team/"
+    )
     assert "already exists" in response.get_data(as_text=True)
     assert outbox == []
 
 
-def test_owner_removes_a_colleague_who_is_signed_out_at_once(client, make_client, owner_a,
-                                                             member_a):
+def test_owner_removes_a_colleague_who_is_signed_out_at_once(
+    client, make_client, owner_a, member_a
+):
     colleague = make_client()
     colleague.login(member_a)
     client.login(owner_a)
@@ -126,8 +143,11 @@ def test_owner_removes_a_colleague_who_is_signed_out_at_once(client, make_client
 
 def test_the_last_owner_cannot_be_removed(client, make_client, owner_a, admin):
     client.login(admin)
-    response = client.submit(f"/admin/users/{owner_a.id}/deactivate",
-                             page=f"/admin/users/{owner_a.id}", follow_redirects=True)
+    response = client.submit(
+        f"/admin/users/{owner_a.id}/deactivate",
+        page=f"/admin/users/{owner_a.id}",
+        follow_redirects=True,
+    )
     assert "must keep at least one active" in response.get_data(as_text=True)
     assert db.session.get(User, owner_a.id).is_active
 

@@ -1,7 +1,7 @@
 """Two-factor sign-in with an authenticator app and one-time recovery codes.
 
 OWASP ASVS 5.0: V6.3.3 (MFA for privileged roles at L2), V6.5.1 (codes usable once),
-V6.5.2 (recovery codes stored hashed), V6.5.5 (TOTP lifetime), V6.6.x (TOTP as a factor).
+V6.5.2 (recovery codes stored hashed), V6.5.5 (TOTP lifetime), V6.5.x (TOTP as a factor).
 """
 
 import re
@@ -118,9 +118,11 @@ def test_supplier_may_turn_two_factor_on_and_off(client, owner_a):
     client.logout()
     assert _password_step(client, owner_a).headers["Location"] == "/login/code"
     client.submit("/login/code", {"code": pyotp.TOTP(secret).at(time.time() + 30)})
-    response = client.submit("/account/two-factor/off", {
-        "off-password": DEFAULT_PASSWORD,
-        "off-code": codes[0]}, page="/account/")
+    response = client.submit(
+        "/account/two-factor/off",
+        {"off-password": DEFAULT_PASSWORD, "off-code": codes[0]},
+        page="/account/",
+    )
     assert response.status_code == 302
     assert db.session.get(User, owner_a.id).totp_secret is None
     assert db.session.scalar(db.select(db.func.count(RecoveryCode.id))) == 0
@@ -129,8 +131,11 @@ def test_supplier_may_turn_two_factor_on_and_off(client, owner_a):
 def test_staff_cannot_turn_two_factor_off(client, reviewer):
     client.login(reviewer)
     assert "Turn off two-factor" not in client.get("/account/").get_data(as_text=True)
-    response = client.submit("/account/two-factor/off", {"off-password": DEFAULT_PASSWORD,
-                                                         "off-code": "000000"}, page="/account/")
+    response = client.submit(
+        "/account/two-factor/off",
+        {"off-password": DEFAULT_PASSWORD, "off-code": "000000"},
+        page="/account/",
+    )
     assert response.status_code == 403
 
 
@@ -138,8 +143,9 @@ def test_new_recovery_codes_replace_the_old(client, admin, app_context):
     old = mfa.new_recovery_codes(admin)
     db.session.commit()
     client.login(admin)
-    response = client.submit("/account/recovery-codes", {"codes-password": DEFAULT_PASSWORD},
-                             page="/account/")
+    response = client.submit(
+        "/account/recovery-codes", {"codes-password": DEFAULT_PASSWORD}, page="/account/"
+    )
     new = re.findall(r"<code>([a-z2-9]{5}-[a-z2-9]{5})</code>", response.get_data(as_text=True))
     assert len(new) == 10
     assert not set(new) & set(old)

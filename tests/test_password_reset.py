@@ -1,6 +1,6 @@
 """Forgotten passwords: an e-mailed link that works once and expires.
 
-OWASP ASVS 5.0: V6.3.8 (no enumeration through the reset form), V6.4.1 (recovery tokens
+OWASP ASVS 5.0: V6.3.8 (no enumeration through the reset form), V6.4.3 (recovery tokens
 random, expiring), V6.2.4 (common passwords refused), V7.4.3 (sessions end after a reset).
 """
 
@@ -84,8 +84,9 @@ def test_long_passphrases_with_any_characters_are_kept_whole(client, owner_a, ou
     """ASVS V6.2.8/V6.2.9: 64+ characters allowed, nothing truncated or normalised away."""
     passphrase = "Åsa äter 🍓 på fjället, " * 4 + "ok"
     _ask(client, owner_a.email)
-    client.submit(link_in(outbox[0], "/password/reset/"),
-                  {"password": passphrase, "confirm": passphrase})
+    client.submit(
+        link_in(outbox[0], "/password/reset/"), {"password": passphrase, "confirm": passphrase}
+    )
     failed = client.submit("/login", {"email": owner_a.email, "password": passphrase[:-1]})
     assert failed.status_code == 200
     client.login(owner_a, password=passphrase)

@@ -17,15 +17,18 @@ def test_the_common_password_list_is_large():
     assert "qwerty" in common_passwords()
 
 
-@pytest.mark.parametrize(("password", "ok"), [
-    ("seven77", False),                 # too short
-    ("eightchr", True),                 # 8 is enough, no composition rules
-    ("alllowercaseletters", True),
-    ("Password", False),                # common, whatever the case
-    ("iloveyou", False),
-    ("x" * 128, True),
-    ("x" * 129, False),
-])
+@pytest.mark.parametrize(
+    ("password", "ok"),
+    [
+        ("seven77", False),  # too short
+        ("eightchr", True),  # 8 is enough, no composition rules
+        ("alllowercaseletters", True),
+        ("Password", False),  # common, whatever the case
+        ("iloveyou", False),
+        ("x" * 128, True),
+        ("x" * 129, False),
+    ],
+)
 def test_password_rules(app_context, password, ok):
     assert (password_problems(password) == []) is ok
 
@@ -42,15 +45,18 @@ def test_passwords_are_hashed_with_argon2id(app_context):
     assert not verify_password("not a hash", "x")
 
 
-@pytest.mark.parametrize(("value", "expected"), [
-    ("556677-8899", "556677-8899"),
-    ("5566778899", "556677-8899"),
-    ("16556677-8899", "556677-8899"),
-    (" 556677 8899 ", "556677-8899"),
-    ("556677-8890", None),   # wrong check digit
-    ("551212-1236", None),   # third digit below 2: a personal identity number
-    ("12345", None),
-    ("abcdef-ghij", None),
-])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("556677-8899", "556677-8899"),
+        ("5566778899", "556677-8899"),
+        ("16556677-8899", "556677-8899"),
+        (" 556677 8899 ", "556677-8899"),
+        ("556677-8890", None),  # wrong check digit
+        ("551212-1236", None),  # third digit below 2: a personal identity number
+        ("12345", None),
+        ("abcdef-ghij", None),
+    ],
+)
 def test_swedish_organisation_numbers(value, expected):
     assert normalise_org_number(value) == expected

@@ -26,8 +26,9 @@ def test_constraints_have_conventional_names(app_context):
 
 def test_sqlite_runs_with_foreign_keys_and_wal(tmp_path):
     """The embedded default (a SQLite file) enforces foreign keys and uses WAL."""
-    config = type("Cfg", (TestConfig,), {
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.sqlite3'}"})
+    config = type(
+        "Cfg", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.sqlite3'}"}
+    )
     app = create_app(config)
     with app.app_context():
         with db.engine.connect() as connection:
@@ -38,8 +39,11 @@ def test_sqlite_runs_with_foreign_keys_and_wal(tmp_path):
 
 def test_create_app_does_no_io():
     """An unreachable database does not stop the app from being built."""
-    config = type("Cfg", (TestConfig,), {
-        "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://nobody@192.0.2.1:1/none"})
+    config = type(
+        "Cfg",
+        (TestConfig,),
+        {"SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://nobody@192.0.2.1:1/none"},
+    )
     app = create_app(config)
     assert app.url_map is not None
 
@@ -58,8 +62,18 @@ def test_production_refuses_a_short_secret(monkeypatch):
         create_app(ProductionConfig)
 
 
+def test_production_refuses_per_worker_rate_limits(monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://x@localhost/x")
+    monkeypatch.delenv("RATELIMIT_STORAGE_URI", raising=False)
+    with pytest.raises(ConfigError, match="RATELIMIT_STORAGE_URI"):
+        create_app(ProductionConfig)
+
+
 def test_production_starts_with_its_secrets(monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "s" * 40)
     monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://x@localhost/x")
+    monkeypatch.setenv("RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/0")
     app = create_app(ProductionConfig)
     assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["RATELIMIT_STORAGE_URI"] == "redis://127.0.0.1:6379/0"

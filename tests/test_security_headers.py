@@ -8,13 +8,19 @@ behind the log-in), V16.5.1 (generic error messages, no internals).
 import pytest
 
 from tests.fixtures.database import make_app
+from tests.fixtures.web import csrf_token_from
 
 
 def test_every_page_carries_the_security_headers(client):
     response = client.get("/login")
     csp = response.headers["Content-Security-Policy"]
-    for directive in ("default-src 'self'", "script-src 'self'", "object-src 'none'",
-                      "base-uri 'none'", "frame-ancestors 'none'"):
+    for directive in (
+        "default-src 'self'",
+        "script-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+    ):
         assert directive in csp
     assert "unsafe-inline" not in csp
     assert response.headers["X-Content-Type-Options"] == "nosniff"
@@ -39,7 +45,7 @@ def test_static_files_may_be_cached(client):
 def test_hsts_outside_development(app):
     other = make_app(app.config["SQLALCHEMY_DATABASE_URI"], HSTS=True)
     response = other.test_client().get("/login")
-    assert response.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+    assert response.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
 
 
 def test_no_inline_script_in_pages(client):
@@ -51,8 +57,9 @@ def test_no_inline_script_in_pages(client):
 
 def test_a_post_without_csrf_token_is_refused(client, owner_a):
     client.login(owner_a)
-    response = client.post("/team/invite", data={"email": "x@example.com",
-                                                 "role": "supplier_member"})
+    response = client.post(
+        "/team/invite", data={"email": "x@example.com", "role": "supplier_member"}
+    )
     assert response.status_code == 400
     assert "The form had expired" in response.get_data(as_text=True)
 
@@ -60,20 +67,26 @@ def test_a_post_without_csrf_token_is_refused(client, owner_a):
 def test_a_token_from_another_session_is_refused(client, make_client, owner_a):
     other = make_client()
     token_page = other.get("/login").get_data(as_text=True)
-    from tests.fixtures.web import csrf_token_from
-
     client.login(owner_a)
-    response = client.post("/team/invite", data={
-        "csrf_token": csrf_token_from(token_page), "email": "x@example.com",
-        "role": "supplier_member"})
+    response = client.post(
+        "/team/invite",
+        data={
+            "csrf_token": csrf_token_from(token_page),
+            "email": "x@example.com",
+            "role": "supplier_member",
+        },
+    )
     assert response.status_code == 400
 
 
-@pytest.mark.parametrize(("path", "method", "status", "title"), [
-    ("/no-such-page", "get", 404, "Page not found"),
-    ("/logout", "get", 405, "That action is not possible here"),
-    ("/admin/organisations/abc", "get", 404, "Page not found"),
-])
+@pytest.mark.parametrize(
+    ("path", "method", "status", "title"),
+    [
+        ("/no-such-page", "get", 404, "Page not found"),
+        ("/logout", "get", 405, "That action is not possible here"),
+        ("/admin/organisations/abc", "get", 404, "Page not found"),
+    ],
+)
 def test_friendly_error_pages(client, path, method, status, title):
     response = getattr(client, method)(path)
     assert response.status_code == status

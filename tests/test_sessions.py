@@ -13,6 +13,7 @@ import pytest
 
 from portal.audit.models import AuditEvent
 from portal.auth.models import UserSession
+from portal.config import ProductionConfig
 from portal.extensions import db
 from portal.timeutil import utcnow
 from tests.fixtures.web import DEFAULT_PASSWORD
@@ -25,8 +26,9 @@ def _events(action):
 
 
 def test_supplier_signs_in_and_lands_on_the_supplier_start_page(client, owner_a):
-    response = client.submit("/login", {"email": "  " + owner_a.email.upper(),
-                                        "password": DEFAULT_PASSWORD})
+    response = client.submit(
+        "/login", {"email": "  " + owner_a.email.upper(), "password": DEFAULT_PASSWORD}
+    )
     assert response.headers["Location"] == "/"
     page = client.get("/", follow_redirects=True)
     assert page.request.path == "/supplier"
@@ -35,8 +37,12 @@ def test_supplier_signs_in_and_lands_on_the_supplier_start_page(client, owner_a)
 
 
 def test_each_role_has_its_own_start_page(make_client, owner_a, member_a, reviewer, admin):
-    for user, path in [(owner_a, "/supplier"), (member_a, "/supplier"),
-                       (reviewer, "/review"), (admin, "/admin/")]:
+    for user, path in [
+        (owner_a, "/supplier"),
+        (member_a, "/supplier"),
+        (reviewer, "/review"),
+        (admin, "/admin/"),
+    ]:
         client = make_client()
         client.login(user)
         assert client.get("/", follow_redirects=True).request.path == path
@@ -63,16 +69,16 @@ def test_a_deactivated_user_cannot_sign_in(client, owner_a, member_a, app_contex
 
 def test_session_cookie_attributes(client, owner_a):
     response = client.submit("/login", {"email": owner_a.email, "password": DEFAULT_PASSWORD})
-    cookie = next(c for c in response.headers.getlist("Set-Cookie")
-                  if c.startswith("portal_session="))
+    cookie = next(
+        c for c in response.headers.getlist("Set-Cookie") if c.startswith("portal_session=")
+    )
     assert "HttpOnly" in cookie
     assert "SameSite=Lax" in cookie
 
 
 def test_production_cookies_are_secure():
-    from portal.config import ProductionConfig
-
     assert ProductionConfig.SESSION_COOKIE_SECURE is True
+    assert ProductionConfig.SESSION_COOKIE_NAME.startswith("__Host-")
     assert ProductionConfig.HSTS is True
 
 
@@ -107,7 +113,9 @@ def test_deactivation_ends_every_session_at_once(client, make_client, owner_a, m
     assert colleague.get("/team/").status_code == 200
     admin_client = make_client()
     admin_client.login(admin)
-    admin_client.submit(f"/admin/users/{member_a.id}/deactivate", page=f"/admin/users/{member_a.id}")
+    admin_client.submit(
+        f"/admin/users/{member_a.id}/deactivate", page=f"/admin/users/{member_a.id}"
+    )
     response = colleague.get("/team/")
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/login")
@@ -117,9 +125,15 @@ def test_password_change_ends_other_sessions_but_keeps_this_one(client, make_cli
     other_device = make_client()
     other_device.login(owner_a)
     client.login(owner_a)
-    response = client.submit("/account/password", {
-        "pw-current": DEFAULT_PASSWORD, "pw-password": "a brand new passphrase",
-        "pw-confirm": "a brand new passphrase"}, page="/account/")
+    response = client.submit(
+        "/account/password",
+        {
+            "pw-current": DEFAULT_PASSWORD,
+            "pw-password": "a brand new passphrase",
+            "pw-confirm": "a brand new passphrase",
+        },
+        page="/account/",
+    )
     assert response.status_code == 302
     assert client.get("/account/").status_code == 200
     assert other_device.get("/account/").headers["Location"].startswith("/login")
@@ -128,9 +142,15 @@ def test_password_change_ends_other_sessions_but_keeps_this_one(client, make_cli
 
 def test_password_change_needs_the_current_password(client, owner_a):
     client.login(owner_a)
-    response = client.submit("/account/password", {
-        "pw-current": "wrong-password", "pw-password": "a brand new passphrase",
-        "pw-confirm": "a brand new passphrase"}, page="/account/")
+    response = client.submit(
+        "/account/password",
+        {
+            "pw-current": "wrong-password",
+            "pw-password": "a brand new passphrase",
+            "pw-confirm": "a brand new passphrase",
+        },
+        page="/account/",
+    )
     assert "The current password is not correct." in response.get_data(as_text=True)
 
 
@@ -157,24 +177,27 @@ def test_idle_timer_restarts_with_each_request(client, owner_a, monkeypatch, app
 def test_absolute_timeout_ends_even_an_active_session(client, owner_a, app):
     client.login(owner_a)
     hours = app.config["SESSION_ABSOLUTE_HOURS"]
-    db.session.execute(db.update(UserSession).values(
-        created_at=utcnow() - timedelta(hours=hours, minutes=1)))
+    db.session.execute(
+        db.update(UserSession).values(created_at=utcnow() - timedelta(hours=hours, minutes=1))
+    )
     db.session.commit()
     assert client.get("/account/").headers["Location"].startswith("/login")
 
 
 @pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "/\\evil"])
 def test_sign_in_never_redirects_off_site(client, owner_a, target):
-    response = client.submit(f"/login?next={target}", {"email": owner_a.email,
-                                                        "password": DEFAULT_PASSWORD})
+    response = client.submit(
+        f"/login?next={target}", {"email": owner_a.email, "password": DEFAULT_PASSWORD}
+    )
     assert response.headers["Location"] == "/"
 
 
 def test_sign_in_returns_to_the_page_asked_for(client, owner_a):
     response = client.get("/team/")
     assert response.headers["Location"] == "/login?next=%2Fteam%2F"
-    response = client.submit("/login?next=/team/", {"email": owner_a.email,
-                                                    "password": DEFAULT_PASSWORD})
+    response = client.submit(
+        "/login?next=/team/", {"email": owner_a.email, "password": DEFAULT_PASSWORD}
+    )
     assert response.headers["Location"] == "/team/"
 
 

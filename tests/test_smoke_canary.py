@@ -6,9 +6,7 @@ from tests.fixtures.builders import make_org
 
 
 def _canaries():
-    return db.session.scalars(
-        db.select(Organisation).where(Organisation.name == "Canary AB")
-    ).all()
+    return db.session.scalars(db.select(Organisation).where(Organisation.name == "Canary AB")).all()
 
 
 def test_canary_writes(app_context, client):

@@ -47,8 +47,10 @@ def password():
         except ServiceError as error:
             form.current.errors.append(str(error))
         else:
-            flash(_("Your password has been changed. You have been signed out everywhere "
-                    "else."), "success")
+            flash(
+                _("Your password has been changed. You have been signed out everywhere else."),
+                "success",
+            )
             return redirect(url_for("account.overview"))
     return _overview(password_form=form)
 
@@ -69,12 +71,16 @@ def setup_two_factor():
             session.pop("enrol_secret", None)
             codes = mfa.new_recovery_codes(user)
             record("auth.mfa_enabled", organisation_id=user.organisation_id)
-            return render_template("auth/recovery_codes.html", codes=codes,
-                                   continue_url=url_for("account.overview"))
-        form.code.errors.append(_("That code is not correct. Check the time on your phone "
-                                  "and enter the newest code."))
+            return render_template(
+                "auth/recovery_codes.html", codes=codes, continue_url=url_for("account.overview")
+            )
+        form.code.errors.append(
+            _("That code is not correct. Check the time on your phone and enter the newest code.")
+        )
     return render_template(
-        "auth/setup_mfa.html", form=form, from_account=True,
+        "auth/setup_mfa.html",
+        form=form,
+        from_account=True,
         **mfa.enrolment_context(user, secret, current_app.config["TOTP_ISSUER"]),
     )
 
@@ -89,8 +95,9 @@ def disable_two_factor():
     if form.validate_on_submit():
         if not verify_password(user.password_hash, form.password.data):
             form.password.errors.append(_("The password is not correct."))
-        elif not (mfa.verify_totp(user, form.code.data)
-                  or mfa.use_recovery_code(user, form.code.data)):
+        elif not (
+            mfa.verify_totp(user, form.code.data) or mfa.use_recovery_code(user, form.code.data)
+        ):
             form.code.errors.append(_("That code is not correct, or it has already been used."))
         else:
             mfa.turn_off(user)
@@ -111,7 +118,8 @@ def renew_recovery_codes():
         if verify_password(user.password_hash, form.password.data):
             codes = mfa.new_recovery_codes(user)
             record("auth.recovery_codes_renewed", organisation_id=user.organisation_id)
-            return render_template("auth/recovery_codes.html", codes=codes,
-                                   continue_url=url_for("account.overview"))
+            return render_template(
+                "auth/recovery_codes.html", codes=codes, continue_url=url_for("account.overview")
+            )
         form.password.errors.append(_("The password is not correct."))
     return _overview(codes_form=form)

@@ -19,13 +19,16 @@ class OrganisationForm(VersionedForm):
     )
     name = StringField(
         _l("Name"),
-        validators=[DataRequired(_l("Enter the organisation's name.")),
-                    Length(max=200, message=_l("Use at most %(max)d characters."))],
+        validators=[
+            DataRequired(_l("Enter the organisation's name.")),
+            Length(max=200, message=_l("Use at most %(max)d characters.")),
+        ],
     )
     org_number = StringField(
         _l("Swedish organisation number"),
-        description=_l("Ten digits, such as 556677-8899. Leave empty for a company "
-                       "registered outside Sweden."),
+        description=_l(
+            "Ten digits, such as 556677-8899. Leave empty for a company registered outside Sweden."
+        ),
         validators=[Optional()],
         filters=[lambda value: value.strip() if value else value],
     )
@@ -41,8 +44,12 @@ class OrganisationForm(VersionedForm):
             return
         normalised = normalise_org_number(field.data)
         if normalised is None:
-            raise ValidationError(_l("This is not a valid Swedish organisation number. Check "
-                                     "the digits: the last one is a check digit."))
+            raise ValidationError(
+                _l(
+                    "This is not a valid Swedish organisation number. Check "
+                    "the digits: the last one is a check digit."
+                )
+            )
         field.data = normalised
 
     def validate_country(self, field) -> None:
@@ -53,8 +60,10 @@ class OrganisationForm(VersionedForm):
 class UserForm(VersionedForm):
     full_name = StringField(
         _l("Full name"),
-        validators=[DataRequired(_l("Enter the name.")),
-                    Length(max=200, message=_l("Use at most %(max)d characters."))],
+        validators=[
+            DataRequired(_l("Enter the name.")),
+            Length(max=200, message=_l("Use at most %(max)d characters.")),
+        ],
     )
     role = SelectField(_l("Role"))
 

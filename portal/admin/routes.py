@@ -48,11 +48,16 @@ def new_organisation():
             form.org_number.errors.append(_("Another organisation has this number."))
         else:
             org = orgs.create_organisation(
-                kind=form.kind.data, name=form.name.data, org_number=form.org_number.data,
-                country=form.country.data, contact_email=form.contact_email.data, actor=_me(),
+                kind=form.kind.data,
+                name=form.name.data,
+                org_number=form.org_number.data,
+                country=form.country.data,
+                contact_email=form.contact_email.data,
+                actor=_me(),
             )
-            flash(_("%(name)s has been added. Invite its first user below.", name=org.name),
-                  "success")
+            flash(
+                _("%(name)s has been added. Invite its first user below.", name=org.name), "success"
+            )
             return redirect(url_for("admin.organisation", org_id=org.id))
     return render_template("admin/organisation_form.html", form=form, org=None)
 
@@ -64,9 +69,13 @@ def _conflict(template: str, form, **context):
     saved = context.get("org") or context.get("user")
     db.session.refresh(saved)
     form.version.data = saved.version
-    form.form_errors.append(_("Someone else saved changes while you were editing. What is "
-                              "saved now is shown beside each field; your own input is kept. "
-                              "Save again to replace their version with yours."))
+    form.form_errors.append(
+        _(
+            "Someone else saved changes while you were editing. What is "
+            "saved now is shown beside each field; your own input is kept. "
+            "Save again to replace their version with yours."
+        )
+    )
     return render_template(template, form=form, conflict=saved, **context), 409
 
 
@@ -107,13 +116,15 @@ def edit_organisation(org_id: int):
         if orgs.org_number_taken(form.org_number.data, exclude_id=org.id):
             form.org_number.errors.append(_("Another organisation has this number."))
         else:
-            fields = {name: form[name].data
-                      for name in ("name", "org_number", "country", "contact_email")}
+            fields = {
+                name: form[name].data for name in ("name", "org_number", "country", "contact_email")
+            }
             if not org.is_buyer:
                 fields["kind"] = form.kind.data
             try:
-                orgs.update_organisation(org, expected_version=form.opened_version(),
-                                         actor=_me(), **fields)
+                orgs.update_organisation(
+                    org, expected_version=form.opened_version(), actor=_me(), **fields
+                )
             except orgs.StaleEditError:
                 return _conflict("admin/organisation_form.html", form, org=org)
             flash(_("The changes have been saved."), "success")
@@ -133,8 +144,7 @@ def invite(org_id: int):
         except auth_services.ServiceError as error:
             form.email.errors.append(str(error))
         else:
-            flash(_("An invitation has been sent to %(email)s.", email=form.email.data),
-                  "success")
+            flash(_("An invitation has been sent to %(email)s.", email=form.email.data), "success")
             return redirect(url_for("admin.organisation", org_id=org.id))
     return _organisation_page(org, form)
 
@@ -160,8 +170,13 @@ def edit_user(user_id: int):
         form.version.data = user.version
     if form.validate_on_submit():
         try:
-            users.update_user(user, full_name=form.full_name.data, role=Role(form.role.data),
-                              expected_version=form.opened_version(), actor=_me())
+            users.update_user(
+                user,
+                full_name=form.full_name.data,
+                role=Role(form.role.data),
+                expected_version=form.opened_version(),
+                actor=_me(),
+            )
         except orgs.StaleEditError:
             return _conflict("admin/user_form.html", form, user=user, confirm_form=ConfirmForm())
         except auth_services.ServiceError as error:
@@ -169,8 +184,7 @@ def edit_user(user_id: int):
         else:
             flash(_("The changes have been saved."), "success")
             return redirect(url_for("admin.organisation", org_id=user.organisation_id))
-    return render_template("admin/user_form.html", form=form, user=user,
-                           confirm_form=ConfirmForm())
+    return render_template("admin/user_form.html", form=form, user=user, confirm_form=ConfirmForm())
 
 
 @bp.route("/users/<int:user_id>/deactivate", methods=["POST"])
@@ -184,8 +198,10 @@ def deactivate_user(user_id: int):
     except auth_services.ServiceError as error:
         flash(str(error), "error")
     else:
-        flash(_("%(name)s has been deactivated and signed out everywhere.",
-                name=user.full_name), "success")
+        flash(
+            _("%(name)s has been deactivated and signed out everywhere.", name=user.full_name),
+            "success",
+        )
     return redirect(url_for("admin.edit_user", user_id=user.id))
 
 
@@ -214,10 +230,17 @@ def audit_log():
         if form.organisation.data:
             query = query.where(AuditEvent.organisation_id == form.organisation.data)
     query = query.order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
-    page = db.paginate(query, per_page=AUDIT_PAGE_SIZE, max_per_page=AUDIT_PAGE_SIZE,
-                       error_out=False)
+    page = db.paginate(
+        query, per_page=AUDIT_PAGE_SIZE, max_per_page=AUDIT_PAGE_SIZE, error_out=False
+    )
     organisations = db.session.execute(
         db.select(Organisation.id, Organisation.name).order_by(db.func.lower(Organisation.name))
     ).all()
-    return render_template("admin/audit.html", page=page, form=form, label=action_label,
-                           organisations=organisations, kind_buyer=OrgKind.BUYER)
+    return render_template(
+        "admin/audit.html",
+        page=page,
+        form=form,
+        label=action_label,
+        organisations=organisations,
+        kind_buyer=OrgKind.BUYER,
+    )

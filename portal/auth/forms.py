@@ -13,8 +13,10 @@ class LoginForm(FlaskForm):
     email = email_field()
     password = PasswordField(
         _l("Password"),
-        validators=[DataRequired(_l("Enter your password.")),
-                    Length(max=MAX_LENGTH, message=_l("Use at most %(max)d characters."))],
+        validators=[
+            DataRequired(_l("Enter your password.")),
+            Length(max=MAX_LENGTH, message=_l("Use at most %(max)d characters.")),
+        ],
         render_kw={"autocomplete": "current-password"},
     )
 
@@ -22,19 +24,23 @@ class LoginForm(FlaskForm):
 class CodeForm(FlaskForm):
     code = StringField(
         _l("Code"),
-        description=_l("The six-digit code from your authenticator app, or one of your "
-                       "recovery codes."),
+        description=_l(
+            "The six-digit code from your authenticator app, or one of your recovery codes."
+        ),
         validators=[DataRequired(_l("Enter a code.")), Length(max=32)],
-        render_kw={"autocomplete": "one-time-code", "inputmode": "text",
-                   "spellcheck": "false", "autocapitalize": "none"},
+        render_kw={
+            "autocomplete": "one-time-code",
+            "inputmode": "text",
+            "spellcheck": "false",
+            "autocapitalize": "none",
+        },
     )
 
 
 class EnrolForm(FlaskForm):
     code = StringField(
         _l("Six-digit code from the app"),
-        validators=[DataRequired(_l("Enter the six-digit code shown in the app.")),
-                    Length(max=16)],
+        validators=[DataRequired(_l("Enter the six-digit code shown in the app.")), Length(max=16)],
         render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
     )
 
@@ -50,8 +56,10 @@ class ResetPasswordForm(FlaskForm):
 class AcceptInvitationForm(FlaskForm):
     full_name = StringField(
         _l("Your full name"),
-        validators=[DataRequired(_l("Enter your name.")),
-                    Length(max=200, message=_l("Use at most %(max)d characters."))],
+        validators=[
+            DataRequired(_l("Enter your name.")),
+            Length(max=200, message=_l("Use at most %(max)d characters.")),
+        ],
         render_kw={"autocomplete": "name"},
     )
     password, confirm = new_password_fields()

@@ -1,6 +1,5 @@
 """Time-based one-time passwords (RFC 6238) and one-time recovery codes."""
 
-import hashlib
 import hmac
 import secrets
 import time
@@ -9,6 +8,7 @@ import pyotp
 import segno
 
 from portal.auth.models import RecoveryCode, User
+from portal.auth.passwords import hash_password, verify_password
 from portal.extensions import db
 from portal.timeutil import utcnow
 
@@ -61,9 +61,14 @@ def verify_totp(user: User, code: str, *, secret: str | None = None) -> bool:
     return True
 
 
-def _hash_code(code: str) -> str:
-    normalised = "".join(code.split()).replace("-", "").lower()
-    return hashlib.sha256(normalised.encode()).hexdigest()
+def _normalise_code(code: str) -> str:
+    return "".join(code.split()).replace("-", "").lower()
+
+
+def looks_like_totp(code: str) -> bool:
+    """Six digits: an authenticator code, never a recovery code (those have letters)."""
+    compact = "".join(code.split())
+    return compact.isdigit() and len(compact) == 6
 
 
 def new_recovery_codes(user: User) -> list[str]:
@@ -74,23 +79,28 @@ def new_recovery_codes(user: User) -> list[str]:
     for _ in range(RECOVERY_CODE_COUNT):
         raw = "".join(secrets.choice(alphabet) for _ in range(10))
         codes.append(f"{raw[:5]}-{raw[5:]}")
-    db.session.add_all(RecoveryCode(user_id=user.id, code_hash=_hash_code(c)) for c in codes)
+    # About 50 bits each, so they are stored like passwords: argon2id, salted.
+    db.session.add_all(
+        RecoveryCode(user_id=user.id, code_hash=hash_password(_normalise_code(c))) for c in codes
+    )
     return codes
 
 
 def use_recovery_code(user: User, code: str) -> bool:
     """Spend one unused recovery code; False when it does not match one."""
-    row = db.session.scalar(
+    candidate = _normalise_code(code)
+    if looks_like_totp(code) or not 8 <= len(candidate) <= 16:
+        return False
+    unused = db.session.scalars(
         db.select(RecoveryCode).where(
-            RecoveryCode.user_id == user.id,
-            RecoveryCode.code_hash == _hash_code(code),
-            RecoveryCode.used_at.is_(None),
+            RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None)
         )
     )
-    if row is None:
-        return False
-    row.used_at = utcnow()
-    return True
+    for row in unused:
+        if verify_password(row.code_hash, candidate):
+            row.used_at = utcnow()
+            return True
+    return False
 
 
 def remaining_recovery_codes(user: User) -> int:
@@ -111,5 +121,5 @@ def turn_off(user: User) -> None:
 def enrolment_context(user: User, secret: str, issuer: str) -> dict:
     """What the set-up page shows: the QR code and the secret grouped for typing."""
     uri = provisioning_uri(secret, user.email, issuer)
-    grouped = " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
+    grouped = " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
     return {"qr": qr_data_uri(uri), "secret": grouped}

@@ -119,8 +119,13 @@ def login_code():
             next_url = session.get("pending", {}).get("next")
             start_session(user, method=method)
             if method == "recovery-code":
-                flash(_("You signed in with a recovery code. %(n)d codes are left.",
-                        n=mfa.remaining_recovery_codes(user)), "info")
+                flash(
+                    _(
+                        "You signed in with a recovery code. %(n)d codes are left.",
+                        n=mfa.remaining_recovery_codes(user),
+                    ),
+                    "info",
+                )
             return redirect(next_url or url_for("main.index"))
         count_failed_attempt(user.email)
         record("auth.mfa_failed", actor=user, organisation_id=user.organisation_id)
@@ -147,12 +152,15 @@ def setup_mfa():
             codes = mfa.new_recovery_codes(user)
             record("auth.mfa_enabled", actor=user, organisation_id=user.organisation_id)
             start_session(user, method="totp-setup")
-            return render_template("auth/recovery_codes.html", codes=codes,
-                                   continue_url=url_for("main.index"))
-        form.code.errors.append(_("That code is not correct. Check the time on your phone "
-                                  "and enter the newest code."))
+            return render_template(
+                "auth/recovery_codes.html", codes=codes, continue_url=url_for("main.index")
+            )
+        form.code.errors.append(
+            _("That code is not correct. Check the time on your phone and enter the newest code.")
+        )
     return render_template(
-        "auth/setup_mfa.html", form=form,
+        "auth/setup_mfa.html",
+        form=form,
         **mfa.enrolment_context(user, secret, current_app.config["TOTP_ISSUER"]),
     )
 
@@ -176,8 +184,14 @@ def forgot_password():
     if form.validate_on_submit():
         request_password_reset(form.email.data)
         # The same answer whether or not the address has an account.
-        flash(_("If %(email)s belongs to an account, a link to choose a new password is on "
-                "its way. It works for one hour.", email=form.email.data.strip()), "success")
+        flash(
+            _(
+                "If %(email)s belongs to an account, a link to choose a new password is on "
+                "its way. It works for one hour.",
+                email=form.email.data.strip(),
+            ),
+            "success",
+        )
         return redirect(url_for("auth.login"))
     return render_template("auth/forgot_password.html", form=form)
 
@@ -218,7 +232,12 @@ def accept_invitation_page(token: str):
         except ServiceError as error:
             form.form_errors.append(str(error))
         else:
-            flash(_("Your account is ready. Sign in with your e-mail address and the password "
-                    "you chose."), "success")
+            flash(
+                _(
+                    "Your account is ready. Sign in with your e-mail address and the password "
+                    "you chose."
+                ),
+                "success",
+            )
             return redirect(url_for("auth.login"))
     return render_template("auth/accept_invitation.html", form=form, invitation=invitation)

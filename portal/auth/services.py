@@ -5,6 +5,7 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app, has_request_context, request, session, url_for
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import login_user, logout_user
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -47,8 +48,11 @@ def _account_limits():
 
 def _account_key(email: str) -> tuple[str, str, str]:
     # Same storage as Flask-Limiter's own limits (Redis in production), same key prefix.
-    return (current_app.config["RATELIMIT_KEY_PREFIX"], "login-account",
-            _sha256(normalise_email(email)))
+    return (
+        current_app.config["RATELIMIT_KEY_PREFIX"],
+        "login-account",
+        _sha256(normalise_email(email)),
+    )
 
 
 def check_account_throttle(email: str) -> None:
@@ -104,8 +108,9 @@ def start_session(user: User, *, method: str = "password") -> None:
     login_user(user)
     if user.locale:
         session["lang"] = user.locale
-    record("auth.login", actor=user, organisation_id=user.organisation_id,
-           details={"method": method})
+    record(
+        "auth.login", actor=user, organisation_id=user.organisation_id, details={"method": method}
+    )
 
 
 def load_session_user(token: str) -> User | None:
@@ -188,7 +193,8 @@ def request_password_reset(email: str) -> None:
             user.email,
             _l("Reset your password"),
             "password_reset",
-            locale=user.locale,
+            # The language the user chose, else the one they are using the site in now.
+            locale=user.locale or str(get_locale()),
             user=user,
             link=external_url("auth.reset_password", token=token),
             hours=hours,
@@ -265,7 +271,7 @@ def invite(organisation: Organisation, email: str, role: Role, *, invited_by: Us
             email,
             _l("Invitation to the fair ICT supplier portal"),
             "invitation",
-            locale=invited_by.locale,
+            locale=None,  # the invitee's language is not known yet: both
             invitation=invitation,
             organisation=organisation,
             inviter=invited_by,
@@ -273,8 +279,13 @@ def invite(organisation: Organisation, email: str, role: Role, *, invited_by: Us
             expires_at=invitation.expires_at,
         )
     )
-    record("invitation.sent", actor=invited_by, organisation_id=organisation.id,
-           target=invitation, details={"email": email, "role": role.value})
+    record(
+        "invitation.sent",
+        actor=invited_by,
+        organisation_id=organisation.id,
+        target=invitation,
+        details={"email": email, "role": role.value},
+    )
     return invitation
 
 
@@ -307,15 +318,24 @@ def accept_invitation(invitation: Invitation, full_name: str, password: str) -> 
     db.session.add(user)
     invitation.accepted_at = utcnow()
     db.session.flush()
-    record("invitation.accepted", actor=user, organisation_id=invitation.organisation_id,
-           target=invitation)
+    record(
+        "invitation.accepted",
+        actor=user,
+        organisation_id=invitation.organisation_id,
+        target=invitation,
+    )
     return user
 
 
 def revoke_invitation(invitation: Invitation, *, by: User) -> None:
     invitation.revoked_at = utcnow()
-    record("invitation.revoked", actor=by, organisation_id=invitation.organisation_id,
-           target=invitation, details={"email": invitation.email})
+    record(
+        "invitation.revoked",
+        actor=by,
+        organisation_id=invitation.organisation_id,
+        target=invitation,
+        details={"email": invitation.email},
+    )
 
 
 def open_invitations(organisation_id: int) -> list[Invitation]:
@@ -331,5 +351,3 @@ def open_invitations(organisation_id: int) -> list[Invitation]:
             .order_by(Invitation.created_at)
         )
     )
-
-

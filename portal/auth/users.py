@@ -48,12 +48,17 @@ def _keeps_someone_in_charge(user: User) -> None:
     if user.role not in (Role.SUPPLIER_OWNER, Role.BUYER_ADMIN) or not user.is_active:
         return
     if _active_owners(user.organisation_id, Role(user.role)) <= 1:
-        raise ServiceError(_l("The organisation must keep at least one active %(role)s.",
-                              role=Role(user.role).label.lower()))
+        raise ServiceError(
+            _l(
+                "The organisation must keep at least one active %(role)s.",
+                role=Role(user.role).label.lower(),
+            )
+        )
 
 
-def update_user(user: User, *, full_name: str, role: Role, expected_version: int,
-                actor: User) -> None:
+def update_user(
+    user: User, *, full_name: str, role: Role, expected_version: int, actor: User
+) -> None:
     """Rename a user or change their role, refusing stale forms and impossible roles."""
     if user.version != expected_version:
         raise StaleEditError
@@ -61,15 +66,24 @@ def update_user(user: User, *, full_name: str, role: Role, expected_version: int
         raise ServiceError(_l("That role does not exist in this organisation."))
     if role.value != user.role:
         _keeps_someone_in_charge(user)
-        record("user.role_changed", actor=actor, organisation_id=user.organisation_id,
-               target=user, details={"from": user.role, "to": role.value,
-                                     "email": user.email})
+        record(
+            "user.role_changed",
+            actor=actor,
+            organisation_id=user.organisation_id,
+            target=user,
+            details={"from": user.role, "to": role.value, "email": user.email},
+        )
         user.role = role.value
         # A role change takes effect everywhere at once: old sessions carried the old role.
         revoke_all_sessions(user)
     if full_name.strip() != user.full_name:
-        record("user.updated", actor=actor, organisation_id=user.organisation_id,
-               target=user, details={"full_name": [user.full_name, full_name.strip()]})
+        record(
+            "user.updated",
+            actor=actor,
+            organisation_id=user.organisation_id,
+            target=user,
+            details={"full_name": [user.full_name, full_name.strip()]},
+        )
         user.full_name = full_name.strip()
 
 
@@ -83,8 +97,13 @@ def deactivate(user: User, *, actor: User) -> None:
     user.is_active = False
     user.deactivated_at = utcnow()
     revoke_all_sessions(user)
-    record("user.deactivated", actor=actor, organisation_id=user.organisation_id,
-           target=user, details={"email": user.email})
+    record(
+        "user.deactivated",
+        actor=actor,
+        organisation_id=user.organisation_id,
+        target=user,
+        details={"email": user.email},
+    )
 
 
 def reactivate(user: User, *, actor: User) -> None:
@@ -92,5 +111,10 @@ def reactivate(user: User, *, actor: User) -> None:
         return
     user.is_active = True
     user.deactivated_at = None
-    record("user.reactivated", actor=actor, organisation_id=user.organisation_id,
-           target=user, details={"email": user.email})
+    record(
+        "user.reactivated",
+        actor=actor,
+        organisation_id=user.organisation_id,
+        target=user,
+        details={"email": user.email},
+    )

@@ -18,15 +18,24 @@ class AccessibilityReportForm(FlaskForm):
     )
     description = TextAreaField(
         _l("What is the problem?"),
-        description=_l("Describe what you tried to do and what stopped you. Mention any "
-                       "assistive technology you use, if you like."),
-        validators=[DataRequired(_l("Describe the problem.")),
-                    Length(max=5000, message=_l("Use at most %(max)d characters."))],
+        description=_l(
+            "Describe what you tried to do and what stopped you. Mention any "
+            "assistive technology you use, if you like."
+        ),
+        validators=[
+            DataRequired(_l("Describe the problem.")),
+            Length(max=5000, message=_l("Use at most %(max)d characters.")),
+        ],
     )
     email = EmailField(
         _l("Your e-mail address (if you want an answer)"),
-        validators=[Optional(), Length(max=254),
-                    Email(message=_l("Enter an e-mail address like name@example.com."),
-                          check_deliverability=False)],
+        validators=[
+            Optional(),
+            Length(max=254),
+            Email(
+                message=_l("Enter an e-mail address like name@example.com."),
+                check_deliverability=False,
+            ),
+        ],
         render_kw={"autocomplete": "email"},
     )

@@ -51,8 +51,9 @@ def supplier_home():
 @bp.route("/review")
 @allow(BUYER_STAFF)
 def reviewer_home():
-    return render_template("main/reviewer_home.html",
-                           rows=orgs.supplier_organisations_with_counts())
+    return render_template(
+        "main/reviewer_home.html", rows=orgs.supplier_organisations_with_counts()
+    )
 
 
 @bp.route("/language", methods=["POST"])
@@ -67,8 +68,14 @@ def set_language():
     if current_user.is_authenticated:
         current_user.locale = lang
     response = make_response(redirect(target))
-    response.set_cookie(LANG_COOKIE, lang, max_age=365 * 24 * 3600, samesite="Lax",
-                        secure=current_app.config["SESSION_COOKIE_SECURE"], httponly=True)
+    response.set_cookie(
+        LANG_COOKIE,
+        lang,
+        max_age=365 * 24 * 3600,
+        samesite="Lax",
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+        httponly=True,
+    )
     return response
 
 
@@ -90,8 +97,12 @@ def accessibility():
             )
         )
         record("accessibility.reported", details={"page": (form.page.data or "")[:200]})
-        flash(_("Thank you. Your report has been sent; if you gave an e-mail address you "
-                "will get an answer within two weeks."), "success")
+        flash(
+            _(
+                "Thank you. Your report has been sent; if you gave an e-mail address you "
+                "will get an answer within two weeks."
+            ),
+            "success",
+        )
         return redirect(url_for("main.accessibility"))
     return render_template("main/accessibility.html", form=form)
-

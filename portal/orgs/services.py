@@ -54,15 +54,26 @@ def _alpha2_codes() -> frozenset[str]:
     return frozenset(c.alpha_2 for c in pycountry.countries)
 
 
+@cache
+def _territory_names(locale: str) -> dict[str, str]:
+    return dict(Locale.parse(locale).territories)
+
+
+@cache
+def _sorted_countries(locale: str) -> tuple[tuple[str, str], ...]:
+    names = _territory_names(locale)
+    pairs = [(code, names.get(code, code)) for code in _alpha2_codes()]
+    return tuple(sorted(pairs, key=lambda pair: pair[1].casefold()))
+
+
 def country_choices(locale: str | None = None) -> list[tuple[str, str]]:
     """(code, name) pairs of every ISO 3166-1 country, named and sorted in the locale."""
-    names = Locale.parse(locale or str(get_locale())).territories
-    pairs = [(code, names.get(code, code)) for code in _alpha2_codes()]
-    return sorted(pairs, key=lambda pair: pair[1].casefold())
+    return list(_sorted_countries(locale or str(get_locale())))
 
 
 def country_name(code: str) -> str:
-    return Locale.parse(str(get_locale())).territories.get(code, code)
+    """The country's name in the current language (the code itself if unknown)."""
+    return _territory_names(str(get_locale())).get(code, code)
 
 
 def is_country(code: str) -> bool:
@@ -84,19 +95,35 @@ def org_number_taken(org_number: str | None, *, exclude_id: int | None = None) -
     return db.session.scalar(query) is not None
 
 
-def create_organisation(*, kind: str, name: str, org_number: str | None, country: str,
-                        contact_email: str, actor: User | None) -> Organisation:
-    org = Organisation(kind=kind, name=name.strip(), org_number=org_number or None,
-                       country=country, contact_email=contact_email.strip().lower())
+def create_organisation(
+    *,
+    kind: str,
+    name: str,
+    org_number: str | None,
+    country: str,
+    contact_email: str,
+    actor: User | None,
+) -> Organisation:
+    org = Organisation(
+        kind=kind,
+        name=name.strip(),
+        org_number=org_number or None,
+        country=country,
+        contact_email=contact_email.strip().lower(),
+    )
     db.session.add(org)
     db.session.flush()
-    record("organisation.created", actor=actor, organisation_id=org.id, target=org,
-           details={"name": org.name, "kind": kind})
+    record(
+        "organisation.created",
+        actor=actor,
+        organisation_id=org.id,
+        target=org,
+        details={"name": org.name, "kind": kind},
+    )
     return org
 
 
-def update_organisation(org: Organisation, *, expected_version: int, actor: User,
-                        **fields) -> None:
+def update_organisation(org: Organisation, *, expected_version: int, actor: User, **fields) -> None:
     """Apply an edit made on a form opened at `expected_version`; StaleEditError if it moved on."""
     if org.version != expected_version:
         raise StaleEditError
@@ -113,8 +140,7 @@ def update_organisation(org: Organisation, *, expected_version: int, actor: User
         db.session.flush()
     except StaleDataError as error:
         raise StaleEditError from error
-    record("organisation.updated", actor=actor, organisation_id=org.id, target=org,
-           details=changes)
+    record("organisation.updated", actor=actor, organisation_id=org.id, target=org, details=changes)
 
 
 def supplier_organisations_with_counts():

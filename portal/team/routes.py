@@ -49,13 +49,13 @@ def invite():
     form = _invite_form()
     if form.validate_on_submit():
         try:
-            auth_services.invite(_me().organisation, form.email.data, form.role_enum,
-                                 invited_by=_me())
+            auth_services.invite(
+                _me().organisation, form.email.data, form.role_enum, invited_by=_me()
+            )
         except auth_services.ServiceError as error:
             form.email.errors.append(str(error))
         else:
-            flash(_("An invitation has been sent to %(email)s.", email=form.email.data),
-                  "success")
+            flash(_("An invitation has been sent to %(email)s.", email=form.email.data), "success")
             return redirect(url_for("team.index"))
     return _page(form)
 
@@ -71,8 +71,9 @@ def remove(user_id: int):
     except auth_services.ServiceError as error:
         flash(str(error), "error")
     else:
-        flash(_("%(name)s no longer has access to the portal.", name=colleague.full_name),
-              "success")
+        flash(
+            _("%(name)s no longer has access to the portal.", name=colleague.full_name), "success"
+        )
     return redirect(url_for("team.index"))
 
 

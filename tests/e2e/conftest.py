@@ -44,7 +44,13 @@ class LiveServer:
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
-    app = make_app(database_url(tmp_path_factory, suffix="_e2e"), ARGON2_PROFILE="CHEAPEST")
+    # Every browser signs in from 127.0.0.1: limits high enough for the whole suite.
+    app = make_app(
+        database_url(tmp_path_factory, suffix="_e2e"),
+        ARGON2_PROFILE="CHEAPEST",
+        LOGIN_RATE_LIMIT_IP="10000 per minute",
+        FORM_RATE_LIMIT="10000 per minute",
+    )
     migrate_database(app)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -62,8 +68,9 @@ def chromium():
     if executable is None:
         pytest.fail("Chromium is not installed: run `make test`, which installs it.")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, headless=True,
-                                             args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(
+            executable_path=executable, headless=True, args=CHROMIUM_ARGS
+        )
         yield browser
         browser.close()
 

@@ -1,8 +1,8 @@
-"""accounts organisations audit
+"""organisations accounts sessions audit log
 
-Revision ID: 5b7a623048bf
+Revision ID: cb4154dab0ef
 Revises: 
-Create Date: 2026-11-27 07:31:22.983701
+Create Date: 2026-11-27 07:49:03.235965
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '5b7a623048bf'
+revision = 'cb4154dab0ef'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -101,7 +101,7 @@ def upgrade():
     op.create_table('recovery_codes',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
-    sa.Column('code_hash', sa.String(length=64), nullable=False),
+    sa.Column('code_hash', sa.String(length=255), nullable=False),
     sa.Column('used_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_recovery_codes_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_recovery_codes'))

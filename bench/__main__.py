@@ -1,0 +1,130 @@
+"""`make bench`: page timings against a bare page of the same app, with the ratio each is held to.
+
+Runs on a temporary SQLite database seeded with 300 supplier organisations, 900 users and
+5,000 audit events, through the WSGI test client (no network), and prints the median of
+repeated requests. A ratio above its limit exits non-zero.
+"""
+
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pyotp
+from flask_migrate import upgrade
+
+from portal import create_app
+from portal.audit.models import AuditEvent
+from portal.auth.models import Role, User
+from portal.auth.passwords import hash_password
+from portal.config import TestConfig
+from portal.extensions import db
+from portal.orgs.models import Organisation, OrgKind
+from tests.fixtures.web import PortalClient
+
+REPEAT = 30
+PASSWORD = "bench password long enough"  # noqa: S105 - a throwaway database
+#: (label, path, the most it may take relative to the bare page)
+PAGES = [
+    ("organisation list, 300 suppliers", "/admin/", 8.0),
+    ("audit log, 50 of 5,000 events", "/admin/audit", 8.0),
+    ("organisation page with users", "/admin/organisations/2", 5.0),
+    ("account page", "/account/", 4.0),
+]
+
+
+def seed() -> User:
+    buyer = Organisation(
+        kind=OrgKind.BUYER, name="Region Bench", country="SE", contact_email="b@example.com"
+    )
+    db.session.add(buyer)
+    db.session.flush()
+    pw = hash_password(PASSWORD)
+    admin = User(
+        organisation_id=buyer.id,
+        email="admin@bench.example",
+        full_name="Admin",
+        role=Role.BUYER_ADMIN.value,
+        password_hash=pw,
+        totp_secret=pyotp.random_base32(),
+    )
+    db.session.add(admin)
+    orgs = [
+        Organisation(
+            kind=OrgKind.RESELLER if i % 2 else OrgKind.BRAND,
+            name=f"Supplier {i:03d}",
+            country="SE",
+            contact_email=f"s{i}@example.com",
+        )
+        for i in range(300)
+    ]
+    db.session.add_all(orgs)
+    db.session.flush()
+    db.session.add_all(
+        User(
+            organisation_id=org.id,
+            email=f"u{org.id}-{n}@example.com",
+            full_name=f"User {n}",
+            role=Role.SUPPLIER_MEMBER.value,
+            password_hash=pw,
+        )
+        for org in orgs
+        for n in range(3)
+    )
+    db.session.add_all(
+        AuditEvent(
+            action="auth.login",
+            actor_email="u@example.com",
+            organisation_id=orgs[i % 300].id,
+            details={},
+        )
+        for i in range(5000)
+    )
+    db.session.commit()
+    return admin
+
+
+def median_ms(client, path: str) -> float:
+    samples = []
+    for _ in range(REPEAT):
+        start = time.perf_counter()
+        response = client.get(path)
+        samples.append((time.perf_counter() - start) * 1000)
+        assert response.status_code == 200, (path, response.status_code)
+    return statistics.median(samples)
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory() as folder:
+        config = type(
+            "BenchConfig",
+            (TestConfig,),
+            {
+                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{Path(folder) / 'bench.sqlite3'}",
+                "ARGON2_PROFILE": "CHEAPEST",
+            },
+        )
+        app = create_app(config)
+        app.test_client_class = PortalClient
+        client = app.test_client()
+        with app.app_context():
+            upgrade()
+            admin = seed()
+            client.login(admin, password=PASSWORD)
+        bare = median_ms(client, "/accessibility")
+        print(f"{'bare page (accessibility statement)':<40} {bare:8.2f} ms")
+        failed = False
+        for label, path, limit in PAGES:
+            ms = median_ms(client, path)
+            ratio = ms / bare
+            verdict = "ok" if ratio <= limit else "TOO SLOW"
+            failed |= ratio > limit
+            print(f"{label:<40} {ms:8.2f} ms  {ratio:5.2f}x bare (held to {limit:.1f}x)  {verdict}")
+        with app.app_context():
+            db.engine.dispose()
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,210 @@
+"""The operator commands `flask create-admin` and `flask load-demo`.
+
+They run through app.test_cli_runner() inside each test's rolled-back transaction: the
+commands' own db.session.commit() is a savepoint there (tests/fixtures/database.py).
+"""
+
+import pytest
+
+from portal.auth.models import Role, User
+from portal.auth.passwords import verify_password
+from portal.demo import ORGANISATIONS as DEMO_ORGANISATIONS
+from portal.demo import USERS as DEMO_USERS
+from portal.extensions import db
+from portal.orgs.models import Organisation, OrgKind
+from tests.fixtures.builders import make_org, make_user
+
+ADMIN_PASSWORD = "quiet lanterns over the harbour"
+
+
+@pytest.fixture
+def run(app_context):
+    runner = app_context.test_cli_runner()
+
+    def invoke(*args: str, **kwargs):
+        return runner.invoke(args=list(args), **kwargs)
+
+    return invoke
+
+
+def _users() -> list[User]:
+    return list(db.session.scalars(db.select(User).order_by(User.email)))
+
+
+def _organisations() -> list[Organisation]:
+    return list(db.session.scalars(db.select(Organisation).order_by(Organisation.name)))
+
+
+# create-admin -----------------------------------------------------------------------------------
+def test_create_admin_creates_the_buyer_organisation_and_an_administrator(run):
+    result = run(
+        "create-admin",
+        "Boss@Region.Example",
+        "--name",
+        "Berit Boss",
+        "--organisation",
+        "Region Testland",
+        "--password",
+        ADMIN_PASSWORD,
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "Created buyer administrator boss@region.example in Region Testland." in result.output
+    db.session.expire_all()
+    [buyer] = _organisations()
+    assert (buyer.kind, buyer.name, buyer.country) == (OrgKind.BUYER, "Region Testland", "SE")
+    assert buyer.contact_email == "boss@region.example"
+    [admin] = _users()
+    assert admin.email == "boss@region.example"
+    assert admin.full_name == "Berit Boss"
+    assert admin.role == Role.BUYER_ADMIN.value
+    assert admin.organisation_id == buyer.id
+    assert admin.is_active
+    assert admin.totp_secret is None  # set up at the first sign-in
+    assert admin.requires_mfa
+    assert verify_password(admin.password_hash, ADMIN_PASSWORD)
+    assert ADMIN_PASSWORD not in admin.password_hash
+
+
+def test_create_admin_prompts_for_the_password_twice_when_not_given(run):
+    result = run(
+        "create-admin",
+        "boss@region.example",
+        "--name",
+        "Berit Boss",
+        "--organisation",
+        "Region Testland",
+        input=f"{ADMIN_PASSWORD}\n{ADMIN_PASSWORD}\n",
+    )
+
+    assert result.exit_code == 0, result.output
+    assert ADMIN_PASSWORD not in result.output  # hidden input
+    db.session.expire_all()
+    [admin] = _users()
+    assert verify_password(admin.password_hash, ADMIN_PASSWORD)
+
+
+def test_create_admin_joins_the_existing_buyer_organisation(run):
+    buyer = make_org(OrgKind.BUYER, name="Region Befintlig")
+
+    result = run(
+        "create-admin",
+        "second@region.example",
+        "--name",
+        "Sigrid Second",
+        "--password",
+        ADMIN_PASSWORD,
+    )
+
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    assert [o.id for o in _organisations()] == [buyer.id]
+    [admin] = _users()
+    assert admin.organisation_id == buyer.id
+
+
+def test_create_admin_needs_an_organisation_name_when_there_is_no_buyer(run):
+    result = run(
+        "create-admin", "boss@region.example", "--name", "Berit Boss", "--password", ADMIN_PASSWORD
+    )
+
+    assert result.exit_code == 1
+    assert "There is no buyer organisation yet: give its name with --organisation." in (
+        result.output
+    )
+    db.session.expire_all()
+    assert _users() == []
+    assert _organisations() == []
+
+
+def test_create_admin_refuses_a_common_password(run):
+    result = run(
+        "create-admin",
+        "boss@region.example",
+        "--name",
+        "Berit Boss",
+        "--organisation",
+        "Region Testland",
+        "--password",
+        "password123",
+    )
+
+    assert result.exit_code == 2  # a usage error: nothing was done
+    assert "Invalid value for '--password'" in result.output
+    assert "This password is too common; choose one that is harder to guess." in result.output
+    db.session.expire_all()
+    assert _users() == []
+    assert _organisations() == []
+
+
+def test_create_admin_refuses_an_address_that_already_has_an_account(run):
+    existing = make_user(role=Role.SUPPLIER_OWNER, email="taken@example.com")
+    before = len(_users())
+
+    result = run(
+        "create-admin",
+        "  Taken@Example.com ",
+        "--name",
+        "Someone Else",
+        "--organisation",
+        "Region Testland",
+        "--password",
+        ADMIN_PASSWORD,
+    )
+
+    assert result.exit_code == 1
+    assert "taken@example.com already has an account." in result.output
+    db.session.expire_all()
+    assert len(_users()) == before
+    assert db.session.get(User, existing.id).role == Role.SUPPLIER_OWNER.value
+    assert not any(o.kind == OrgKind.BUYER for o in _organisations())
+
+
+# load-demo --------------------------------------------------------------------------------------
+def test_load_demo_prints_the_logins_and_can_be_run_again(run):
+    first = run("load-demo", "--password", "first demo password")
+
+    assert first.exit_code == 0, first.output
+    assert "Demo logins (password for all: first demo password)" in first.output
+    for email_address, _, role, organisation in DEMO_USERS:
+        line = next(li for li in first.output.splitlines() if email_address in li)
+        assert role.value in line
+        assert organisation in line
+    db.session.expire_all()
+    users = _users()
+    assert sorted(u.email for u in users) == sorted(u[0] for u in DEMO_USERS)
+    assert len(_organisations()) == len(DEMO_ORGANISATIONS)
+
+    second = run("load-demo", "--password", "second demo password")
+
+    assert second.exit_code == 0, second.output
+    assert "Demo logins (password for all: second demo password)" in second.output
+    db.session.expire_all()
+    again = _users()
+    assert [u.id for u in again] == [u.id for u in users]
+    assert len(_organisations()) == len(DEMO_ORGANISATIONS)
+    for user in again:
+        assert verify_password(user.password_hash, "second demo password")
+
+
+def test_load_demo_makes_up_a_password_when_none_is_given(run):
+    result = run("load-demo")
+
+    assert result.exit_code == 0, result.output
+    [line] = [li for li in result.output.splitlines() if "password for all:" in li]
+    password = line.rsplit(": ", 1)[1].rstrip(")")
+    assert len(password) >= 12
+    db.session.expire_all()
+    assert all(verify_password(u.password_hash, password) for u in _users())
+
+
+def test_load_demo_refuses_to_run_in_production(run, app, monkeypatch):
+    monkeypatch.setitem(app.config, "ENV_NAME", "production")
+
+    result = run("load-demo", "--password", "some demo password")
+
+    assert result.exit_code == 1
+    assert "Demo data is never loaded in production." in result.output
+    db.session.expire_all()
+    assert _users() == []
+    assert _organisations() == []
