@@ -1,6 +1,7 @@
 """Signing in and out, server-side sessions, password changes and resets, invitations."""
 
 import hashlib
+import logging
 import secrets
 from datetime import timedelta
 
@@ -19,6 +20,8 @@ from portal.auth.passwords import dummy_hash, hash_password, needs_rehash, verif
 from portal.extensions import db, limiter
 from portal.orgs.models import Organisation
 from portal.timeutil import utcnow
+
+log = logging.getLogger(__name__)
 
 
 class ServiceError(Exception):
@@ -78,6 +81,8 @@ def check_credentials(email: str, password: str) -> User | None:
     else:
         ok = verify_password(user.password_hash, password)
     if not ok:
+        log.warning("failed sign-in for %r from %s", normalise_email(email)[:254],
+                    request.remote_addr)
         count_failed_attempt(email)
         record(
             "auth.login_failed",
