@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal import errors, i18n, request_boundary, security
 from portal.account.routes import bp as account_bp
@@ -35,6 +36,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     babel.init_app(app, locale_selector=i18n.select_locale)
     login_manager.init_app(app)
 
+    _trust_proxies(app)
     security.init_app(app)
     i18n.init_app(app)
     request_boundary.init_app(app)
@@ -50,6 +52,14 @@ def _load_config(app: Flask, config) -> None:
     app.config.update(base.settle())
     if isinstance(config, dict):
         app.config.update(config)
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind PROXY_COUNT reverse proxies, take the client's address and scheme from their
+    X-Forwarded headers, so that rate limits and the audit log see real clients."""
+    count = app.config["PROXY_COUNT"]
+    if count:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)
 
 
 def _register_blueprints(app: Flask) -> None:

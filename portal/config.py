@@ -62,6 +62,7 @@ class Config:
         "LOGIN_RATE_LIMIT_ACCOUNT", "5 per minute;20 per hour"
     )
     FORM_RATE_LIMIT = os.environ.get("FORM_RATE_LIMIT", "10 per minute;50 per hour")
+    RESET_MAILS_PER_ADDRESS = os.environ.get("RESET_MAILS_PER_ADDRESS", "3 per hour")
 
     #: "folder" writes .eml files to MAIL_FOLDER and logs them; "smtp" sends; "memory" keeps
     #: them in app.extensions["outbox"] for tests.
@@ -76,7 +77,9 @@ class Config:
     MAIL_FROM = os.environ.get("MAIL_FROM", "Fair ICT portal <noreply@localhost>")
     ACCESSIBILITY_CONTACT = os.environ.get("ACCESSIBILITY_CONTACT", "tillganglighet@localhost")
 
-    #: Base URL used in e-mailed links when no request is active (CLI commands).
+    #: How many reverse proxies stand in front (their X-Forwarded-For/-Proto are trusted).
+    PROXY_COUNT = _env_int("PROXY_COUNT", 0)
+    #: Base of every link in e-mail (never taken from the request's Host header).
     PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000")
     PASSWORD_RESET_MAX_AGE = timedelta(hours=1)
     INVITATION_MAX_AGE = timedelta(days=14)
@@ -118,6 +121,8 @@ class ProductionConfig(Config):
             raise ConfigError("Production needs these environment variables: " + ", ".join(missing))
         if len(os.environ["SECRET_KEY"]) < 32:
             raise ConfigError("SECRET_KEY must be at least 32 characters in production.")
+        if not os.environ.get("PUBLIC_URL", "").startswith("https://"):
+            raise ConfigError("Production needs PUBLIC_URL=https://… (the base of e-mailed links).")
         storage = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
         if storage.startswith("memory"):
             # Each worker would count on its own, multiplying every limit by the workers.
@@ -128,6 +133,7 @@ class ProductionConfig(Config):
             "SECRET_KEY": os.environ["SECRET_KEY"],
             "SQLALCHEMY_DATABASE_URI": os.environ["DATABASE_URL"],
             "RATELIMIT_STORAGE_URI": storage,
+            "PUBLIC_URL": os.environ["PUBLIC_URL"],
         }
 
 

@@ -55,13 +55,23 @@ def send_later(message: EmailMessage) -> None:
         deliver(message)
 
 
-def flush_queue() -> None:
-    """Send what the request queued. Called by the request boundary after commit."""
-    for message in g.pop("outgoing_mail", []):
-        try:
-            deliver(message)
-        except (OSError, smtplib.SMTPException):
-            log.exception("could not send mail to %s", message["To"])
+def send_queued_after(response) -> None:
+    """Send what the request queued once the response has gone out (called by the request
+    boundary after commit), so that how long sending takes tells the visitor nothing."""
+    messages = g.pop("outgoing_mail", [])
+    if not messages:
+        return
+    app = current_app._get_current_object()
+
+    def send() -> None:
+        with app.app_context():
+            for message in messages:
+                try:
+                    deliver(message)
+                except (OSError, smtplib.SMTPException):
+                    log.exception("could not send mail to %s", message["To"])
+
+    response.call_on_close(send)
 
 
 def discard_queue() -> None:

@@ -26,5 +26,5 @@ def commit_or_roll_back(response: Response) -> Response:
         db.session.rollback()
         mail.discard_queue()
         raise
-    mail.flush_queue()
+    mail.send_queued_after(response)
     return response

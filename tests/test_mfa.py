@@ -112,7 +112,13 @@ def test_the_code_step_is_throttled_per_account(client, admin, app, monkeypatch)
 def test_supplier_may_turn_two_factor_on_and_off(client, owner_a):
     client.login(owner_a)
     secret = _shown_secret(client.get("/account/two-factor").get_data(as_text=True))
-    shown = client.submit("/account/two-factor", {"code": pyotp.TOTP(secret).now()})
+    refused = client.submit(
+        "/account/two-factor", {"password": "not my password", "code": pyotp.TOTP(secret).now()}
+    )
+    assert "The password is not correct." in refused.get_data(as_text=True)
+    shown = client.submit(
+        "/account/two-factor", {"password": DEFAULT_PASSWORD, "code": pyotp.TOTP(secret).now()}
+    )
     codes = re.findall(r"<code>([a-z2-9]{5}-[a-z2-9]{5})</code>", shown.get_data(as_text=True))
     assert db.session.get(User, owner_a.id).totp_secret == secret
     client.logout()

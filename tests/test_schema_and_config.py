@@ -66,6 +66,7 @@ def test_production_refuses_per_worker_rate_limits(monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "s" * 40)
     monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://x@localhost/x")
     monkeypatch.delenv("RATELIMIT_STORAGE_URI", raising=False)
+    monkeypatch.setenv("PUBLIC_URL", "https://portal.example.se")
     with pytest.raises(ConfigError, match="RATELIMIT_STORAGE_URI"):
         create_app(ProductionConfig)
 
@@ -74,6 +75,7 @@ def test_production_starts_with_its_secrets(monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "s" * 40)
     monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://x@localhost/x")
     monkeypatch.setenv("RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/0")
+    monkeypatch.setenv("PUBLIC_URL", "https://portal.example.se")
     app = create_app(ProductionConfig)
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["RATELIMIT_STORAGE_URI"] == "redis://127.0.0.1:6379/0"

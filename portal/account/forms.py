@@ -28,6 +28,14 @@ class PasswordCheckForm(FlaskForm):
     )
 
 
+class AccountEnrolForm(PasswordCheckForm):
+    code = StringField(
+        _l("Six-digit code from the app"),
+        validators=[DataRequired(_l("Enter the six-digit code shown in the app.")), Length(max=16)],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
+    )
+
+
 class DisableMfaForm(PasswordCheckForm):
     code = StringField(
         _l("Code from the app, or a recovery code"),

@@ -5,18 +5,39 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.access import SIGNED_IN, SUPPLIERS, allow
-from portal.account.forms import ChangePasswordForm, DisableMfaForm, PasswordCheckForm
+from portal.account.forms import (
+    AccountEnrolForm,
+    ChangePasswordForm,
+    DisableMfaForm,
+    PasswordCheckForm,
+)
 from portal.audit.services import record
 from portal.auth import mfa
-from portal.auth.forms import EnrolForm
-from portal.auth.passwords import verify_password
-from portal.auth.services import ServiceError, change_password
+from portal.auth.services import (
+    RateLimitedError,
+    ServiceError,
+    change_password,
+    check_password_again,
+    renew_session,
+)
+from portal.extensions import limiter
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
 
 def _me():
     return current_user._get_current_object()
+
+
+def _form_limit() -> str:
+    return current_app.config["FORM_RATE_LIMIT"]
+
+
+def _password_ok(user, password: str) -> bool:
+    try:
+        return check_password_again(user, password)
+    except RateLimitedError:
+        abort(429)
 
 
 def _overview(password_form=None, disable_form=None, codes_form=None):
@@ -38,12 +59,15 @@ def overview():
 
 @bp.route("/password", methods=["POST"])
 @allow(SIGNED_IN)
+@limiter.limit(_form_limit)
 def password():
     form = ChangePasswordForm(prefix="pw")
     form.context_email = current_user.email
     if form.validate_on_submit():
         try:
             change_password(_me(), form.current.data, form.password.data)
+        except RateLimitedError:
+            abort(429)
         except ServiceError as error:
             form.current.errors.append(str(error))
         else:
@@ -57,6 +81,7 @@ def password():
 
 @bp.route("/two-factor", methods=["GET", "POST"])
 @allow(SIGNED_IN)
+@limiter.limit(_form_limit, methods=["POST"])
 def setup_two_factor():
     user = _me()
     if user.has_totp:
@@ -64,19 +89,25 @@ def setup_two_factor():
         return redirect(url_for("account.overview"))
     secret = session.get("enrol_secret") or mfa.new_secret()
     session["enrol_secret"] = secret
-    form = EnrolForm()
+    form = AccountEnrolForm()
     if form.validate_on_submit():
-        if mfa.verify_totp(user, form.code.data, secret=secret):
+        if not _password_ok(user, form.password.data):
+            form.password.errors.append(_("The password is not correct."))
+        elif mfa.verify_totp(user, form.code.data, secret=secret):
             user.totp_secret = secret
-            session.pop("enrol_secret", None)
             codes = mfa.new_recovery_codes(user)
             record("auth.mfa_enabled", organisation_id=user.organisation_id)
+            renew_session(user)  # a new factor: sessions elsewhere end
             return render_template(
                 "auth/recovery_codes.html", codes=codes, continue_url=url_for("account.overview")
             )
-        form.code.errors.append(
-            _("That code is not correct. Check the time on your phone and enter the newest code.")
-        )
+        else:
+            form.code.errors.append(
+                _(
+                    "That code is not correct. Check the time on your phone and enter the "
+                    "newest code."
+                )
+            )
     return render_template(
         "auth/setup_mfa.html",
         form=form,
@@ -87,13 +118,14 @@ def setup_two_factor():
 
 @bp.route("/two-factor/off", methods=["POST"])
 @allow(SUPPLIERS)  # buyer staff must keep two-factor sign-in
+@limiter.limit(_form_limit)
 def disable_two_factor():
     user = _me()
     if user.requires_mfa:
         abort(403)
     form = DisableMfaForm(prefix="off")
     if form.validate_on_submit():
-        if not verify_password(user.password_hash, form.password.data):
+        if not _password_ok(user, form.password.data):
             form.password.errors.append(_("The password is not correct."))
         elif not (
             mfa.verify_totp(user, form.code.data) or mfa.use_recovery_code(user, form.code.data)
@@ -102,6 +134,7 @@ def disable_two_factor():
         else:
             mfa.turn_off(user)
             record("auth.mfa_disabled", organisation_id=user.organisation_id)
+            renew_session(user)
             flash(_("Two-factor sign-in is now off."), "success")
             return redirect(url_for("account.overview"))
     return _overview(disable_form=form)
@@ -109,15 +142,17 @@ def disable_two_factor():
 
 @bp.route("/recovery-codes", methods=["POST"])
 @allow(SIGNED_IN)
+@limiter.limit(_form_limit)
 def renew_recovery_codes():
     user = _me()
     if not user.has_totp:
         abort(404)
     form = PasswordCheckForm(prefix="codes")
     if form.validate_on_submit():
-        if verify_password(user.password_hash, form.password.data):
+        if _password_ok(user, form.password.data):
             codes = mfa.new_recovery_codes(user)
             record("auth.recovery_codes_renewed", organisation_id=user.organisation_id)
+            renew_session(user)
             return render_template(
                 "auth/recovery_codes.html", codes=codes, continue_url=url_for("account.overview")
             )

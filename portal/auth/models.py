@@ -73,7 +73,9 @@ class User(db.Model):
 
     organisation: Mapped[Organisation] = relationship(lazy="joined", innerjoin=True)
 
-    __mapper_args__ = {"version_id_col": version}
+    #: Raised by edits in the admin area only (not by signing in, which also writes the row),
+    #: so that a stale edit form is detected without false alarms.
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
     #: The raw token of the session this request runs in; set at log-in and by the loader.
     session_token = None

@@ -5,12 +5,12 @@ import logging
 import secrets
 from datetime import timedelta
 
-from flask import current_app, has_request_context, request, session, url_for
+from flask import current_app, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import login_user, logout_user
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from limits import parse_many
+from limits import parse, parse_many
 from sqlalchemy.orm import contains_eager
 
 from portal import mail
@@ -58,6 +58,16 @@ def _account_key(email: str) -> tuple[str, str, str]:
     )
 
 
+def check_password_again(user: User, password: str) -> bool:
+    """Re-check the signed-in user's password before a sensitive change, counting failures
+    against the same per-account limit as signing in (RateLimitedError when exceeded)."""
+    check_account_throttle(user.email)
+    if verify_password(user.password_hash, password):
+        return True
+    count_failed_attempt(user.email)
+    return False
+
+
 def check_account_throttle(email: str) -> None:
     """Raise RateLimitedError when this account has had too many failed attempts lately."""
     for item in _account_limits():
@@ -81,8 +91,9 @@ def check_credentials(email: str, password: str) -> User | None:
     else:
         ok = verify_password(user.password_hash, password)
     if not ok:
-        log.warning("failed sign-in for %r from %s", normalise_email(email)[:254],
-                    request.remote_addr)
+        log.warning(
+            "failed sign-in for %r from %s", normalise_email(email)[:254], request.remote_addr
+        )
         count_failed_attempt(email)
         record(
             "auth.login_failed",
@@ -98,6 +109,20 @@ def check_credentials(email: str, password: str) -> User | None:
 
 def start_session(user: User, *, method: str = "password") -> None:
     """Sign the user in with a new server-side session; the old cookie's data is dropped."""
+    _new_session(user)
+    record(
+        "auth.login", actor=user, organisation_id=user.organisation_id, details={"method": method}
+    )
+
+
+def renew_session(user: User) -> None:
+    """After a change of password or second factor: end every session of the user, here and
+    on other devices, and carry on in a fresh one."""
+    revoke_all_sessions(user)
+    _new_session(user)
+
+
+def _new_session(user: User) -> None:
     session.clear()  # no fixation: nothing from before sign-in survives
     token = secrets.token_urlsafe(32)
     db.session.add(
@@ -113,9 +138,6 @@ def start_session(user: User, *, method: str = "password") -> None:
     login_user(user)
     if user.locale:
         session["lang"] = user.locale
-    record(
-        "auth.login", actor=user, organisation_id=user.organisation_id, details={"method": method}
-    )
 
 
 def load_session_user(token: str) -> User | None:
@@ -170,11 +192,11 @@ def set_password(user: User, password: str) -> None:
 
 def change_password(user: User, current: str, new: str) -> None:
     """Change the password of the signed-in user and end all their other sessions."""
-    if not verify_password(user.password_hash, current):
+    if not check_password_again(user, current):
         raise ServiceError(_l("The current password is not correct."))
     set_password(user, new)
     record("auth.password_changed", actor=user, organisation_id=user.organisation_id)
-    start_session(user, method="password-change")
+    renew_session(user)
 
 
 def _reset_serializer() -> URLSafeTimedSerializer:
@@ -190,6 +212,13 @@ def request_password_reset(email: str) -> None:
     """E-mail a reset link if the address belongs to an active user; silent otherwise."""
     user = find_user_by_email(email)
     if user is None or not user.is_active:
+        return
+    # However many addresses ask, one inbox gets a few links an hour at most.
+    item = parse(current_app.config["RESET_MAILS_PER_ADDRESS"])
+    if not limiter.limiter.hit(
+        item, current_app.config["RATELIMIT_KEY_PREFIX"], "reset-mail", _sha256(user.email)
+    ):
+        log.warning("password reset mail to %r held back: limit reached", user.email)
         return
     token = _reset_serializer().dumps({"u": user.id, "p": _password_fingerprint(user)})
     hours = int(current_app.config["PASSWORD_RESET_MAX_AGE"].total_seconds() // 3600)
@@ -227,9 +256,8 @@ def reset_password(user: User, password: str) -> None:
 
 
 def external_url(endpoint: str, **values) -> str:
-    """An absolute link for e-mails; uses the request's host, or PUBLIC_URL in commands."""
-    if has_request_context():
-        return url_for(endpoint, _external=True, **values)
+    """An absolute link for e-mails, always on PUBLIC_URL: never on the Host header a
+    request claims, which an attacker could point at their own site."""
     return current_app.config["PUBLIC_URL"].rstrip("/") + url_for(endpoint, **values)
 
 
@@ -241,19 +269,30 @@ def roles_for(organisation: Organisation) -> tuple[Role, ...]:
     return (Role.SUPPLIER_OWNER, Role.SUPPLIER_MEMBER)
 
 
-def invite(organisation: Organisation, email: str, role: Role, *, invited_by: User) -> Invitation:
-    """Create an invitation and queue its e-mail. Refuses addresses that already have an
-    account, and roles that do not belong to the organisation's kind."""
+def invite(
+    organisation: Organisation, email: str, role: Role, *, invited_by: User
+) -> Invitation | None:
+    """Create an invitation and queue its e-mail; roles must belong to the organisation.
+
+    An address that already has an account is refused with a message when the account is
+    in the same organisation (or the inviter is buyer staff). A supplier inviting an
+    address registered elsewhere gets the ordinary answer and nothing is sent (None), so
+    that suppliers cannot find out who has an account in the portal.
+    """
     email = normalise_email(email)
     if role not in roles_for(organisation):
         raise ServiceError(_l("That role does not exist in this organisation."))
-    if find_user_by_email(email) is not None:
-        raise ServiceError(_l("An account with this e-mail address already exists."))
+    existing = find_user_by_email(email)
+    if existing is not None:
+        if existing.organisation_id == organisation.id or invited_by.is_buyer_staff:
+            raise ServiceError(_l("An account with this e-mail address already exists."))
+        return None
     now = utcnow()
-    # A new invitation to the same address replaces any pending one.
+    # A new invitation to the same address replaces a pending one of this organisation.
     db.session.execute(
         db.update(Invitation)
         .where(
+            Invitation.organisation_id == organisation.id,
             Invitation.email == email,
             Invitation.accepted_at.is_(None),
             Invitation.revoked_at.is_(None),

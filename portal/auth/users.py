@@ -2,9 +2,10 @@
 
 from flask import abort
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm.exc import StaleDataError
 
 from portal.audit.services import record
-from portal.auth.models import Role, User
+from portal.auth.models import Invitation, Role, User
 from portal.auth.services import ServiceError, revoke_all_sessions, roles_for
 from portal.extensions import db
 from portal.orgs.services import StaleEditError
@@ -64,6 +65,9 @@ def update_user(
         raise StaleEditError
     if role not in roles_for(user.organisation):
         raise ServiceError(_l("That role does not exist in this organisation."))
+    name = full_name.strip()
+    if role.value == user.role and name == user.full_name:
+        return
     if role.value != user.role:
         _keeps_someone_in_charge(user)
         record(
@@ -76,15 +80,20 @@ def update_user(
         user.role = role.value
         # A role change takes effect everywhere at once: old sessions carried the old role.
         revoke_all_sessions(user)
-    if full_name.strip() != user.full_name:
+    if name != user.full_name:
         record(
             "user.updated",
             actor=actor,
             organisation_id=user.organisation_id,
             target=user,
-            details={"full_name": [user.full_name, full_name.strip()]},
+            details={"full_name": [user.full_name, name]},
         )
-        user.full_name = full_name.strip()
+        user.full_name = name
+    user.version += 1
+    try:
+        db.session.flush()
+    except StaleDataError as error:
+        raise StaleEditError from error
 
 
 def deactivate(user: User, *, actor: User) -> None:
@@ -96,7 +105,18 @@ def deactivate(user: User, *, actor: User) -> None:
     _keeps_someone_in_charge(user)
     user.is_active = False
     user.deactivated_at = utcnow()
+    user.version += 1
     revoke_all_sessions(user)
+    # Someone removed must not come back through an invitation they sent.
+    db.session.execute(
+        db.update(Invitation)
+        .where(
+            Invitation.invited_by_id == user.id,
+            Invitation.accepted_at.is_(None),
+            Invitation.revoked_at.is_(None),
+        )
+        .values(revoked_at=utcnow())
+    )
     record(
         "user.deactivated",
         actor=actor,
@@ -111,6 +131,7 @@ def reactivate(user: User, *, actor: User) -> None:
         return
     user.is_active = True
     user.deactivated_at = None
+    user.version += 1
     record(
         "user.reactivated",
         actor=actor,
