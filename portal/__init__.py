@@ -13,6 +13,7 @@ from portal.cli import register_cli
 from portal.config import Config, config_from_env
 from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
 from portal.main.routes import bp as main_bp
+from portal.questionnaires.routes import bp as questionnaires_bp
 from portal.team.routes import bp as team_bp
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -63,5 +64,5 @@ def _trust_proxies(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    for blueprint in (main_bp, auth_bp, account_bp, team_bp, admin_bp):
+    for blueprint in (main_bp, auth_bp, account_bp, team_bp, admin_bp, questionnaires_bp):
         app.register_blueprint(blueprint)

@@ -13,11 +13,13 @@ from portal.demo import load
 from portal.extensions import db
 from portal.orgs.models import OrgKind
 from portal.orgs.services import buyer_organisation, create_organisation
+from portal.questionnaires.cli import group as questionnaire_commands
 
 
 def register_cli(app: Flask) -> None:
     app.cli.add_command(create_admin)
     app.cli.add_command(load_demo)
+    app.cli.add_command(questionnaire_commands)
 
 
 def _validate_password(ctx, param, value: str) -> str:

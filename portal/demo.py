@@ -1,9 +1,16 @@
 """Demo organisations and users for trying the portal out; never loaded in production."""
 
+from datetime import timedelta
+
 from portal.auth.models import Role, User
 from portal.auth.passwords import hash_password
 from portal.extensions import db
 from portal.orgs.models import Organisation, OrgKind
+from portal.questionnaires.models import Round
+from portal.questionnaires.services import open_round, publish
+from portal.timeutil import utcnow
+
+DEMO_ROUND = "Market dialogue ICT 2027 (demo)"
 
 ORGANISATIONS = [
     # kind, name, Swedish org number (valid check digit) or None, country, contact
@@ -54,4 +61,22 @@ def load(password: str) -> list[tuple[str, str, str]]:
         else:
             user.password_hash = password_hash
             user.is_active = True
+    _demo_round(by_name)
     return [(email, role.value, org_name) for email, _, role, org_name in USERS]
+
+
+def _demo_round(by_name: dict[str, Organisation]) -> None:
+    """Publish the shipped questionnaire and open one round to the demo suppliers."""
+    v1, _ = publish("ict-social", 1)
+    publish("ict-social", 2)
+    if db.session.scalar(db.select(Round.id).where(Round.title == DEMO_ROUND)) is not None:
+        return
+    admin = db.session.scalar(db.select(User).where(User.email == USERS[0][0]))
+    suppliers = [o.id for o in by_name.values() if o.kind != OrgKind.BUYER]
+    open_round(
+        title=DEMO_ROUND,
+        version=v1,
+        closes_at=utcnow() + timedelta(days=60),
+        organisation_ids=suppliers,
+        actor=admin,
+    )

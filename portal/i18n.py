@@ -32,6 +32,8 @@ def init_app(app: Flask) -> None:
 
     app.jinja_env.filters["country_name"] = country_name
     app.jinja_env.globals["kind_labels"] = KIND_LABELS
-    app.jinja_env.filters["datetime"] = lambda value, fmt="short": (
+    # "30 Jun 2099, 23:59" / "30 juni 2099, 23:59": day first and a 24-hour clock read
+    # well in both languages, with the year in full.
+    app.jinja_env.filters["datetime"] = lambda value, fmt="d MMM y, HH:mm": (
         format_datetime(value, fmt) if value else ""
     )

@@ -8,8 +8,10 @@ writes .eml files and logs them (development); "memory" keeps them for tests.
 import logging
 import smtplib
 import ssl
+from concurrent.futures import ThreadPoolExecutor
 from email.message import EmailMessage
 from email.utils import make_msgid
+from functools import cache
 from pathlib import Path
 
 from flask import current_app, g, has_request_context, render_template
@@ -55,23 +57,36 @@ def send_later(message: EmailMessage) -> None:
         deliver(message)
 
 
-def send_queued_after(response) -> None:
-    """Send what the request queued once the response has gone out (called by the request
-    boundary after commit), so that how long sending takes tells the visitor nothing."""
+def dispatch_queue() -> None:
+    """Send what the request queued (called by the request boundary after commit).
+
+    Over SMTP the messages go to a small pool of sender threads, so that the response does
+    not wait for the mail server and its timing tells a visitor nothing (for example whether
+    an address has an account). The pool finishes its queue before the process exits.
+    """
     messages = g.pop("outgoing_mail", [])
     if not messages:
         return
     app = current_app._get_current_object()
+    if app.config["MAIL_BACKEND"] == "smtp":
+        _sender_pool().submit(_send_all, app, messages)
+    else:
+        _send_all(app, messages)
 
-    def send() -> None:
-        with app.app_context():
-            for message in messages:
-                try:
-                    deliver(message)
-                except (OSError, smtplib.SMTPException):
-                    log.exception("could not send mail to %s", message["To"])
 
-    response.call_on_close(send)
+def _send_all(app, messages: list[EmailMessage]) -> None:
+    with app.app_context():
+        for message in messages:
+            try:
+                deliver(message)
+            except (OSError, smtplib.SMTPException):
+                log.exception("could not send mail to %s", message["To"])
+
+
+@cache
+def _sender_pool() -> ThreadPoolExecutor:
+    # Made on first use, never at start-up.
+    return ThreadPoolExecutor(max_workers=2, thread_name_prefix="mail")
 
 
 def discard_queue() -> None:

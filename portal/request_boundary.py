@@ -2,7 +2,8 @@
 
 Views and services only add and flush; here the request's work is committed when the
 response is a success or a redirect, and rolled back otherwise. Mail queued during the
-request goes out only after a successful commit.
+request goes out only after a successful commit (over SMTP, from sender threads, so the
+response never waits for the mail server).
 """
 
 from flask import Flask, Response
@@ -26,5 +27,5 @@ def commit_or_roll_back(response: Response) -> Response:
         db.session.rollback()
         mail.discard_queue()
         raise
-    mail.send_queued_after(response)
+    mail.dispatch_queue()
     return response

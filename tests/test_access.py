@@ -11,12 +11,13 @@ import pytest
 from portal.access import ANONYMOUS, SIGNED_IN, declared_access
 from portal.auth.models import Invitation, Role
 from portal.extensions import db
+from portal.questionnaires.services import start
 from portal.timeutil import utcnow
 from tests.fixtures.database import make_app
 from tests.fixtures.web import csrf_token_from
 
 #: URL arguments filled with supplier A's objects (or a random token).
-OBJECT_ARGS = {"user_id", "invitation_id", "org_id"}
+OBJECT_ARGS = {"user_id", "invitation_id", "org_id", "response_id"}
 
 
 def _endpoints(app):
@@ -44,7 +45,7 @@ def test_an_undeclared_endpoint_is_refused(app, client):
 
 
 @pytest.fixture
-def world(app_context, admin, reviewer, supplier_a, owner_a, member_a, owner_b):
+def world(app_context, admin, reviewer, supplier_a, owner_a, member_a, owner_b, response_a):
     invitation = Invitation(
         organisation_id=supplier_a.id,
         email="new@alfa.example",
@@ -54,6 +55,7 @@ def world(app_context, admin, reviewer, supplier_a, owner_a, member_a, owner_b):
         expires_at=utcnow() + timedelta(days=3),
     )
     db.session.add(invitation)
+    start(response_a, user=owner_a, carry_from=None)
     db.session.commit()
     return {
         "users": {
@@ -63,6 +65,9 @@ def world(app_context, admin, reviewer, supplier_a, owner_a, member_a, owner_b):
             "buyer_admin": admin,
         },
         "args": {
+            "response_id": response_a.id,
+            "section_key": "basics",
+            "key": "mini",
             "user_id": member_a.id,
             "invitation_id": invitation.id,
             "org_id": supplier_a.id,

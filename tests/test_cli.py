@@ -8,10 +8,12 @@ import pytest
 
 from portal.auth.models import Role, User
 from portal.auth.passwords import verify_password
+from portal.demo import DEMO_ROUND
 from portal.demo import ORGANISATIONS as DEMO_ORGANISATIONS
 from portal.demo import USERS as DEMO_USERS
 from portal.extensions import db
 from portal.orgs.models import Organisation, OrgKind
+from portal.questionnaires.models import Response, Round
 from tests.fixtures.builders import make_org, make_user
 
 ADMIN_PASSWORD = "quiet lanterns over the harbour"
@@ -185,6 +187,12 @@ def test_load_demo_prints_the_logins_and_can_be_run_again(run):
     assert len(_organisations()) == len(DEMO_ORGANISATIONS)
     for user in again:
         assert verify_password(user.password_hash, "second demo password")
+    # The shipped questionnaire is published and one demo round is open to every supplier.
+    rounds = db.session.scalars(db.select(Round)).all()
+    assert [r.title for r in rounds] == [DEMO_ROUND]
+    assert rounds[0].version.label == "ict-social v1"
+    suppliers = [o for o in _organisations() if o.kind != OrgKind.BUYER]
+    assert db.session.scalar(db.select(db.func.count(Response.id))) == len(suppliers)
 
 
 def test_load_demo_makes_up_a_password_when_none_is_given(run):

@@ -30,6 +30,9 @@ ACTIONS = {
     "organisation.created": _l("Organisation created"),
     "organisation.updated": _l("Organisation changed"),
     "accessibility.reported": _l("Accessibility problem reported"),
+    "round.opened": _l("Round opened"),
+    "response.started": _l("Response started"),
+    "response.submitted": _l("Response submitted"),
 }
 
 

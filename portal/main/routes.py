@@ -22,6 +22,7 @@ from portal.extensions import limiter
 from portal.i18n import LANG_COOKIE
 from portal.main.forms import AccessibilityReportForm, LanguageForm
 from portal.orgs import services as orgs
+from portal.questionnaires.services import submitted_responses
 from portal.urls import is_local
 
 bp = Blueprint("main", __name__)
@@ -52,7 +53,9 @@ def supplier_home():
 @allow(BUYER_STAFF)
 def reviewer_home():
     return render_template(
-        "main/reviewer_home.html", rows=orgs.supplier_organisations_with_counts()
+        "main/reviewer_home.html",
+        rows=orgs.supplier_organisations_with_counts(),
+        submitted=submitted_responses(),
     )
 
 

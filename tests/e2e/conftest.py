@@ -3,6 +3,7 @@ system's Chromium through Playwright. A missing Chromium fails the run; it never
 
 import shutil
 import threading
+import time
 from contextlib import contextmanager
 
 import pytest
@@ -40,6 +41,16 @@ class LiveServer:
     @property
     def outbox(self):
         return self.app.extensions.setdefault("outbox", [])
+
+    def mail_to(self, address: str, *, count: int = 1, timeout: float = 5.0) -> list:
+        """The messages sent to `address`, waiting for `count` of them: mail goes out after
+        the response, as it would reach a real inbox a moment later."""
+        deadline = time.monotonic() + timeout
+        while True:
+            messages = [m for m in self.outbox if m["To"] == address]
+            if len(messages) >= count or time.monotonic() > deadline:
+                return messages
+            time.sleep(0.05)
 
 
 @pytest.fixture(scope="session")

@@ -54,7 +54,7 @@ def _status(page):
 
 
 def _invitation_link(live_server, email: str) -> str:
-    messages = [m for m in live_server.outbox if m["To"] == email]
+    messages = live_server.mail_to(email)
     assert len(messages) == 1, [m["To"] for m in live_server.outbox]
     return link_in(messages[0], "/invitation/")
 

@@ -1,0 +1,106 @@
+"""Compiling a section of a definition into a WTForms form (see fieldtypes.REGISTRY)."""
+
+import hashlib
+import json
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    widgets,
+)
+from wtforms.validators import DataRequired, Length, ValidationError
+
+from portal.questionnaires.fieldtypes import REGISTRY
+from portal.timeutil import utcnow
+
+
+def field_name(question_key: str) -> str:
+    return f"q_{question_key}"
+
+
+def confirm_name(question_key: str) -> str:
+    return f"confirm_{question_key}"
+
+
+def digest(value) -> str:
+    """A short fingerprint of a stored value, to tell whether a posted field was changed."""
+    canonical = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+class SectionFormBase(FlaskForm):
+    #: JSON {question key: [answer version, value digest]} as the page showed them.
+    seen = HiddenField()
+    #: Set by the button pressed: "next" (next section), "overview", or empty (stay).
+    next = StringField()
+
+    def seen_answers(self) -> dict[str, tuple[int, str]]:
+        try:
+            data = json.loads(self.seen.data or "{}")
+        except ValueError:
+            return {}
+        if not isinstance(data, dict):
+            return {}
+        return {
+            str(k): (int(v[0]), str(v[1]))
+            for k, v in data.items()
+            if isinstance(v, list) and len(v) == 2 and isinstance(v[0], int)
+        }
+
+
+def seen_json(answers) -> str:
+    """The `seen` field's value for answers as they are now."""
+    return json.dumps({k: [a.version, digest(a.value)] for k, a in answers.items()})
+
+
+def section_form(section: dict, lang: str, *, unconfirmed: set[str] = frozenset(), **kwargs):
+    """A form class for the answerable questions of one section, bound and returned."""
+    attrs = {}
+    for question in section["questions"]:
+        field = REGISTRY[question["type"]].form_field(question, lang)
+        if field is not None:
+            attrs[field_name(question["key"])] = field
+        if question["key"] in unconfirmed:
+            attrs[confirm_name(question["key"])] = BooleanField()
+    form_class = type("SectionForm", (SectionFormBase,), attrs)
+    return form_class(**kwargs)
+
+
+class StartForm(FlaskForm):
+    carry_over = BooleanField(_l("Start from the answers of our earlier response"), default=True)
+
+
+class RoundForm(FlaskForm):
+    title = StringField(
+        _l("Title of the round"),
+        description=_l("Suppliers see it, for example “Market dialogue PCs 2027”."),
+        validators=[
+            DataRequired(_l("Give the round a title.")),
+            Length(max=200, message=_l("Use at most %(max)d characters.")),
+        ],
+    )
+    version = SelectField(
+        _l("Questionnaire version"),
+        validators=[DataRequired(_l("Choose a questionnaire version."))],
+    )
+    closes_on = DateField(
+        _l("Closing date"),
+        description=_l("Answers can be given until the end of this day, Swedish time."),
+        validators=[DataRequired(_l("Enter the closing date as YYYY-MM-DD."))],
+    )
+    organisations = SelectMultipleField(
+        _l("Supplier organisations"),
+        widget=widgets.ListWidget(prefix_label=False),
+        option_widget=widgets.CheckboxInput(),
+        validators=[DataRequired(_l("Choose at least one organisation."))],
+    )
+
+    def validate_closes_on(self, field) -> None:
+        if field.data and field.data < utcnow().date():
+            raise ValidationError(_l("The closing date has passed. Choose a later date."))

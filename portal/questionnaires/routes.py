@@ -1,0 +1,401 @@
+"""Rounds (buyer admin), responses (suppliers), and reading them (buyer staff)."""
+
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from markupsafe import Markup, escape
+from wtforms import SelectChoice
+
+from portal.access import BUYER_ADMIN, BUYER_STAFF, SIGNED_IN, SUPPLIERS, allow
+from portal.extensions import db
+from portal.forms import ConfirmForm
+from portal.orgs.models import Organisation, OrgKind
+from portal.questionnaires import services
+from portal.questionnaires.fieldtypes import REGISTRY, text_in
+from portal.questionnaires.forms import (
+    RoundForm,
+    StartForm,
+    confirm_name,
+    field_name,
+    section_form,
+    seen_json,
+)
+from portal.questionnaires.labels import CHANGE_LABELS, EVIDENCE_LABELS, TYPE_LABELS
+from portal.questionnaires.models import QuestionnaireVersion, ResponseStatus
+from portal.questionnaires.schemas import ResponseExport
+
+bp = Blueprint("questionnaires", __name__)
+
+
+@bp.app_template_global()
+def evidence_label(kind: str) -> str:
+    return str(EVIDENCE_LABELS.get(kind, kind))
+
+
+@bp.app_template_filter()
+def paragraphs(text: str) -> Markup:
+    """Plain text as escaped HTML: blank lines part paragraphs, single newlines break lines."""
+    parts = [p.strip() for p in (text or "").split("\n\n") if p.strip()]
+    html = "".join(
+        "<p>" + "<br>".join(str(escape(line)) for line in part.splitlines()) + "</p>"
+        for part in parts
+    )
+    return Markup(html)  # noqa: S704 - every piece of text was escaped above
+
+
+def _me():
+    return current_user._get_current_object()
+
+
+def _lang() -> str:
+    return str(get_locale())
+
+
+def _response_or_404(response_id: int, *, staff_may_read: bool = False):
+    response = services.response_for(_me(), response_id, staff_may_read=staff_may_read)
+    if response is None:
+        abort(404)
+    return response
+
+
+# Rounds (buyer admin) --------------------------------------------------------------------------
+@bp.route("/admin/rounds")
+@allow(BUYER_ADMIN)
+def rounds():
+    return render_template(
+        "questionnaires/rounds.html",
+        rounds=services.rounds_overview(),
+        versions=services.published_versions(),
+    )
+
+
+@bp.route("/admin/rounds/new", methods=["GET", "POST"])
+@allow(BUYER_ADMIN)
+def new_round():
+    form = RoundForm()
+    lang = _lang()
+    versions = services.published_versions()
+    suppliers = db.session.scalars(
+        db.select(Organisation)
+        .where(Organisation.kind != OrgKind.BUYER)
+        .order_by(db.func.lower(Organisation.name))
+    ).all()
+    form.version.choices = [
+        SelectChoice(str(v.id), f"{v.title(lang)} (v{v.number})") for v in reversed(versions)
+    ]
+    form.organisations.choices = [SelectChoice(str(o.id), o.name) for o in suppliers]
+    if form.validate_on_submit():
+        version = db.session.get(QuestionnaireVersion, int(form.version.data))
+        zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+        closes_at = datetime.combine(form.closes_on.data, time(23, 59, 59), tzinfo=zone)
+        round_ = services.open_round(
+            title=form.title.data,
+            version=version,
+            closes_at=closes_at,
+            organisation_ids=[int(i) for i in form.organisations.data],
+            actor=_me(),
+        )
+        flash(
+            _(
+                "The round %(title)s is open to %(n)d organisations.",
+                title=round_.title,
+                n=len(form.organisations.data),
+            ),
+            "success",
+        )
+        return redirect(url_for("questionnaires.rounds"))
+    return render_template("questionnaires/round_form.html", form=form)
+
+
+# Comparing versions ------------------------------------------------------------------------------
+@bp.route("/questionnaires/<key>/compare")
+@allow(SIGNED_IN)
+def compare(key: str):
+    versions = [v for v in services.published_versions() if v.key == key]
+    if len(versions) < 2:
+        abort(404)
+    by_number = {v.number: v for v in versions}
+    old_n = request.args.get("from", type=int) or versions[-2].number
+    new_n = request.args.get("to", type=int) or versions[-1].number
+    if old_n not in by_number or new_n not in by_number:
+        abort(404)
+    old, new = by_number[old_n], by_number[new_n]
+    return render_template(
+        "questionnaires/compare.html",
+        key=key,
+        versions=versions,
+        old=old,
+        new=new,
+        changes=services.compare(old.definition, new.definition),
+        lang=_lang(),
+        change_labels=CHANGE_LABELS,
+        type_labels=TYPE_LABELS,
+        text_in=text_in,
+    )
+
+
+# Responses (suppliers) ----------------------------------------------------------------------------
+@bp.route("/responses")
+@allow(SUPPLIERS)
+def responses():
+    rows = services.responses_for_organisation(_me().organisation_id)
+    lang = _lang()
+    items = [(r, services.progress(r.version.definition, answers, lang)) for r, answers in rows]
+    return render_template("questionnaires/responses.html", items=items, lang=lang)
+
+
+@bp.route("/responses/<int:response_id>")
+@allow(SUPPLIERS, BUYER_STAFF)
+def response(response_id: int):
+    response = _response_or_404(response_id, staff_may_read=True)
+    return _overview(response)
+
+
+def _overview(response, problems=None, status=200):
+    lang = _lang()
+    answers = services.answers_of(response)
+    previous = (
+        services.previous_response(response)
+        if response.status == ResponseStatus.NOT_STARTED
+        else None
+    )
+    carried_from = (
+        db.session.get(type(response), response.carried_from_id)
+        if response.carried_from_id
+        else None
+    )
+    return render_template(
+        "questionnaires/overview.html",
+        response=response,
+        lang=lang,
+        definition=response.version.definition,
+        progress=services.progress(response.version.definition, answers, lang),
+        problems=problems or [],
+        previous=previous,
+        carried_from=carried_from,
+        start_form=StartForm(),
+        submit_form=ConfirmForm(),
+        question_text=lambda key: text_in(response.version.definition.questions[key]["text"], lang),
+    ), status
+
+
+@bp.route("/responses/<int:response_id>/start", methods=["POST"])
+@allow(SUPPLIERS)
+def start(response_id: int):
+    response = _response_or_404(response_id)
+    form = StartForm()
+    if not form.validate_on_submit() or not response.round.is_open:
+        abort(400)
+    previous = services.previous_response(response) if form.carry_over.data else None
+    carried = services.start(response, user=_me(), carry_from=previous)
+    if previous is not None:
+        flash(
+            _(
+                "%(n)d answers were carried over from your earlier response. Answers to "
+                "reworded questions are marked for you to confirm.",
+                n=carried,
+            ),
+            "success",
+        )
+    return redirect(url_for("questionnaires.response", response_id=response.id))
+
+
+def _editable_section(response_id: int, section_key: str):
+    response = _response_or_404(response_id)
+    section = response.version.definition.section(section_key)
+    if section is None:
+        abort(404)
+    if response.status == ResponseStatus.NOT_STARTED:
+        abort(404)
+    return response, section
+
+
+@bp.route("/responses/<int:response_id>/sections/<section_key>", methods=["GET", "POST"])
+@allow(SUPPLIERS)
+def section(response_id: int, section_key: str):
+    response, section = _editable_section(response_id, section_key)
+    lang = _lang()
+    answers = services.answers_of(response)
+    unconfirmed = {k for k, a in answers.items() if a.is_unconfirmed}
+    if request.method == "POST":
+        if not response.is_editable:
+            flash(_("This response can no longer be changed."), "error")
+            return redirect(url_for("questionnaires.response", response_id=response.id))
+        form = section_form(section, lang, unconfirmed=unconfirmed)
+        if form.validate_on_submit():
+            result = services.save_section(response, section, form, user=_me())
+            answers = services.answers_of(response)
+            if not result.conflicts:
+                flash(_("Your answers are saved."), "success")
+                return redirect(_after_save(response, section, form))
+            # 200, not 409: the answers without a conflict were saved and must be committed.
+            return _section_page(response, section, answers, form=form, conflicts=result.conflicts)
+        abort(400)
+    form = section_form(
+        section, lang, unconfirmed=unconfirmed, formdata=None, data=_form_data(section, answers)
+    )
+    return _section_page(response, section, answers, form=form)
+
+
+def _after_save(response, section, form) -> str:
+    if form.next.data == "overview":
+        return url_for("questionnaires.response", response_id=response.id)
+    sections = response.version.definition.sections
+    index = [s["key"] for s in sections].index(section["key"])
+    if form.next.data == "next" and index + 1 < len(sections):
+        return url_for(
+            "questionnaires.section",
+            response_id=response.id,
+            section_key=sections[index + 1]["key"],
+        )
+    return url_for("questionnaires.section", response_id=response.id, section_key=section["key"])
+
+
+def _form_data(section, answers) -> dict:
+    data = {}
+    for question in section["questions"]:
+        answer = answers.get(question["key"])
+        if answer is not None:
+            data[field_name(question["key"])] = REGISTRY[question["type"]].to_form(
+                answer.value, question
+            )
+        elif question["type"] == "table":
+            data[field_name(question["key"])] = REGISTRY["table"].to_form(None, question)
+    return data
+
+
+def _section_page(response, section, answers, *, form, conflicts=(), status=200):
+    lang = _lang()
+    definition = response.version.definition
+    by_key = {c.key: c for c in conflicts}
+    form.seen.data = seen_json(answers)
+    sections = definition.sections
+    index = [s["key"] for s in sections].index(section["key"])
+    return render_template(
+        "questionnaires/section.html",
+        response=response,
+        section=section,
+        form=form,
+        answers=answers,
+        conflicts=by_key,
+        lang=lang,
+        definition=definition,
+        visible=definition.visible_keys(services.values_of(answers)),
+        registry=REGISTRY,
+        field_name=field_name,
+        confirm_name=confirm_name,
+        readonly=not response.is_editable,
+        index=index,
+        sections=sections,
+        text_in=text_in,
+    ), status
+
+
+@bp.route("/responses/<int:response_id>/sections/<section_key>/autosave", methods=["POST"])
+@allow(SUPPLIERS)
+def autosave(response_id: int, section_key: str):
+    """Saves a draft section from the page's script; answers JSON, never a page."""
+    response, section = _editable_section(response_id, section_key)
+    if not response.is_editable:
+        return jsonify(error=_("This response can no longer be changed.")), 409
+    answers = services.answers_of(response)
+    unconfirmed = {k for k, a in answers.items() if a.is_unconfirmed}
+    form = section_form(section, _lang(), unconfirmed=unconfirmed)
+    if not form.validate_on_submit():
+        return jsonify(error=_("The page has expired. Reload it to go on.")), 400
+    result = services.save_section(response, section, form, user=_me())
+    answers = services.answers_of(response)
+    definition = response.version.definition
+    return jsonify(
+        saved=result.changed,
+        seen=seen_json(answers),
+        conflicts=[
+            {
+                "question": c.key,
+                "by": c.by,
+                "theirs": REGISTRY[definition.questions[c.key]["type"]].display(
+                    c.theirs, definition.questions[c.key], _lang()
+                ),
+            }
+            for c in result.conflicts
+        ],
+        problems={
+            k: a.problems
+            for k, a in answers.items()
+            if definition.section_of.get(k) == section_key and a.problems
+        },
+    )
+
+
+@bp.route("/responses/<int:response_id>/submit", methods=["POST"])
+@allow(SUPPLIERS)
+def submit(response_id: int):
+    response = _response_or_404(response_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    if not response.is_editable:
+        flash(_("This response can no longer be changed."), "error")
+        return redirect(url_for("questionnaires.response", response_id=response.id))
+    problems = services.submit(response, user=_me())
+    if problems:
+        return _overview(response, problems=problems, status=422)
+    flash(_("Thank you. Your response has been submitted and can no longer be changed."), "success")
+    return redirect(url_for("questionnaires.response", response_id=response.id))
+
+
+@bp.route("/responses/<int:response_id>/answers")
+@allow(SUPPLIERS, BUYER_STAFF)
+def answers(response_id: int):
+    response = _response_or_404(response_id, staff_may_read=True)
+    answers = services.answers_of(response)
+    definition = response.version.definition
+    return render_template(
+        "questionnaires/answers.html",
+        response=response,
+        definition=definition,
+        answers=answers,
+        visible=definition.visible_keys(services.values_of(answers)),
+        registry=REGISTRY,
+        lang=_lang(),
+        text_in=text_in,
+    )
+
+
+@bp.route("/responses/<int:response_id>/history")
+@allow(SUPPLIERS, BUYER_STAFF)
+def history(response_id: int):
+    response = _response_or_404(response_id, staff_may_read=True)
+    definition = response.version.definition
+    return render_template(
+        "questionnaires/history.html",
+        response=response,
+        changes=services.history(response),
+        definition=definition,
+        registry=REGISTRY,
+        lang=_lang(),
+        text_in=text_in,
+    )
+
+
+@bp.route("/responses/<int:response_id>/export.json")
+@allow(SUPPLIERS, BUYER_STAFF)
+def export(response_id: int):
+    response = _response_or_404(response_id, staff_may_read=True)
+    payload = ResponseExport().dump(services.export(response, _lang()))
+    reply = jsonify(payload)
+    reply.headers["Content-Disposition"] = f'attachment; filename="response-{response.id}.json"'
+    return reply

@@ -1,0 +1,227 @@
+"""Marshmallow schemas: the shape of questionnaire definitions, and of response exports.
+
+Schemas check shape only. Cross-references (unique keys, conditions naming earlier
+questions) are checked in `portal.questionnaires.definitions.check_references`.
+"""
+
+from marshmallow import (
+    EXCLUDE,
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    validate,
+    validates_schema,
+)
+
+FORMAT_VERSION = 1
+
+CRITERIA = (
+    "transparency",
+    "risk_assessment",
+    "monitoring",
+    "chemicals_ohs",
+    "worker_empowerment",
+    "anti_corruption",
+    "minerals_policy",
+    "minerals_due_diligence",
+    "minerals_programmes",
+    "certification",
+)
+EVIDENCE_KINDS = (
+    "iso45001_certificate",
+    "sa8000_certificate",
+    "rba_vap_report",
+    "amfori_bsci_report",
+    "iso37001_certificate",
+    "tco_certified_certificate",
+    "oecd_due_diligence_report",
+    "conflict_minerals_filing",
+    "policy_document",
+    "worker_committee_minutes",
+    "election_procedure",
+    "training_record",
+    "other",
+)
+COLUMN_TYPES = ("short_text", "number", "single_choice", "date", "url")
+FACTORY_ROLES = ("final_assembly", "main_component")
+KEY = validate.Regexp(r"^[a-z0-9_]+$", error="Use lower-case letters, digits and _ only.")
+
+
+class Text(Schema):
+    """A text in both languages."""
+
+    class Meta:
+        unknown = RAISE
+
+    sv = fields.String(required=True, validate=validate.Length(min=1))
+    en = fields.String(required=True, validate=validate.Length(min=1))
+
+
+class Option(Schema):
+    class Meta:
+        unknown = RAISE
+
+    value = fields.String(required=True, validate=KEY)
+    label = fields.Nested(Text, required=True)
+
+
+class RubricLevel(Schema):
+    class Meta:
+        unknown = RAISE
+
+    points = fields.Float(required=True, validate=validate.Range(min=0))
+    description = fields.Nested(Text, required=True)
+
+
+class Condition(Schema):
+    class Meta:
+        unknown = RAISE
+
+    question = fields.String(required=True, validate=KEY)
+    equals = fields.String()
+    includes = fields.String()
+    in_ = fields.List(fields.String(), data_key="in", validate=validate.Length(min=1))
+
+    @validates_schema
+    def one_test(self, data, **kwargs):
+        tests = [name for name in ("equals", "includes", "in_") if name in data]
+        if len(tests) != 1:
+            raise ValidationError("Give exactly one of equals, includes or in.")
+
+
+class Column(Schema):
+    class Meta:
+        unknown = RAISE
+
+    key = fields.String(required=True, validate=KEY)
+    label = fields.Nested(Text, required=True)
+    type = fields.String(required=True, validate=validate.OneOf(COLUMN_TYPES))
+    options = fields.List(fields.Nested(Option), validate=validate.Length(min=2))
+    unit = fields.Nested(Text)
+    min = fields.Float()
+    max = fields.Float()
+    required = fields.Boolean()
+
+    @validates_schema
+    def options_for_choices(self, data, **kwargs):
+        if data.get("type") == "single_choice" and not data.get("options"):
+            raise ValidationError("A single_choice column needs options.", "options")
+
+
+class Question(Schema):
+    class Meta:
+        unknown = RAISE
+
+    key = fields.String(required=True, validate=KEY)
+    type = fields.String(required=True)  # checked against the registry by the loader
+    text = fields.Nested(Text, required=True)
+    help = fields.Nested(Text)
+    required = fields.Boolean()
+    criterion = fields.String(validate=validate.OneOf(CRITERIA))
+    show_if = fields.Nested(Condition)
+    rubric = fields.List(fields.Nested(RubricLevel), validate=validate.Length(min=2))
+    evidence = fields.List(
+        fields.String(validate=validate.OneOf(EVIDENCE_KINDS)), validate=validate.Length(min=1)
+    )
+    # Type-specific keys; which are allowed is checked by each field type.
+    options = fields.List(fields.Nested(Option), validate=validate.Length(min=2))
+    max_length = fields.Integer(validate=validate.Range(min=1, max=100_000))
+    unit = fields.Nested(Text)
+    min = fields.Float()
+    max = fields.Float()
+    integer = fields.Boolean()
+    columns = fields.List(fields.Nested(Column), validate=validate.Length(min=1))
+    min_rows = fields.Integer(validate=validate.Range(min=0))
+    max_rows = fields.Integer(validate=validate.Range(min=1, max=500))
+    roles = fields.List(fields.String(validate=validate.OneOf(FACTORY_ROLES)))
+
+    @validates_schema
+    def rubric_ascending(self, data, **kwargs):
+        points = [level["points"] for level in data.get("rubric", [])]
+        if points != sorted(set(points)):
+            raise ValidationError("Rubric points must be unique and ascending.", "rubric")
+
+
+class Section(Schema):
+    class Meta:
+        unknown = RAISE
+
+    key = fields.String(required=True, validate=KEY)
+    title = fields.Nested(Text, required=True)
+    intro = fields.Nested(Text)
+    weight = fields.Float(validate=validate.Range(min=0))
+    questions = fields.List(fields.Nested(Question), required=True, validate=validate.Length(min=1))
+
+
+class DefinitionSchema(Schema):
+    """A whole questionnaire version, as written in questionnaires/<key>/v<N>.yaml."""
+
+    class Meta:
+        unknown = RAISE
+
+    format_version = fields.Integer(required=True)
+    key = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9-]+$"))
+    version = fields.Integer(required=True, validate=validate.Range(min=1))
+    title = fields.Nested(Text, required=True)
+    intro = fields.Nested(Text)
+    sections = fields.List(fields.Nested(Section), required=True, validate=validate.Length(min=1))
+
+    @validates_schema(pass_original=True)
+    def known_format(self, data, original, **kwargs):
+        # Checked first and alone: a newer format cannot be validated against this one.
+        if original.get("format_version") != FORMAT_VERSION:
+            raise ValidationError(
+                f"Unknown format_version {original.get('format_version')!r}; this portal "
+                f"reads format_version {FORMAT_VERSION}.",
+                "format_version",
+            )
+
+
+class AnswerExport(Schema):
+    """One answer in a response export."""
+
+    class Meta:
+        unknown = EXCLUDE
+        ordered = True
+
+    question = fields.String(metadata={"description": "The question's stable key."})
+    type = fields.String(metadata={"description": "The question type (see the format)."})
+    text = fields.String(metadata={"description": "The question as worded in this version."})
+    value = fields.Raw(
+        allow_none=True, metadata={"description": "The answer in the type's stored shape."}
+    )
+    problems = fields.List(fields.String(), metadata={"description": "Unresolved problems."})
+    needs_confirmation = fields.Boolean(
+        metadata={"description": "Carried over from an earlier version and not yet confirmed."}
+    )
+    updated_at = fields.DateTime(allow_none=True)
+    updated_by = fields.String(allow_none=True, metadata={"description": "E-mail address."})
+
+
+class SectionExport(Schema):
+    class Meta:
+        ordered = True
+
+    key = fields.String()
+    title = fields.String()
+    answers = fields.List(fields.Nested(AnswerExport))
+
+
+class ResponseExport(Schema):
+    """A whole response, as downloaded from /responses/<id>.json (see docs/)."""
+
+    class Meta:
+        ordered = True
+
+    schema = fields.Constant("fair-ict-portal/response/1")
+    response_id = fields.Integer()
+    organisation = fields.String()
+    round = fields.String()
+    questionnaire = fields.String(metadata={"description": "Questionnaire key."})
+    version = fields.Integer()
+    version_hash = fields.String(metadata={"description": "SHA-256 of the definition."})
+    language = fields.String()
+    status = fields.String()
+    submitted_at = fields.DateTime(allow_none=True)
+    sections = fields.List(fields.Nested(SectionExport))

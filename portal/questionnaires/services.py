@@ -1,0 +1,626 @@
+"""Publishing versions, opening rounds, and filling, saving and submitting responses.
+
+Services add and flush; the request boundary commits. Saving a section touches the
+database a fixed number of times whatever the number of answers: one read of the answers,
+one bulk update, one bulk insert of new answers, one bulk insert of their history.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import insert, update
+
+from portal.audit.services import record
+from portal.auth.models import User
+from portal.extensions import db
+from portal.questionnaires.definitions import (
+    Definition,
+    content_hash,
+    file_for,
+    load_file,
+)
+from portal.questionnaires.fieldtypes import REGISTRY, text_in
+from portal.questionnaires.forms import confirm_name, digest, field_name
+from portal.questionnaires.models import (
+    Answer,
+    AnswerChange,
+    QuestionnaireVersion,
+    Response,
+    ResponseStatus,
+    Round,
+)
+from portal.timeutil import utcnow
+
+
+class PublishError(Exception):
+    """A definition that cannot be published, with the reasons."""
+
+    def __init__(self, messages: list[str]):
+        super().__init__("\n".join(messages))
+        self.messages = messages
+
+
+# Publishing ---------------------------------------------------------------------------------
+def publish(key: str, number: int, *, root=None) -> tuple[QuestionnaireVersion, str]:
+    """Load questionnaires/<key>/v<number>.yaml into the database.
+
+    Returns the version and what happened ("published", "unchanged" or "updated"). A version
+    that already has responses can never change: a different file is refused, naming the
+    questions that differ.
+    """
+    path = file_for(key, number, **({"root": root} if root else {}))
+    if not path.exists():
+        raise PublishError([f"{path} does not exist."])
+    content, problems = load_file(path)
+    if content is None:
+        raise PublishError([str(p) for p in problems])
+    digest = content_hash(content)
+    existing = db.session.scalar(
+        db.select(QuestionnaireVersion).where(
+            QuestionnaireVersion.key == key, QuestionnaireVersion.number == number
+        )
+    )
+    if existing is not None:
+        if existing.content_hash == digest:
+            return existing, "unchanged"
+        if has_responses(existing):
+            changed = changed_keys(existing.definition, Definition(content))
+            raise PublishError(
+                [
+                    f"{key} v{number} already has responses and cannot change. Changed: "
+                    + (", ".join(changed) or "titles or section texts")
+                    + f". Publish the change as v{number + 1} instead."
+                ]
+            )
+        existing.content, existing.content_hash = content, digest
+        existing.title_sv, existing.title_en = content["title"]["sv"], content["title"]["en"]
+        return existing, "updated"
+    version = QuestionnaireVersion(
+        key=key,
+        number=number,
+        content=content,
+        content_hash=digest,
+        title_sv=content["title"]["sv"],
+        title_en=content["title"]["en"],
+    )
+    db.session.add(version)
+    db.session.flush()
+    return version, "published"
+
+
+def has_responses(version: QuestionnaireVersion) -> bool:
+    return (
+        db.session.scalar(db.select(Response.id).where(Response.version_id == version.id).limit(1))
+        is not None
+    )
+
+
+def changed_keys(old: Definition, new: Definition) -> list[str]:
+    """Question keys that differ in any way between two definitions (added or removed too)."""
+    keys = list(dict.fromkeys([*old.questions, *new.questions]))
+    return [k for k in keys if old.questions.get(k) != new.questions.get(k)]
+
+
+def published_versions() -> list[QuestionnaireVersion]:
+    return list(
+        db.session.scalars(
+            db.select(QuestionnaireVersion).order_by(
+                QuestionnaireVersion.key, QuestionnaireVersion.number
+            )
+        )
+    )
+
+
+# Comparing versions ---------------------------------------------------------------------------
+@dataclass
+class QuestionChange:
+    key: str
+    kind: str  # added, removed, reworded, retyped, changed
+    old: dict | None
+    new: dict | None
+    details: list[str] = field(default_factory=list)
+
+
+def compare(old: Definition, new: Definition) -> list[QuestionChange]:
+    """What changed from one version to another, question by question, in the new order."""
+    changes = []
+    for key in dict.fromkeys([*new.questions, *old.questions]):
+        a, b = old.questions.get(key), new.questions.get(key)
+        if a == b:
+            continue
+        if a is None:
+            changes.append(QuestionChange(key, "added", None, b))
+        elif b is None:
+            changes.append(QuestionChange(key, "removed", a, None))
+        elif a["type"] != b["type"]:
+            changes.append(QuestionChange(key, "retyped", a, b))
+        elif a["text"] != b["text"]:
+            changes.append(QuestionChange(key, "reworded", a, b, _other_changes(a, b)))
+        else:
+            changes.append(QuestionChange(key, "changed", a, b, _other_changes(a, b)))
+    return changes
+
+
+def _other_changes(a: dict, b: dict) -> list[str]:
+    return [
+        name for name in sorted(set(a) | set(b)) if name != "text" and a.get(name) != b.get(name)
+    ]
+
+
+# Rounds -----------------------------------------------------------------------------------------
+def open_round(
+    *,
+    title: str,
+    version: QuestionnaireVersion,
+    closes_at: datetime,
+    organisation_ids: list[int],
+    actor: User,
+) -> Round:
+    """Open a version to the chosen supplier organisations; each gets a response to start."""
+    round_ = Round(
+        title=title.strip(), version_id=version.id, closes_at=closes_at, opened_by_id=actor.id
+    )
+    db.session.add(round_)
+    db.session.flush()
+    db.session.execute(
+        insert(Response),
+        [
+            {
+                "round_id": round_.id,
+                "organisation_id": org_id,
+                "version_id": version.id,
+                "status": ResponseStatus.NOT_STARTED.value,
+            }
+            for org_id in organisation_ids
+        ],
+    )
+    record(
+        "round.opened",
+        actor=actor,
+        target=round_,
+        details={
+            "title": round_.title,
+            "version": version.label,
+            "organisations": organisation_ids,
+            "closes_at": closes_at.isoformat(),
+        },
+    )
+    return round_
+
+
+def rounds_overview():
+    """Every round with its number of responses per status, in one query."""
+    counts = db.select(Response.round_id, Response.status, db.func.count(Response.id)).group_by(
+        Response.round_id, Response.status
+    )
+    tally: dict[int, dict[str, int]] = {}
+    for round_id, status, count in db.session.execute(counts):
+        tally.setdefault(round_id, {})[status] = count
+    rounds = db.session.scalars(db.select(Round).order_by(Round.closes_at.desc())).all()
+    return [(r, tally.get(r.id, {})) for r in rounds]
+
+
+# Reading responses ----------------------------------------------------------------------------
+def response_for(user: User, response_id: int, *, staff_may_read: bool = False) -> Response | None:
+    """The response if the user may see it: their own organisation's, or (for buyer staff,
+    when allowed) any submitted one. None otherwise, so that ids reveal nothing."""
+    response = db.session.get(Response, response_id)
+    if response is None:
+        return None
+    if response.organisation_id == user.organisation_id:
+        return response
+    if staff_may_read and user.is_buyer_staff and response.status == ResponseStatus.SUBMITTED:
+        return response
+    return None
+
+
+def submitted_responses(limit: int = 100) -> list[Response]:
+    """The latest submitted responses of every supplier, for buyer staff (one query)."""
+    return list(
+        db.session.scalars(
+            db.select(Response)
+            .where(Response.status == ResponseStatus.SUBMITTED.value)
+            .order_by(Response.submitted_at.desc())
+            .limit(limit)
+        )
+    )
+
+
+def answers_of(response: Response) -> dict[str, Answer]:
+    rows = db.session.scalars(db.select(Answer).where(Answer.response_id == response.id))
+    return {a.question_key: a for a in rows}
+
+
+def values_of(answers: dict[str, Answer]) -> dict:
+    return {k: a.value for k, a in answers.items()}
+
+
+@dataclass
+class SectionProgress:
+    key: str
+    title: str
+    answered: int
+    required: int
+    problems: int
+
+    @property
+    def complete(self) -> bool:
+        return self.answered >= self.required and not self.problems
+
+
+def progress(
+    definition: Definition, answers: dict[str, Answer], lang: str
+) -> list[SectionProgress]:
+    """Per section: required visible questions answered, of those required; hidden questions
+    count for nothing."""
+    values = values_of(answers)
+    visible = definition.visible_keys(values)
+    result = []
+    for section in definition.sections:
+        required = answered = problems = 0
+        for question in definition.answerable(section):
+            key = question["key"]
+            if key not in visible:
+                continue
+            answer = answers.get(key)
+            kind = REGISTRY[question["type"]]
+            has_value = answer is not None and kind.is_answered(answer.value)
+            if question.get("required"):
+                required += 1
+                answered += has_value and not (answer.problems if answer else [])
+            if answer is not None and (answer.problems or answer.is_unconfirmed):
+                problems += 1
+        result.append(
+            SectionProgress(
+                section["key"], text_in(section["title"], lang), answered, required, problems
+            )
+        )
+    return result
+
+
+def responses_for_organisation(organisation_id: int):
+    """The organisation's responses with their answers, for the list page: two queries."""
+    responses = db.session.scalars(
+        db.select(Response)
+        .where(Response.organisation_id == organisation_id)
+        .order_by(Response.id.desc())
+    ).all()
+    by_response: dict[int, dict[str, Answer]] = {r.id: {} for r in responses}
+    if responses:
+        for answer in db.session.scalars(
+            db.select(Answer).where(Answer.response_id.in_(by_response))
+        ):
+            by_response[answer.response_id][answer.question_key] = answer
+    return [(r, by_response[r.id]) for r in responses]
+
+
+# Starting and carrying over ------------------------------------------------------------------
+def previous_response(response: Response) -> Response | None:
+    """The organisation's latest other response to the same questionnaire, started or not
+    empty, that answers could come from."""
+    return db.session.scalar(
+        db.select(Response)
+        .join(QuestionnaireVersion, Response.version_id == QuestionnaireVersion.id)
+        .where(
+            Response.organisation_id == response.organisation_id,
+            Response.id != response.id,
+            Response.status != ResponseStatus.NOT_STARTED.value,
+            QuestionnaireVersion.key == response.version.key,
+        )
+        .order_by(Response.submitted_at.desc().nulls_last(), Response.id.desc())
+        .limit(1)
+    )
+
+
+def start(response: Response, *, user: User, carry_from: Response | None) -> int:
+    """Start a response, optionally pre-filled from an earlier one. Answers carry over
+    where the question key and type match; reworded questions need confirming. Returns the
+    number of answers carried over."""
+    if response.status != ResponseStatus.NOT_STARTED:
+        return 0
+    now = utcnow()
+    response.status = ResponseStatus.DRAFT.value
+    response.started_at = now
+    carried = 0
+    if carry_from is not None:
+        response.carried_from_id = carry_from.id
+        old_def, new_def = carry_from.version.definition, response.version.definition
+        rows, history = [], []
+        for key, answer in answers_of(carry_from).items():
+            old_q, new_q = old_def.questions.get(key), new_def.questions.get(key)
+            if old_q is None or new_q is None or old_q["type"] != new_q["type"]:
+                continue
+            kind = REGISTRY[new_q["type"]]
+            value = _still_valid(answer.value, new_q)
+            if not kind.answerable or not kind.is_answered(value):
+                continue
+            rows.append(
+                {
+                    "response_id": response.id,
+                    "question_key": key,
+                    "value": value,
+                    "problems": kind.problems(value, new_q),
+                    "is_unconfirmed": old_q["text"] != new_q["text"] or value != answer.value,
+                    "version": 1,
+                    "updated_at": now,
+                    "updated_by_id": user.id,
+                }
+            )
+            history.append(
+                {
+                    "response_id": response.id,
+                    "question_key": key,
+                    "old_value": None,
+                    "new_value": value,
+                    "kind": "carry-over",
+                    "note": f"{carry_from.version.label} #{carry_from.id}",
+                    "changed_at": now,
+                    "changed_by_id": user.id,
+                }
+            )
+        if rows:
+            db.session.execute(insert(Answer), rows)
+            db.session.execute(insert(AnswerChange), history)
+        carried = len(rows)
+    record(
+        "response.started",
+        actor=user,
+        organisation_id=response.organisation_id,
+        target=response,
+        details={"carried_over": carried, "from": carry_from.id if carry_from else None},
+    )
+    return carried
+
+
+def _still_valid(value, question):
+    """Drop choices that no longer exist in the new version's options."""
+    if question["type"] == "single_choice":
+        return value if value in {o["value"] for o in question["options"]} else None
+    if question["type"] == "multiple_choice":
+        allowed = {o["value"] for o in question["options"]}
+        kept = [v for v in value or [] if v in allowed]
+        return kept or None
+    return value
+
+
+# Saving -----------------------------------------------------------------------------------------
+@dataclass
+class Conflict:
+    """A colleague saved this answer after the page was opened; nothing was overwritten."""
+
+    key: str
+    theirs: object
+    mine: object
+    by: str
+    at: datetime
+    version: int
+
+
+@dataclass
+class SaveResult:
+    changed: list[str] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
+    versions: dict[str, int] = field(default_factory=dict)
+
+
+def save_section(response: Response, section: dict, form, *, user: User) -> SaveResult:
+    """Store every answer of a section as posted, valid or not, keeping problems with it.
+
+    Only fields this user changed are written. An answer that someone else changed since
+    the page was opened, and that this user changed too, is not overwritten: it comes back
+    as a conflict with both values (the user's own autosaves never conflict with a save).
+    A fixed number of queries, whatever the size of the section.
+    """
+    seen = form.seen_answers()
+    now = utcnow()
+    # Take the response's row lock first, so that two saves of one response run one after
+    # the other and the second reads what the first wrote.
+    db.session.execute(update(Response).where(Response.id == response.id).values(saved_at=now))
+    answers = answers_of(response)
+    result = SaveResult()
+    updates, inserts, history = [], [], []
+    for question in section["questions"]:
+        key = question["key"]
+        field_ = form._fields.get(field_name(key))
+        if field_ is None:
+            continue
+        kind = REGISTRY[question["type"]]
+        value, problems = kind.from_field(field_, question)
+        existing = answers.get(key)
+        seen_version, seen_digest = seen.get(key, (0, digest(None)))
+        touched = digest(value) != seen_digest
+        confirm = form._fields.get(confirm_name(key))
+        confirming = bool(
+            existing and existing.is_unconfirmed and confirm is not None and confirm.data
+        )
+        current_version = existing.version if existing else 0
+        if not touched and not confirming:
+            if existing:
+                result.versions[key] = existing.version
+            continue
+        changed_by_other = existing is not None and existing.updated_by_id != user.id
+        if touched and seen_version != current_version and changed_by_other:
+            result.conflicts.append(
+                Conflict(
+                    key,
+                    existing.value if existing else None,
+                    value,
+                    existing.updated_by.full_name if existing and existing.updated_by else "",
+                    existing.updated_at if existing else now,
+                    current_version,
+                )
+            )
+            if existing:
+                result.versions[key] = existing.version
+            continue
+        if existing is None:
+            inserts.append(
+                {
+                    "response_id": response.id,
+                    "question_key": key,
+                    "value": value,
+                    "problems": problems,
+                    "is_unconfirmed": False,
+                    "version": 1,
+                    "updated_at": now,
+                    "updated_by_id": user.id,
+                }
+            )
+            history.append(_change(response, key, None, value, now, user))
+            result.versions[key] = 1
+        else:
+            updates.append(
+                {
+                    "id": existing.id,
+                    "value": value,
+                    "problems": problems,
+                    "is_unconfirmed": False,
+                    "version": existing.version + 1,
+                    "updated_at": now,
+                    "updated_by_id": user.id,
+                }
+            )
+            history.append(
+                _change(
+                    response,
+                    key,
+                    existing.value,
+                    value,
+                    now,
+                    user,
+                    kind="edit" if touched else "confirm",
+                )
+            )
+            result.versions[key] = existing.version + 1
+        result.changed.append(key)
+    if updates:
+        db.session.execute(update(Answer), updates)
+    if inserts:
+        db.session.execute(insert(Answer), inserts)
+    if history:
+        db.session.execute(insert(AnswerChange), history)
+    db.session.expire_all()  # bulk statements bypass the identity map
+    return result
+
+
+def _change(response, key, old, new, now, user, kind="edit") -> dict:
+    return {
+        "response_id": response.id,
+        "question_key": key,
+        "old_value": old,
+        "new_value": new,
+        "kind": kind,
+        "note": None,
+        "changed_at": now,
+        "changed_by_id": user.id,
+    }
+
+
+# Submitting -------------------------------------------------------------------------------------
+@dataclass
+class SubmitProblem:
+    section_key: str
+    question_key: str
+    message: str
+
+
+def submit_problems(response: Response, answers: dict[str, Answer]) -> list[SubmitProblem]:
+    """Everything that stops submission: visible required questions unanswered, answers
+    with problems, carried-over answers not confirmed. Hidden questions never count."""
+    definition = response.version.definition
+    visible = definition.visible_keys(values_of(answers))
+    problems = []
+    for section in definition.sections:
+        for question in definition.answerable(section):
+            key = question["key"]
+            if key not in visible:
+                continue
+            answer = answers.get(key)
+            kind = REGISTRY[question["type"]]
+            if answer is not None and answer.problems:
+                problems += [SubmitProblem(section["key"], key, p) for p in answer.problems]
+            elif question.get("required") and not (answer and kind.is_answered(answer.value)):
+                problems.append(
+                    SubmitProblem(section["key"], key, str(_l("Answer this question.")))
+                )
+            elif answer is not None and answer.is_unconfirmed:
+                problems.append(
+                    SubmitProblem(
+                        section["key"],
+                        key,
+                        str(_l("The question was reworded: check your answer and confirm it.")),
+                    )
+                )
+    return problems
+
+
+def submit(response: Response, *, user: User) -> list[SubmitProblem]:
+    """Submit when nothing stops it; returns the problems otherwise (nothing changes then)."""
+    answers = answers_of(response)
+    problems = submit_problems(response, answers)
+    if problems:
+        return problems
+    response.status = ResponseStatus.SUBMITTED.value
+    response.submitted_at = utcnow()
+    response.submitted_by_id = user.id
+    record(
+        "response.submitted",
+        actor=user,
+        organisation_id=response.organisation_id,
+        target=response,
+        details={"version": response.version.label},
+    )
+    return []
+
+
+def history(response: Response) -> list[AnswerChange]:
+    return list(
+        db.session.scalars(
+            db.select(AnswerChange)
+            .where(AnswerChange.response_id == response.id)
+            .order_by(AnswerChange.changed_at.desc(), AnswerChange.id.desc())
+        )
+    )
+
+
+# Exporting --------------------------------------------------------------------------------------
+def export(response: Response, lang: str) -> dict:
+    """The response as plain data for ResponseExport (visible questions only)."""
+    definition = response.version.definition
+    answers = answers_of(response)
+    visible = definition.visible_keys(values_of(answers))
+    sections = []
+    for section in definition.sections:
+        items = []
+        for question in definition.answerable(section):
+            if question["key"] not in visible:
+                continue
+            answer = answers.get(question["key"])
+            items.append(
+                {
+                    "question": question["key"],
+                    "type": question["type"],
+                    "text": text_in(question["text"], lang),
+                    "value": answer.value if answer else None,
+                    "problems": answer.problems if answer else [],
+                    "needs_confirmation": bool(answer and answer.is_unconfirmed),
+                    "updated_at": answer.updated_at if answer else None,
+                    "updated_by": answer.updated_by.email if answer and answer.updated_by else None,
+                }
+            )
+        sections.append(
+            {"key": section["key"], "title": text_in(section["title"], lang), "answers": items}
+        )
+    return {
+        "response_id": response.id,
+        "organisation": response.organisation.name,
+        "round": response.round.title,
+        "questionnaire": definition.key,
+        "version": definition.version,
+        "version_hash": response.version.content_hash,
+        "language": lang,
+        "status": response.status,
+        "submitted_at": response.submitted_at,
+        "sections": sections,
+    }
