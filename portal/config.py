@@ -77,6 +77,10 @@ class Config:
     MAIL_FROM = os.environ.get("MAIL_FROM", "Fair ICT portal <noreply@localhost>")
     ACCESSIBILITY_CONTACT = os.environ.get("ACCESSIBILITY_CONTACT", "tillganglighet@localhost")
 
+    #: Where questionnaires/<key>/v<N>.yaml live (the repository's folder by default).
+    QUESTIONNAIRES_FOLDER = os.environ.get(
+        "QUESTIONNAIRES_FOLDER", str(BASE_DIR / "questionnaires")
+    )
     #: How many reverse proxies stand in front (their X-Forwarded-For/-Proto are trusted).
     PROXY_COUNT = _env_int("PROXY_COUNT", 0)
     #: Base of every link in e-mail (never taken from the request's Host header).

@@ -155,3 +155,35 @@ def test_changed_keys_lists_added_removed_and_edited():
     old = Definition(load_file(QUESTIONNAIRE_FIXTURES / "mini" / "v1.yaml")[0])
     new = Definition(load_file(QUESTIONNAIRE_FIXTURES / "mini" / "v2.yaml")[0])
     assert changed_keys(old, new) == ["workers", "audited_on", "name", "grievance"]
+
+
+def test_check_command_lists_each_problem_with_file_and_path(app, tmp_path):
+    content = _base()
+    content["sections"][0]["questions"][2]["key"] = "has_policy"
+    _write(tmp_path, content)
+    result = app.test_cli_runner().invoke(
+        args=["questionnaires", "check", "--folder", str(tmp_path)]
+    )
+    assert result.exit_code == 1
+    assert (
+        "demo/v1.yaml: sections[0].questions[2](has_policy).key: Duplicate question key "
+        "'has_policy'." in result.output
+    )
+    assert "1 problem(s) in 1 file(s)." in result.output
+
+
+def test_publish_command_refuses_to_change_an_answered_version(
+    app_context, app, tmp_path, supplier_a, admin
+):
+    root = tmp_path / "q"
+    shutil.copytree(QUESTIONNAIRE_FIXTURES, root)
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["questionnaires", "publish", "mini", "1", "--folder", str(root)])
+    assert first.exit_code == 0, first.output
+    version = publish("mini", 1, root=root)[0]
+    make_round(version, [supplier_a], opened_by=admin)
+    path = root / "mini" / "v1.yaml"
+    path.write_text(path.read_text().replace("Number of workers", "Workers"), encoding="utf-8")
+    result = runner.invoke(args=["questionnaires", "publish", "mini", "1", "--folder", str(root)])
+    assert result.exit_code == 1
+    assert "already has responses and cannot change. Changed: workers" in result.output

@@ -1,6 +1,9 @@
 """`flask questionnaires check` and `flask questionnaires publish KEY N`."""
 
+from pathlib import Path
+
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
 from portal.extensions import db
@@ -10,10 +13,23 @@ from portal.questionnaires.services import PublishError, publish
 group = AppGroup("questionnaires", help="Check and publish questionnaire definitions.")
 
 
+FOLDER = click.option(
+    "--folder",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="The folder holding <key>/v<N>.yaml files (default: QUESTIONNAIRES_FOLDER).",
+)
+
+
+def _folder(folder: Path | None) -> Path:
+    return folder or Path(current_app.config["QUESTIONNAIRES_FOLDER"])
+
+
 @group.command("check")
-def check_command():
+@FOLDER
+def check_command(folder):
     """Check every questionnaires/<key>/v<N>.yaml and list every problem with its path."""
-    files = definition_files()
+    files = definition_files(_folder(folder))
     problems = []
     for path in files:
         problems += load_file(path)[1]
@@ -27,11 +43,12 @@ def check_command():
 @group.command("publish")
 @click.argument("key")
 @click.argument("number", type=int)
-def publish_command(key, number):
+@FOLDER
+def publish_command(key, number, folder):
     """Load questionnaires/KEY/vNUMBER.yaml into the database. A version that has responses
     never changes: a changed file for it is refused, naming the changed questions."""
     try:
-        version, outcome = publish(key, number)
+        version, outcome = publish(key, number, root=_folder(folder))
     except PublishError as error:
         db.session.rollback()
         for message in error.messages:

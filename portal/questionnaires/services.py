@@ -7,7 +7,9 @@ one bulk update, one bulk insert of new answers, one bulk insert of their histor
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import insert, update
 
@@ -49,7 +51,7 @@ def publish(key: str, number: int, *, root=None) -> tuple[QuestionnaireVersion, 
     that already has responses can never change: a different file is refused, naming the
     questions that differ.
     """
-    path = file_for(key, number, **({"root": root} if root else {}))
+    path = file_for(key, number, Path(root or current_app.config["QUESTIONNAIRES_FOLDER"]))
     if not path.exists():
         raise PublishError([f"{path} does not exist."])
     content, problems = load_file(path)
