@@ -12,6 +12,7 @@ from portal.auth.routes import bp as auth_bp
 from portal.cli import register_cli
 from portal.config import Config, config_from_env
 from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
+from portal.factories.routes import bp as factories_bp
 from portal.main.routes import bp as main_bp
 from portal.questionnaires.routes import bp as questionnaires_bp
 from portal.team.routes import bp as team_bp
@@ -64,5 +65,13 @@ def _trust_proxies(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    for blueprint in (main_bp, auth_bp, account_bp, team_bp, admin_bp, questionnaires_bp):
+    for blueprint in (
+        main_bp,
+        auth_bp,
+        account_bp,
+        team_bp,
+        admin_bp,
+        questionnaires_bp,
+        factories_bp,
+    ):
         app.register_blueprint(blueprint)

@@ -49,6 +49,7 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session; the session expires
 
     MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 25 * 1024 * 1024)
+    FACTORY_IMPORT_MAX_BYTES = _env_int("FACTORY_IMPORT_MAX_BYTES", 10 * 1024 * 1024)
 
     BABEL_DEFAULT_LOCALE = "sv"
     BABEL_DEFAULT_TIMEZONE = "Europe/Stockholm"

@@ -11,13 +11,23 @@ import pytest
 from portal.access import ANONYMOUS, SIGNED_IN, declared_access
 from portal.auth.models import Invitation, Role
 from portal.extensions import db
+from portal.factories.models import FactoryImport, FactoryRisk
 from portal.questionnaires.services import start
 from portal.timeutil import utcnow
+from tests.fixtures.builders import make_factory
 from tests.fixtures.database import make_app
 from tests.fixtures.web import csrf_token_from
 
 #: URL arguments filled with supplier A's objects (or a random token).
-OBJECT_ARGS = {"user_id", "invitation_id", "org_id", "response_id"}
+OBJECT_ARGS = {
+    "user_id",
+    "invitation_id",
+    "org_id",
+    "response_id",
+    "factory_id",
+    "risk_id",
+    "import_id",
+}
 
 
 def _endpoints(app):
@@ -56,6 +66,10 @@ def world(app_context, admin, reviewer, supplier_a, owner_a, member_a, owner_b, 
     )
     db.session.add(invitation)
     start(response_a, user=owner_a, carry_from=None)
+    factory = make_factory(supplier_a)
+    risk = FactoryRisk(factory_id=factory.id, category="wages", severity=2, likelihood=3)
+    staged = FactoryImport(organisation_id=supplier_a.id, filename="x.csv", rows=[])
+    db.session.add_all([risk, staged])
     db.session.commit()
     return {
         "users": {
@@ -66,6 +80,10 @@ def world(app_context, admin, reviewer, supplier_a, owner_a, member_a, owner_b, 
         },
         "args": {
             "response_id": response_a.id,
+            "factory_id": factory.id,
+            "risk_id": risk.id,
+            "import_id": staged.id,
+            "fmt": "csv",
             "section_key": "basics",
             "key": "mini",
             "user_id": member_a.id,

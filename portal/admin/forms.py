@@ -32,7 +32,7 @@ class OrganisationForm(VersionedForm):
         validators=[Optional()],
         filters=[lambda value: value.strip() if value else value],
     )
-    country = SelectField(_l("Country of registration"))
+    country = SelectField(_l("Country of registration"), validate_choice=False)
     contact_email = email_field(_l("Contact e-mail address"))
 
     def __init__(self, *args, **kwargs):

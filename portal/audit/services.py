@@ -31,6 +31,13 @@ ACTIONS = {
     "organisation.updated": _l("Organisation changed"),
     "accessibility.reported": _l("Accessibility problem reported"),
     "round.opened": _l("Round opened"),
+    "factory.added": _l("Factory added"),
+    "factory.changed": _l("Factory changed"),
+    "factory.left": _l("Factory left the supply chain"),
+    "factory.imported": _l("Factory list imported"),
+    "factory.risk_added": _l("Factory risk added"),
+    "factory.risk_removed": _l("Factory risk removed"),
+    "factory.risk_scale": _l("Risk scale changed"),
     "response.started": _l("Response started"),
     "response.submitted": _l("Response submitted"),
 }

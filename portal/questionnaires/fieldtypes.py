@@ -426,6 +426,11 @@ class FactoryList(FieldType):
     def is_answered(self, value):
         return True  # the register itself is checked by its own feature
 
+    def display(self, value, question, lang):
+        if value is None:
+            return ""
+        return str(_l("%(n)d factories", n=len(value)))
+
 
 @register
 class Guidance(FieldType):

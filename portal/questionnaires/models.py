@@ -169,7 +169,7 @@ class AnswerChange(db.Model):
     question_key: Mapped[str] = mapped_column(String(64))
     old_value: Mapped[object | None] = mapped_column(JSON)
     new_value: Mapped[object | None] = mapped_column(JSON)
-    #: "edit", "carry-over" or "confirm".
+    #: "edit", "carry-over", "confirm" or "snapshot" (the factory register frozen at submission).
     kind: Mapped[str] = mapped_column(String(16), default="edit")
     note: Mapped[str | None] = mapped_column(Text)
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -16,6 +16,7 @@ from sqlalchemy import insert, update
 from portal.audit.services import record
 from portal.auth.models import User
 from portal.extensions import db
+from portal.factories.services import snapshot as factory_snapshot
 from portal.questionnaires.definitions import (
     Definition,
     content_hash,
@@ -563,6 +564,7 @@ def submit(response: Response, *, user: User) -> list[SubmitProblem]:
     problems = submit_problems(response, answers)
     if problems:
         return problems
+    _freeze_factory_lists(response, answers, user)
     response.status = ResponseStatus.SUBMITTED.value
     response.submitted_at = utcnow()
     response.submitted_by_id = user.id
@@ -574,6 +576,44 @@ def submit(response: Response, *, user: User) -> list[SubmitProblem]:
         details={"version": response.version.label},
     )
     return []
+
+
+def _freeze_factory_lists(response: Response, answers: dict[str, Answer], user: User) -> None:
+    """Copy the register as it stands now into each visible factory-list question, so that
+    later edits of the register never change what was submitted."""
+    definition = response.version.definition
+    visible = definition.visible_keys(values_of(answers))
+    now = utcnow()
+    for key, question in definition.questions.items():
+        if question["type"] != "factory_list" or key not in visible:
+            continue
+        frozen = factory_snapshot(response.organisation_id, question.get("roles"))
+        existing = answers.get(key)
+        old = existing.value if existing else None
+        if existing is None:
+            db.session.add(
+                Answer(
+                    response_id=response.id,
+                    question_key=key,
+                    value=frozen,
+                    problems=[],
+                    updated_at=now,
+                    updated_by_id=user.id,
+                )
+            )
+        else:
+            existing.value, existing.updated_at, existing.updated_by_id = frozen, now, user.id
+        db.session.add(
+            AnswerChange(
+                response_id=response.id,
+                question_key=key,
+                old_value=old,
+                new_value=frozen,
+                kind="snapshot",
+                changed_at=now,
+                changed_by_id=user.id,
+            )
+        )
 
 
 def history(response: Response) -> list[AnswerChange]:

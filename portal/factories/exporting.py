@@ -1,0 +1,98 @@
+"""Writing the register as CSV or XLSX, in the portal's layout or Open Supply Hub's.
+
+Every text cell is neutralised so that no spreadsheet runs it as a formula.
+"""
+
+import csv
+import io
+from collections.abc import Iterable
+
+from openpyxl import Workbook
+
+from portal.factories.importing import neutralise
+from portal.factories.models import Factory
+
+#: The portal's own layout (also the import template); the importer reads these headers.
+PORTAL_COLUMNS = [
+    ("name", "Factory name"),
+    ("name_local", "Name in local language"),
+    ("address", "Address"),
+    ("city", "City"),
+    ("postal_code", "Postal code"),
+    ("country", "Country"),
+    ("role", "Role"),
+    ("component_categories", "Component category"),
+    ("product_categories", "Product category"),
+    ("brands", "Brands"),
+    ("workers", "Number of workers"),
+    ("os_hub_id", "OS ID"),
+    ("rba_id", "RBA ID"),
+    ("entered_on", "Active from"),
+    ("left_on", "Active to"),
+]
+#: Open Supply Hub's list upload columns.
+OSH_COLUMNS = [
+    ("name", "name"),
+    ("address", "address"),
+    ("country", "country"),
+    ("sector", "sector"),
+    ("product_type", "product_type"),
+    ("workers", "number_of_workers"),
+    ("facility_type", "facility_type"),
+    ("brands", "parent_company"),
+]
+_OSH_FACILITY = {"final_assembly": "Final Assembly", "main_component": "Component Manufacturing"}
+
+
+_DERIVED = {
+    "workers": lambda f: f.workers_label.replace("–", "-"),
+    "sector": lambda f: "Electronics",
+    "product_type": lambda f: ", ".join(f.component_categories or f.product_categories or []),
+    "facility_type": lambda f: _OSH_FACILITY[f.role],
+}
+
+
+def _cell(factory: Factory, field: str, layout: str):
+    if field in _DERIVED:
+        return _DERIVED[field](factory)
+    value = getattr(factory, field)
+    if isinstance(value, list):
+        return ", ".join(value)
+    if value is None:
+        return ""
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def rows(factories: Iterable[Factory], layout: str) -> tuple[list[str], list[list]]:
+    columns = OSH_COLUMNS if layout == "osh" else PORTAL_COLUMNS
+    header = [title for _, title in columns]
+    body = [
+        [
+            neutralise(_cell(f, field, layout))
+            if isinstance(_cell(f, field, layout), str)
+            else _cell(f, field, layout)
+            for field, _ in columns
+        ]
+        for f in factories
+    ]
+    return header, body
+
+
+def to_csv(header: list[str], body: list[list]) -> bytes:
+    """UTF-8 with BOM and CRLF: what spreadsheet programs open correctly by double-click."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows(body)
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def to_xlsx(header: list[str], body: list[list], title: str = "Factories") -> bytes:
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title)
+    sheet.append(header)
+    for row in body:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,217 @@
+"""Forms of the factory register."""
+
+import re
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    DateField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    widgets,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+
+from portal.factories.labels import (
+    COMPONENT_LABELS,
+    PRODUCT_LABELS,
+    RISK_LABELS,
+    RISK_STATUS_LABELS,
+    ROLE_LABELS,
+)
+from portal.orgs.services import country_choices, is_country
+
+_OS_ID = re.compile(r"^[A-Z]{2}\d{7}[A-Z0-9]{6,7}$")
+_RBA_ID = re.compile(r"^[A-Za-z0-9-]{4,30}$")
+_WORKERS = re.compile(r"^\s*(\d[\d\s]*)\s*(?:[-–]\s*(\d[\d\s]*))?\s*$")
+
+
+def _choices(labels: dict) -> list[SelectChoice]:
+    return [SelectChoice(code, label) for code, label in labels.items()]
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class Checkboxes(SelectMultipleField):
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+class FactoryForm(FlaskForm):
+    name = StringField(
+        _l("Factory name"),
+        filters=[_strip],
+        validators=[DataRequired(_l("Enter the factory's name.")), Length(max=300)],
+    )
+    name_local = StringField(
+        _l("Name in the local language"), filters=[_strip], validators=[Optional(), Length(max=300)]
+    )
+    address = StringField(_l("Address"), filters=[_strip], validators=[Optional(), Length(max=500)])
+    city = StringField(_l("City"), filters=[_strip], validators=[Optional(), Length(max=200)])
+    postal_code = StringField(
+        _l("Postal code"), filters=[_strip], validators=[Optional(), Length(max=40)]
+    )
+    country = SelectField(_l("Country"), validate_choice=False)  # validate_country says why
+    role = SelectField(_l("Role in the supply chain"), choices=_choices(ROLE_LABELS))
+    component_categories = Checkboxes(
+        _l("Components made there"), choices=_choices(COMPONENT_LABELS)
+    )
+    product_categories = Checkboxes(
+        _l("Product categories it makes for"), choices=_choices(PRODUCT_LABELS)
+    )
+    brands = StringField(
+        _l("Brands"),
+        filters=[_strip],
+        description=_l("Separate several brands with commas."),
+        validators=[Optional(), Length(max=500)],
+    )
+    workers = StringField(
+        _l("Number of workers"),
+        filters=[_strip],
+        description=_l("A number, or a range such as 51-100."),
+        validators=[Optional()],
+    )
+    os_hub_id = StringField(
+        _l("Open Supply Hub ID"),
+        filters=[_strip],
+        description=_l("Such as CN2019123ABC4DE."),
+        validators=[Optional()],
+    )
+    rba_id = StringField(_l("RBA ID"), filters=[_strip], validators=[Optional()])
+    entered_on = DateField(
+        _l("In the supply chain since"),
+        validators=[DataRequired(_l("Enter the date as YYYY-MM-DD."))],
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.country.choices = [SelectChoice("", _l("Choose a country"))] + [
+            SelectChoice(code, name) for code, name in country_choices()
+        ]
+
+    def validate_country(self, field):
+        if not is_country(field.data or ""):
+            raise ValidationError(_l("Choose the country from the list."))
+
+    def validate_workers(self, field):
+        if field.data and not _WORKERS.match(field.data):
+            raise ValidationError(_l("Enter a number, or a range such as 51-100."))
+
+    def validate_os_hub_id(self, field):
+        if field.data and not _OS_ID.match(field.data.upper()):
+            raise ValidationError(_l("An Open Supply Hub ID looks like CN2019123ABC4DE."))
+
+    def validate_rba_id(self, field):
+        if field.data and not _RBA_ID.match(field.data):
+            raise ValidationError(_l("Use 4 to 30 letters, digits or hyphens."))
+
+    def values(self) -> dict:
+        """The register's columns from the form."""
+        low = high = None
+        match = _WORKERS.match(self.workers.data or "")
+        if match:
+            low = int(re.sub(r"\s", "", match.group(1)))
+            high = int(re.sub(r"\s", "", match.group(2))) if match.group(2) else low
+        return {
+            "name": self.name.data,
+            "name_local": self.name_local.data or None,
+            "address": self.address.data or None,
+            "city": self.city.data or None,
+            "postal_code": self.postal_code.data or None,
+            "country": self.country.data,
+            "role": self.role.data,
+            "component_categories": self.component_categories.data,
+            "product_categories": self.product_categories.data,
+            "brands": [b.strip() for b in (self.brands.data or "").split(",") if b.strip()],
+            "workers_min": low,
+            "workers_max": high,
+            "os_hub_id": (self.os_hub_id.data or "").upper() or None,
+            "rba_id": self.rba_id.data or None,
+            "entered_on": self.entered_on.data,
+        }
+
+
+class EndForm(FlaskForm):
+    left_on = DateField(
+        _l("Left the supply chain on"),
+        validators=[DataRequired(_l("Enter the date as YYYY-MM-DD."))],
+    )
+
+
+class RiskForm(FlaskForm):
+    category = SelectField(_l("Risk"), choices=_choices(RISK_LABELS))
+    severity = IntegerField(
+        _l("Severity"), validators=[DataRequired(_l("Enter the severity as a whole number."))]
+    )
+    likelihood = IntegerField(
+        _l("Likelihood"), validators=[DataRequired(_l("Enter the likelihood as a whole number."))]
+    )
+    mitigation = TextAreaField(
+        _l("What is done about it"), validators=[Optional(), Length(max=5000)]
+    )
+    status = SelectField(_l("Status"), choices=_choices(RISK_STATUS_LABELS))
+
+    def set_scale(self, scale) -> None:
+        self.severity.validators.append(
+            NumberRange(
+                1, scale.severity_max, _l("Use your scale: 1 to %(max)d.", max=scale.severity_max)
+            )
+        )
+        self.likelihood.validators.append(
+            NumberRange(
+                1,
+                scale.likelihood_max,
+                _l("Use your scale: 1 to %(max)d.", max=scale.likelihood_max),
+            )
+        )
+
+    def values(self) -> dict:
+        return {
+            "category": self.category.data,
+            "severity": self.severity.data,
+            "likelihood": self.likelihood.data,
+            "mitigation": self.mitigation.data or "",
+            "status": self.status.data,
+        }
+
+
+class RiskScaleForm(FlaskForm):
+    severity_max = IntegerField(
+        _l("Highest severity level"), default=5, validators=[DataRequired(), NumberRange(2, 10)]
+    )
+    likelihood_max = IntegerField(
+        _l("Highest likelihood level"), default=5, validators=[DataRequired(), NumberRange(2, 10)]
+    )
+    method = TextAreaField(
+        _l("How you prioritise risks"),
+        description=_l(
+            "The method and what each level means, for example which sources and "
+            "criteria decide a factory's severity."
+        ),
+        validators=[DataRequired(_l("Describe your method.")), Length(max=10000)],
+    )
+
+
+class UploadForm(FlaskForm):
+    file = FileField(
+        _l("Factory list (CSV or XLSX)"), validators=[FileRequired(_l("Choose a file to upload."))]
+    )
+
+
+class AsOfForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET form that only chooses what to show
+
+    on = DateField(_l("Show the list as it stood on"), validators=[Optional()])
+
+
+class ConfirmImportForm(FlaskForm):
+    #: Rows with errors that the user chose to leave out.
+    drop = Checkboxes(_l("Leave these rows out"), coerce=int, validate_choice=False)

@@ -1,0 +1,1165 @@
+"""Reading suppliers' factory lists (CSV or XLSX) into rows checked field by field.
+
+Suppliers send what their spreadsheet writes: Open Supply Hub downloads, Swedish "CSV
+(semicolon)" in Windows-1252, workbooks with stray spaces and formulas. `read_upload` turns the
+bytes of an upload into a `ParseResult`: one `ParsedRow` per non-empty row, with the cleaned
+values, the cells as read, and every error and warning tied to the column as the supplier wrote
+it. Nothing here touches the database or the request; the caller stores only rows without errors.
+
+Formulas are never evaluated: workbooks are opened with `data_only=False`, a formula in a field
+that needs a value is an error, and `neutralise` keeps text that looks like a formula from being
+run by a spreadsheet when it is exported again.
+"""
+
+import codecs
+import csv
+import io
+import re
+import unicodedata
+import warnings
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from functools import cache
+from typing import Any
+
+import openpyxl
+import pycountry
+from babel import Locale
+from flask_babel import lazy_gettext as _l
+
+FIELDS = (
+    "name",
+    "name_local",
+    "address",
+    "city",
+    "postal_code",
+    "country",
+    "role",
+    "component_categories",
+    "product_categories",
+    "brands",
+    "workers_min",
+    "workers_max",
+    "os_hub_id",
+    "rba_id",
+    "entered_on",
+    "left_on",
+)
+ROLES = ("final_assembly", "main_component")
+COMPONENTS = (
+    "mainboard_pcb",
+    "display_panel",
+    "battery",
+    "power_supply",
+    "chassis",
+    "memory",
+    "storage",
+    "processor_semiconductors",
+    "cables",
+    "keyboard_peripherals",
+    "other",
+)
+PRODUCTS = (
+    "pcs",
+    "monitors",
+    "thin_clients",
+    "medical_panel_pcs",
+    "network_security",
+    "servers_storage",
+    "desktop_equipment",
+    "small_printers",
+)
+MAX_ROWS = 20_000
+MAX_XLSX_MEMBERS = 500
+MAX_XLSX_UNCOMPRESSED = 200 * 1024 * 1024
+#: Longest text accepted per field (the register's column sizes); longer is a pasted document.
+TEXT_LIMITS = {
+    "name": 300,
+    "name_local": 300,
+    "address": 500,
+    "city": 200,
+    "postal_code": 40,
+    "brands": 200,
+}
+#: More workers than any factory has; also keeps the number inside a 32-bit database integer.
+MAX_WORKERS = 1_000_000
+
+OS_HUB_ID = re.compile(r"^[A-Z]{2}\d{7}[A-Z0-9]{6,7}$")
+RBA_ID = re.compile(r"^[A-Za-z0-9-]{4,30}$")
+
+_XLSX_MAGIC = b"PK\x03\x04"
+# Old .xls files and password-protected .xlsx files are both OLE compound documents.
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_CSV_EXTENSIONS = (".csv", ".txt", ".tsv")
+_DELIMITERS = (",", ";", "\t")
+
+
+class ImportFileError(Exception):
+    """The file as a whole cannot be read (message for the user)."""
+
+
+@dataclass
+class Issue:
+    """One problem (error) or remark (warning) on a row."""
+
+    #: The column's header as written in the file (spaces around it removed, runs of spaces
+    #: inside it made single); None for a problem of the row as a whole.
+    column: str | None
+    message: str
+
+
+@dataclass
+class ParsedRow:
+    """One non-empty row of the file, checked."""
+
+    #: The row's number as a spreadsheet shows it (header row = 1).
+    number: int
+    #: Canonical field -> cleaned value; every field of FIELDS is present (None or [] if empty).
+    values: dict[str, Any]
+    #: Header as written -> the cell's text as read, for showing and fixing the row.
+    raw: dict[str, str]
+    errors: list[Issue] = field(default_factory=list)
+    warnings: list[Issue] = field(default_factory=list)
+    #: Set by find_duplicates: "row N" (first occurrence in the file) or a register description.
+    duplicate_of: str | None = None
+
+    @property
+    def key(self) -> str:
+        """The normalised name|address|country under which duplicates are found."""
+        return normalise_key(
+            self.values.get("name") or "", self.values.get("address"), self.values.get("country")
+        )
+
+
+@dataclass
+class ParseResult:
+    """Every non-empty data row of a file and how its columns were understood."""
+
+    rows: list[ParsedRow]
+    #: Canonical field -> header as written. The one workers column serves workers_min and
+    #: workers_max, so both map to it.
+    columns: dict[str, str]
+    #: Headers not understood (their cells are not imported), in the file's order.
+    ignored_columns: list[str]
+    #: For CSV: 'utf-8-sig', 'utf-16', 'utf-8' or 'cp1252'; None for XLSX.
+    encoding: str | None
+    #: For CSV: ',', ';' or '\t'; None for XLSX.
+    delimiter: str | None
+
+
+class _DuplicateIssue(Issue):
+    """The warning find_duplicates adds, so that a second run replaces it instead of adding one."""
+
+
+class _Formula(str):
+    """The text of an XLSX formula cell ("=..."), marked so that it is never taken as a value."""
+
+    __slots__ = ()
+
+
+# --- Vocabularies -------------------------------------------------------------------------------
+# Keys are written as _term() leaves them: case-folded, punctuation turned into spaces.
+
+_HEADERS = {
+    "name": (
+        "name", "factory name", "facility name", "factory", "facility", "site name",
+        "fabriksnamn", "fabrik", "fabrikens namn", "namn", "anläggning", "anläggningens namn",
+    ),
+    "name_local": (
+        "name local language", "name in local language", "local name", "local language name",
+        "lokalt namn", "namn på lokalt språk", "namn lokalt språk",
+    ),
+    "address": ("address", "street address", "factory address", "adress", "gatuadress"),
+    "city": ("city", "town", "ort", "stad", "postort"),
+    "postal_code": (
+        "postal code", "postcode", "post code", "zip", "zip code", "postnummer", "postnr",
+    ),
+    "country": ("country", "country code", "country name", "land", "landkod"),
+    "role": ("role", "roll", "facility type", "type", "typ", "factory role", "processing type"),
+    "component_categories": (
+        "component", "components", "component category", "component categories",
+        "komponent", "komponenter", "komponentkategori", "komponentkategorier",
+    ),
+    "product_categories": (
+        "product category", "product categories", "product type", "product types", "products",
+        "produktkategori", "produktkategorier", "produkttyp", "produkter",
+    ),
+    "brands": ("brand", "brands", "varumärke", "varumärken"),
+    "workers": (
+        "workers", "number of workers", "no of workers", "employees", "number of employees",
+        "workforce", "antal anställda", "antal arbetare", "anställda", "arbetare",
+    ),
+    "os_hub_id": (
+        "os id", "osid", "os hub id", "osh id", "open supply hub id", "open supply id",
+    ),
+    "rba_id": ("rba id", "rbaid"),
+    "entered_on": (
+        "active from", "entered", "entered on", "in supply chain from", "från", "aktiv från",
+        "i leveranskedjan från", "start date", "startdatum",
+    ),
+    "left_on": (
+        "active to", "left", "left on", "in supply chain to", "till", "aktiv till",
+        "i leveranskedjan till", "end date", "slutdatum",
+    ),
+}  # fmt: skip
+# Open Supply Hub columns that are understood but not kept: not worth a "not imported" notice.
+_UNDERSTOOD_NOT_STORED = frozenset(
+    {"sector", "sektor", "parent company", "moderbolag", "lat", "lng", "contribution date"}
+)
+
+_ROLE_WORDS = {
+    "final_assembly": (
+        "final assembly", "assembly", "final product assembly", "product assembly",
+        "final assembly plant", "slutmontering", "slutmontage", "montering",
+    ),
+    "main_component": (
+        "main component", "main components", "component", "components",
+        "component manufacturing", "component manufacturer", "component production",
+        "huvudkomponent", "huvudkomponenter", "komponent", "komponenter",
+        "komponenttillverkning", "komponenttillverkare",
+    ),
+}  # fmt: skip
+
+_COMPONENT_WORDS = {
+    "mainboard_pcb": (
+        "mainboard", "mainboard pcb", "motherboard", "logic board", "pcb", "pcba",
+        "printed circuit board", "printed circuit boards", "printed circuit board assembly",
+        "circuit board", "moderkort", "kretskort", "mönsterkort",
+    ),
+    "display_panel": (
+        "display", "display panel", "panel", "lcd", "lcd panel", "oled", "oled panel", "screen",
+        "skärm", "skärmar", "bildskärm", "bildskärmar", "bildskärmspanel", "paneler",
+    ),
+    "battery": (
+        "battery", "batteries", "battery cell", "battery pack", "batteri", "batterier",
+        "battericell", "battericeller",
+    ),
+    "power_supply": (
+        "power supply", "power supplies", "psu", "power adapter", "ac adapter", "adapter",
+        "charger", "nätaggregat", "strömförsörjning", "nätadapter", "laddare",
+    ),
+    "chassis": (
+        "chassis", "enclosure", "housing", "casing", "chassi", "chassin", "hölje", "höljen",
+    ),
+    "memory": (
+        "memory", "dram", "dram module", "ram", "memory module", "minne", "minnen",
+        "minnesmodul", "minnesmoduler",
+    ),
+    "storage": (
+        "storage", "ssd", "hdd", "hard drive", "hard disk", "solid state drive", "flash storage",
+        "lagring", "hårddisk", "hårddiskar",
+    ),
+    "processor_semiconductors": (
+        "processor", "processor semiconductors", "processors", "cpu", "gpu", "semiconductor",
+        "chip", "chipset", "integrated circuit", "halvledare", "processorer",
+    ),
+    "cables": (
+        "cable", "cabling", "wire", "wiring", "wire harness", "cables and connectors",
+        "cables connectors", "kabel", "kablar", "kablage", "sladd", "sladdar",
+    ),
+    "keyboard_peripherals": (
+        "keyboard", "keyboard peripherals", "peripheral", "mouse", "mice", "keyboards and mice",
+        "tangentbord", "kringutrustning", "mus", "möss",
+    ),
+    "other": ("other", "others", "övrigt", "övriga", "annat"),
+}  # fmt: skip
+
+_PRODUCT_WORDS = {
+    "pcs": (
+        "pc", "pcs", "computer", "personal computer", "desktop", "desktop computer", "laptop",
+        "notebook", "notebook computer", "all in one", "dator", "datorer", "persondator",
+        "persondatorer", "bärbar dator", "bärbara datorer", "stationär dator",
+        "stationära datorer",
+    ),
+    "monitors": ("monitor", "display", "bildskärm", "bildskärmar", "skärm", "skärmar"),
+    "thin_clients": ("thin client", "tunn klient", "tunna klienter"),
+    "medical_panel_pcs": (
+        "medical panel pc", "medical panel pcs", "medical pc", "medical pcs",
+        "medicinsk panel pc", "medicinska panel pc", "medicinsk dator", "medicinska datorer",
+    ),
+    "network_security": (
+        "network security", "network equipment", "networking", "network", "firewall",
+        "router", "switch", "switches", "nätverk", "nätverksutrustning", "nätverkssäkerhet",
+        "brandvägg", "brandväggar",
+    ),
+    "servers_storage": (
+        "server", "servers storage", "storage", "storage system", "data storage", "servrar",
+        "servrar och lagring", "lagring",
+    ),
+    "desktop_equipment": (
+        "desktop equipment", "docking station", "headset", "webcam", "skrivbordsutrustning",
+        "dockningsstation", "dockningsstationer",
+    ),
+    "small_printers": ("printer", "small printer", "skrivare", "små skrivare"),
+}  # fmt: skip
+
+# Common names that neither pycountry nor CLDR (through babel) list for English or Swedish.
+_EXTRA_COUNTRIES = {
+    "uk": "GB", "great britain": "GB", "england": "GB", "usa": "US", "turkey": "TR",
+    "turkiet": "TR", "holland": "NL", "czech republic": "CZ", "korea": "KR",
+    "republic of korea": "KR", "burma": "MM", "ivory coast": "CI", "swaziland": "SZ",
+    "macedonia": "MK", "hong kong sar": "HK", "hongkong": "HK", "taiwan roc": "TW",
+}  # fmt: skip
+
+_TEXT_FIELDS = ("name", "name_local", "address", "city", "postal_code")
+_LIST_SPLIT = re.compile(r"[,;/|\n]+")
+_BRAND_SPLIT = re.compile(r"[,;\n]+")
+# A "?" inside a word, or starting one: what a spreadsheet writes for a letter the encoding lacks.
+_LOST_LETTER = re.compile(r"[^\W\d_]\?[^\W\d_]|(?:^|\s)\?[^\W\d_]")
+_NUMBER = r"\d{1,3}(?:[ \u00a0\u202f\u2009,.']\d{3})+|\d+"
+_WORKERS_ONE = re.compile(rf"^({_NUMBER})$")
+_WORKERS_RANGE = re.compile(rf"^({_NUMBER})\s*[-\u2013\u2014]\s*({_NUMBER})$")
+_WORKERS_OPEN = re.compile(rf"^({_NUMBER})\s*\+$")
+
+
+# --- Normalising --------------------------------------------------------------------------------
+
+
+class _CharacterTable(dict):
+    """A str.translate table that decides each character once, by its Unicode category.
+
+    Looking up the category of every character of every cell is what made 20,000 rows slow;
+    a file uses few distinct characters, so the table fills quickly and then only translates.
+    """
+
+    def __init__(self, categories: tuple[str, ...], replacement: str | None, keep: str = ""):
+        super().__init__({ord(c): ord(c) for c in keep})
+        self.categories = categories
+        self.replacement = None if replacement is None else ord(replacement)
+
+    def __missing__(self, code: int) -> int | None:
+        category = unicodedata.category(chr(code))
+        found = self.replacement if category.startswith(self.categories) else code
+        self[code] = found
+        return found
+
+
+# Punctuation, symbols, separators and control characters become spaces in keys and terms.
+_PUNCTUATION_TO_SPACE = _CharacterTable(("P", "S", "Z", "C"), " ")
+# Control characters (line breaks are split off before) are dropped from cell text; tabs
+# become spaces when whitespace is collapsed.
+_DROP_CONTROL = _CharacterTable(("Cc",), None, keep="\t")
+
+
+def _term(text: str) -> str:
+    """`text` as vocabularies are keyed: NFKC, case-folded, punctuation as single spaces."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return " ".join(text.translate(_PUNCTUATION_TO_SPACE).split())
+
+
+def _fold(text: str) -> str:
+    """Letters and digits only, without accents: "Viet Nam" and "vietnam" meet here."""
+    text = unicodedata.normalize("NFKD", text).casefold()
+    return "".join(c for c in text if c.isalnum())
+
+
+def normalise_key(name: str, address: str | None, country: str | None) -> str:
+    """The key two rows share when they are the same factory written differently.
+
+    Each part is NFKC-normalised, case-folded, stripped of punctuation and has its whitespace
+    collapsed, so "Kunshan  Mainboard " and "kunshan mainboard" meet; the parts are joined
+    with "|".
+    """
+    return "|".join(_term(part or "") for part in (name, address, country))
+
+
+def _vocabulary(words: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    return {_term(word): key for key, synonyms in words.items() for word in synonyms}
+
+
+_HEADER_FIELDS = _vocabulary(_HEADERS)
+_ROLES = _vocabulary(_ROLE_WORDS)
+_COMPONENTS = _vocabulary(_COMPONENT_WORDS)
+_PRODUCTS = _vocabulary(_PRODUCT_WORDS)
+
+
+def _lookup(vocabulary: dict[str, str], text: str) -> str | None:
+    """The vocabulary's key for `text`, also for a plain English plural ("LCD panels")."""
+    term = _term(text)
+    found = vocabulary.get(term)
+    if found is None and term.endswith("s"):
+        found = vocabulary.get(term[:-1])
+    return found
+
+
+@cache
+def _country_names() -> dict[str, str]:
+    """Folded country name (English, Swedish, ISO) -> alpha-2; names two countries share are
+    left out rather than guessed."""
+    known = {c.alpha_2 for c in pycountry.countries}
+    candidates: dict[str, set[str]] = {}
+
+    def add(name: str | None, code: str) -> None:
+        if name and code in known:
+            candidates.setdefault(_fold(name), set()).add(code)
+
+    for country in pycountry.countries:
+        for attribute in ("name", "common_name", "official_name"):
+            add(getattr(country, attribute, None), country.alpha_2)
+    for locale in ("en", "sv"):
+        for code, name in Locale.parse(locale).territories.items():
+            add(name, code)
+    for name, code in _EXTRA_COUNTRIES.items():
+        add(name, code)
+    return {name: codes.pop() for name, codes in candidates.items() if len(codes) == 1}
+
+
+@cache
+def _country_codes() -> dict[str, str]:
+    """Upper-case alpha-2 and alpha-3 code -> alpha-2."""
+    codes = {c.alpha_2: c.alpha_2 for c in pycountry.countries}
+    codes.update({c.alpha_3: c.alpha_2 for c in pycountry.countries})
+    return codes
+
+
+def _country(text: str) -> str | None:
+    """The alpha-2 code for an ISO code (any case) or an English or Swedish name, or None."""
+    code = _country_codes().get(text.strip().upper())
+    return code or _country_names().get(_fold(text))
+
+
+# --- Reading the file ---------------------------------------------------------------------------
+
+
+def read_upload(data: bytes, filename: str) -> ParseResult:
+    """Every non-empty row of an uploaded factory list, checked; nothing is stored.
+
+    The content decides how the file is read (XLSX is a zip, anything else is CSV) and the
+    filename's extension must agree with it; the filename is used for nothing else. Raises
+    ImportFileError, with a message for the user, for a file that cannot be read as a whole:
+    an unsupported or mislabelled type, an unreadable encoding or workbook, a workbook that
+    would unpack too large, more than MAX_ROWS data rows, no recognisable name column.
+    """
+    extension = "." + filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    if not data:
+        raise ImportFileError(str(_l("The file is empty.")))
+    if data.startswith(_OLE_MAGIC) or extension == ".xls":
+        raise ImportFileError(
+            str(
+                _l(
+                    "This is an old Excel file (.xls) or a password-protected workbook. Save it "
+                    "as an Excel workbook (.xlsx) without a password, or as CSV, and upload that."
+                )
+            )
+        )
+    if extension != ".xlsx" and extension not in _CSV_EXTENSIONS:
+        raise ImportFileError(
+            str(
+                _l(
+                    "Only Excel workbooks (.xlsx) and CSV files (.csv) can be imported; "
+                    "save the list in one of these formats."
+                )
+            )
+        )
+    is_xlsx = data.startswith(_XLSX_MAGIC)
+    if is_xlsx != (extension == ".xlsx"):
+        raise ImportFileError(
+            str(
+                _l(
+                    "The file's name ends in %(extension)s but its content is %(kind)s. Save "
+                    "it again from the spreadsheet program and upload that file.",
+                    extension=extension,
+                    kind=_l("an Excel workbook") if is_xlsx else _l("not an Excel workbook"),
+                )
+            )
+        )
+    if is_xlsx:
+        return _read_xlsx(data)
+    return _read_csv(data)
+
+
+def _too_many_rows() -> ImportFileError:
+    return ImportFileError(
+        str(
+            _l(
+                "The file has more than %(max)s factories. Split it into files of at most "
+                "%(max)s rows.",
+                max=MAX_ROWS,
+            )
+        )
+    )
+
+
+def _no_name_column() -> ImportFileError:
+    return ImportFileError(
+        str(
+            _l(
+                "No column with the factories' names was found. The first row must hold "
+                "headings such as Name, Address, Country and Role."
+            )
+        )
+    )
+
+
+def _decode(data: bytes) -> tuple[str, str]:
+    """The text of a CSV file and the encoding it was read in."""
+    not_text = ImportFileError(
+        str(_l("The file could not be read as text. Save the list as CSV (UTF-8) or as .xlsx."))
+    )
+    try:
+        if data.startswith(codecs.BOM_UTF8):
+            text, encoding = data[len(codecs.BOM_UTF8) :].decode("utf-8"), "utf-8-sig"
+        elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            text, encoding = data.decode("utf-16"), "utf-16"
+        else:
+            try:
+                text, encoding = data.decode("utf-8"), "utf-8"
+            except UnicodeDecodeError:
+                # Excel on Windows saves "CSV" in the ANSI code page, Windows-1252 in the West.
+                text, encoding = data.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError as error:
+        raise not_text from error
+    if "\x00" in text:
+        # A binary file (or UTF-16 without a byte-order mark) decodes, but not into a list.
+        raise not_text
+    return text, encoding
+
+
+def _detect_delimiter(text: str) -> tuple[str, str]:
+    """The delimiter most used outside quotes on the first non-blank line (the header), and the
+    text without an Excel "sep=;" hint line if it starts with one."""
+    hint = re.match(r"\s*sep=([,;\t])[ ]*\r?\n", text)
+    if hint:
+        return hint.group(1), text[hint.end() :]
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    counts = dict.fromkeys(_DELIMITERS, 0)
+    quoted = False
+    for char in first:
+        if char == '"':
+            quoted = not quoted
+        elif not quoted and char in counts:
+            counts[char] += 1
+    best = max(_DELIMITERS, key=lambda d: counts[d])
+    return (best if counts[best] else ","), text
+
+
+def _read_csv(data: bytes) -> ParseResult:
+    text, encoding = _decode(data)
+    delimiter, text = _detect_delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+
+    def records() -> Iterator[tuple[int, list[Any]]]:
+        # Numbered by record, as a spreadsheet numbers rows: a quoted line break stays in its row.
+        try:
+            yield from enumerate(reader, start=1)
+        except csv.Error as error:
+            raise ImportFileError(
+                str(_l("The CSV file could not be read near line %(line)s.", line=reader.line_num))
+            ) from error
+
+    result = _parse_table(records(), lost_letters=encoding == "cp1252")
+    if result is None:
+        raise _no_name_column()
+    result.encoding, result.delimiter = encoding, delimiter
+    return result
+
+
+def _check_zip(data: bytes) -> None:
+    """Refuse a workbook that would unpack into too many parts or too many bytes.
+
+    The sizes come from the zip's central directory, so nothing is decompressed to find out;
+    Python's zipfile never inflates a member beyond the size its directory entry declares, so a
+    directory that lies gets a truncated member (and a CRC error), not a bigger one.
+    """
+    unreadable = ImportFileError(str(_l("The file is not a readable Excel workbook (.xlsx).")))
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError) as error:
+        raise unreadable from error
+    if len(members) > MAX_XLSX_MEMBERS:
+        raise ImportFileError(
+            str(
+                _l(
+                    "The workbook holds %(count)s parts, more than a factory list needs "
+                    "(at most %(max)s).",
+                    count=len(members),
+                    max=MAX_XLSX_MEMBERS,
+                )
+            )
+        )
+    if sum(member.file_size for member in members) > MAX_XLSX_UNCOMPRESSED:
+        raise ImportFileError(
+            str(
+                _l(
+                    "The workbook would take more than %(size)s MB when unpacked, too much for a "
+                    "factory list.",
+                    size=MAX_XLSX_UNCOMPRESSED // (1024 * 1024),
+                )
+            )
+        )
+
+
+def _read_xlsx(data: bytes) -> ParseResult:
+    _check_zip(data)
+    unreadable = ImportFileError(str(_l("The file is not a readable Excel workbook (.xlsx).")))
+    # openpyxl warns about features it drops (data validation, conditional formatting); they
+    # do not matter for reading values. catch_warnings is process-wide, so this is also where
+    # the parse happens: the rows are read inside it, not lazily afterwards.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            workbook = openpyxl.load_workbook(
+                io.BytesIO(data), read_only=True, data_only=False, keep_links=False
+            )
+        except Exception as error:
+            raise unreadable from error
+        try:
+            # The first sheet with a name column: a workbook may open on an instructions sheet.
+            for sheet in workbook.worksheets:
+                try:
+                    result = _parse_table(_sheet_rows(sheet), lost_letters=False)
+                except ImportFileError:
+                    raise
+                except Exception as error:
+                    raise unreadable from error
+                if result is not None:
+                    return result
+        finally:
+            workbook.close()
+    raise _no_name_column()
+
+
+def _sheet_rows(sheet) -> Iterator[tuple[int, list[Any]]]:
+    """(row number, cell values) for every row; formula cells come as _Formula text."""
+    # In read-only mode openpyxl yields a row for every row number, empty ones included.
+    for number, cells in enumerate(sheet.iter_rows(), start=1):
+        values = []
+        for cell in cells:
+            value = cell.value
+            if getattr(cell, "data_type", None) == "f":
+                # Array formulas come as objects holding the formula in .text.
+                value = _Formula(getattr(value, "text", None) or str(value))
+            values.append(value)
+        yield number, values
+
+
+def _as_text(value: Any) -> str:  # noqa: PLR0911 (one return per kind of cell reads best)
+    """A cell as a person would read it in the spreadsheet."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time() else value.isoformat(" ")
+    if isinstance(value, date | time):
+        return value.isoformat()
+    return str(value)
+
+
+def _is_blank(value: Any) -> bool:
+    return _as_text(value).strip() == ""
+
+
+# --- Reading rows -------------------------------------------------------------------------------
+
+
+@dataclass
+class _Column:
+    index: int
+    header: str
+    field: str | None  # None: understood but not stored, or not understood
+
+
+def _layout(header_cells: list[Any]) -> tuple[list[_Column], dict[str, str], list[str]]:
+    """Each column's header and field; the field -> header map; the headers not understood."""
+    columns: list[_Column] = []
+    mapping: dict[str, str] = {}
+    ignored: list[str] = []
+    seen: set[str] = set()
+    for index, cell in enumerate(header_cells):
+        header = " ".join(_as_text(cell).split())
+        if not header:
+            continue
+        if header in seen:
+            # Keep `raw` keys unique when a header repeats.
+            header = f"{header} ({index + 1})"
+        seen.add(header)
+        term = _term(header)
+        found = _HEADER_FIELDS.get(term)
+        if found == "workers":
+            if "workers_min" in mapping:
+                found = None
+            else:
+                mapping["workers_min"] = mapping["workers_max"] = header
+        elif found is not None:
+            if found in mapping:
+                found = None  # a second column for the same field: the first one counts
+            else:
+                mapping[found] = header
+        if found is None and term not in _UNDERSTOOD_NOT_STORED:
+            ignored.append(header)
+        columns.append(_Column(index, header, found))
+    return columns, mapping, ignored
+
+
+def _parse_table(
+    records: Iterable[tuple[int, list[Any]]], *, lost_letters: bool
+) -> ParseResult | None:
+    """The rows under the first non-empty row (the header); None if it has no name column."""
+    iterator = iter(records)
+    for _number, cells in iterator:
+        if not all(_is_blank(cell) for cell in cells):
+            header_cells = cells
+            break
+    else:
+        return None
+    columns, mapping, ignored = _layout(header_cells)
+    if "name" not in mapping:
+        return None
+    rows: list[ParsedRow] = []
+    for number, cells in iterator:
+        if all(_is_blank(cell) for cell in cells):
+            continue
+        if len(rows) >= MAX_ROWS:
+            raise _too_many_rows()
+        rows.append(_parse_row(number, cells, columns, mapping, lost_letters=lost_letters))
+    return ParseResult(rows, mapping, ignored, encoding=None, delimiter=None)
+
+
+class _RowChecker:
+    """Collects one row's values and issues while its cells are read."""
+
+    def __init__(self, number: int, raw: dict[str, str]):
+        self.row = ParsedRow(number, dict.fromkeys(FIELDS), raw)
+        for name in ("component_categories", "product_categories", "brands"):
+            self.row.values[name] = []
+
+    def error(self, column: str | None, message: Any) -> None:
+        self.row.errors.append(Issue(column, str(message)))
+
+    def warn(self, column: str | None, message: Any) -> None:
+        self.row.warnings.append(Issue(column, str(message)))
+
+
+def _parse_row(
+    number: int,
+    cells: list[Any],
+    columns: list[_Column],
+    mapping: dict[str, str],
+    *,
+    lost_letters: bool,
+) -> ParsedRow:
+    raw = {c.header: _as_text(cells[c.index]) if c.index < len(cells) else "" for c in columns}
+    check = _RowChecker(number, raw)
+    cell_by_field: dict[str, Any] = {}
+    for column in columns:
+        if column.field is None or column.index >= len(cells):
+            continue
+        value = cells[column.index]
+        if isinstance(value, str) and not isinstance(value, _Formula):
+            value = value.strip()
+        if _is_blank(value):
+            continue
+        cell_by_field[column.field] = value
+        text = _as_text(value)
+        if "\ufffd" in text or (lost_letters and _LOST_LETTER.search(text)):
+            check.warn(
+                column.header,
+                _l(
+                    "'%(value)s' has a '?' where a letter should probably be: the spreadsheet "
+                    "could not save that letter in this file's encoding. Check the spelling, or "
+                    "save the list as CSV (UTF-8) or .xlsx.",
+                    value=text,
+                ),
+            )
+    headed = {column.index for column in columns}
+    if any(not _is_blank(cell) for index, cell in enumerate(cells) if index not in headed):
+        check.warn(None, _l("Cells in columns without a heading were not imported."))
+
+    for name in _TEXT_FIELDS:
+        _text_field(check, name, cell_by_field.get(name), mapping.get(name))
+    name_header = mapping["name"]
+    if check.row.values["name"] is None and all(
+        issue.column != name_header for issue in check.row.errors
+    ):
+        check.error(name_header, _l("The factory's name is missing."))
+    _country_field(check, cell_by_field.get("country"), mapping.get("country"))
+    _role_field(check, cell_by_field.get("role"), mapping.get("role"))
+    _categories(check, cell_by_field, mapping)
+    _brands_field(check, cell_by_field.get("brands"), mapping.get("brands"))
+    _workers_field(check, cell_by_field.get("workers"), mapping.get("workers_min"))
+    _id_fields(check, cell_by_field, mapping)
+    _date_fields(check, cell_by_field, mapping)
+    return check.row
+
+
+def _looks_like_formula(value: Any) -> bool:
+    return isinstance(value, _Formula) or (isinstance(value, str) and value.startswith("="))
+
+
+def _formula_error(check: _RowChecker, header: str | None, value: Any) -> None:
+    check.error(
+        header,
+        _l(
+            "This cell holds a formula (%(value)s). Formulas are not evaluated on import: "
+            "enter the value itself.",
+            value=_as_text(value),
+        ),
+    )
+
+
+def _clean_text(value: Any, *, multiline: bool) -> str:
+    """The cell's text with runs of spaces collapsed, control characters dropped, NFC-normalised;
+    an address keeps its line breaks."""
+    text = unicodedata.normalize("NFC", _as_text(value))
+    lines = (" ".join(line.translate(_DROP_CONTROL).split()) for line in text.splitlines())
+    return ("\n" if multiline else " ").join(line for line in lines if line)
+
+
+def _too_long(name: str) -> Any:
+    return _l("The text is longer than %(max)s characters.", max=TEXT_LIMITS[name])
+
+
+def _text_field(check: _RowChecker, name: str, value: Any, header: str | None) -> None:
+    if value is None:
+        return
+    text = _clean_text(value, multiline=name == "address")
+    if len(text) > TEXT_LIMITS[name]:
+        check.error(header, _too_long(name))
+        return
+    if _looks_like_formula(value):
+        check.warn(
+            header,
+            _l(
+                "'%(value)s' looks like a spreadsheet formula. It is kept as plain text and "
+                "never calculated.",
+                value=text,
+            ),
+        )
+    check.row.values[name] = text or None
+
+
+def _country_field(check: _RowChecker, value: Any, header: str | None) -> None:
+    if value is None:
+        if header is None:
+            check.error(None, _l("The country is missing: the file has no country column."))
+        else:
+            check.error(header, _l("The country is missing."))
+        return
+    if _looks_like_formula(value):
+        _formula_error(check, header, value)
+        return
+    text = _clean_text(value, multiline=False)
+    code = _country(text)
+    if code is None:
+        check.error(
+            header,
+            _l(
+                "'%(value)s' is not a country we recognise. Write the country's name in English "
+                "or Swedish, or its ISO code such as CN or VNM.",
+                value=text,
+            ),
+        )
+        return
+    check.row.values["country"] = code
+
+
+def _role_field(check: _RowChecker, value: Any, header: str | None) -> None:
+    if value is None:
+        if header is None:
+            check.error(None, _l("The role is missing: the file has no role column."))
+        else:
+            check.error(header, _l("The role is missing."))
+        return
+    if _looks_like_formula(value):
+        _formula_error(check, header, value)
+        return
+    text = _clean_text(value, multiline=False)
+    role = _lookup(_ROLES, text)
+    if role is None:
+        check.error(
+            header,
+            _l(
+                "'%(value)s' is not a role. Write final assembly or main component.",
+                value=text,
+            ),
+        )
+        return
+    check.row.values["role"] = role
+
+
+def _list_items(value: Any, vocabulary: dict[str, str]) -> list[tuple[str, str | None]]:
+    """(item as written, key or None) for a cell listing categories.
+
+    The whole cell is tried first, so "Mainboard/PCB" is one category; otherwise it is split
+    on commas, semicolons and slashes.
+    """
+    text = _clean_text(value, multiline=False)
+    whole = _lookup(vocabulary, text)
+    if whole is not None:
+        return [(text, whole)]
+    items = [item.strip() for item in _LIST_SPLIT.split(text) if item.strip()]
+    return [(item, _lookup(vocabulary, item)) for item in items]
+
+
+def _append_new(target: list[str], key: str) -> None:
+    if key not in target:
+        target.append(key)
+
+
+def _categories(check: _RowChecker, cells: dict[str, Any], mapping: dict[str, str]) -> None:
+    values = check.row.values
+    products = cells.get("product_categories")
+    components = cells.get("component_categories")
+    if products is not None:
+        header = mapping["product_categories"]
+        for item, key in _list_items(products, _PRODUCTS):
+            if key is not None:
+                _append_new(values["product_categories"], key)
+            # Open Supply Hub's product_type names what the factory makes, which for a
+            # component factory is a component ("LCD panels"): keep it as one.
+            elif (component := _lookup(_COMPONENTS, item)) is not None:
+                _append_new(values["component_categories"], component)
+            else:
+                check.warn(
+                    header,
+                    _l(
+                        "'%(value)s' is not a product category this portal knows, so it was "
+                        "not imported.",
+                        value=item,
+                    ),
+                )
+    if components is not None:
+        header = mapping["component_categories"]
+        for item, key in _list_items(components, _COMPONENTS):
+            if key is not None:
+                _append_new(values["component_categories"], key)
+            else:
+                check.warn(
+                    header,
+                    _l(
+                        "'%(value)s' is not a component category this portal knows, so it was "
+                        "not imported.",
+                        value=item,
+                    ),
+                )
+
+
+def _brands_field(check: _RowChecker, value: Any, header: str | None) -> None:
+    if value is None:
+        return
+    if _looks_like_formula(value):
+        check.warn(
+            header,
+            _l(
+                "'%(value)s' looks like a spreadsheet formula. It is kept as plain text and "
+                "never calculated.",
+                value=_as_text(value),
+            ),
+        )
+    brands: list[str] = []
+    folded: set[str] = set()
+    for item in _BRAND_SPLIT.split(_as_text(value)):
+        brand = _clean_text(item, multiline=False)
+        if brand and brand.casefold() not in folded:
+            folded.add(brand.casefold())
+            brands.append(brand)
+    if any(len(brand) > TEXT_LIMITS["brands"] for brand in brands):
+        check.error(header, _too_long("brands"))
+        return
+    check.row.values["brands"] = brands
+
+
+def _whole_number(text: str) -> int:
+    return int(re.sub(r"\D", "", text))
+
+
+def _workers(value: Any) -> tuple[int, int | None] | None:  # noqa: PLR0911 (one per form)
+    """(min, max) workers from a number, "2 400", "51-100" or "10000+"; None if not a number."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value, value
+    if isinstance(value, float):
+        return (int(value), int(value)) if value.is_integer() else None
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if match := _WORKERS_ONE.match(text):
+        number = _whole_number(match.group(1))
+        return number, number
+    if match := _WORKERS_RANGE.match(text):
+        return _whole_number(match.group(1)), _whole_number(match.group(2))
+    if match := _WORKERS_OPEN.match(text):
+        return _whole_number(match.group(1)), None
+    return None
+
+
+def _workers_field(check: _RowChecker, value: Any, header: str | None) -> None:
+    if value is None:
+        return
+    if _looks_like_formula(value):
+        _formula_error(check, header, value)
+        return
+    found = _workers(value)
+    if found is None:
+        check.error(
+            header,
+            _l(
+                "'%(value)s' is not a number or a range such as 51-100.",
+                value=_as_text(value),
+            ),
+        )
+        return
+    low, high = found
+    if low < 0 or (high is not None and high < low):
+        check.error(
+            header,
+            _l(
+                "'%(value)s' is not a number of workers or a range from low to high such as "
+                "51-100.",
+                value=_as_text(value),
+            ),
+        )
+        return
+    if max(low, high or 0) > MAX_WORKERS:
+        check.error(
+            header,
+            _l("More than %(max)s workers cannot be right; check the number.", max=MAX_WORKERS),
+        )
+        return
+    check.row.values["workers_min"], check.row.values["workers_max"] = low, high
+
+
+def _os_hub_id_error(value: str) -> Any:
+    return _l(
+        "'%(value)s' is not an Open Supply Hub ID; they look like CN2019123ABC4DE.", value=value
+    )
+
+
+def _rba_id_error(value: str) -> Any:
+    return _l("'%(value)s' is not an RBA ID: 4 to 30 letters, digits or hyphens.", value=value)
+
+
+def _id_fields(check: _RowChecker, cells: dict[str, Any], mapping: dict[str, str]) -> None:
+    for name, pattern, message in (
+        ("os_hub_id", OS_HUB_ID, _os_hub_id_error),
+        ("rba_id", RBA_ID, _rba_id_error),
+    ):
+        value = cells.get(name)
+        if value is None:
+            continue
+        header = mapping[name]
+        if _looks_like_formula(value):
+            _formula_error(check, header, value)
+            continue
+        text = _clean_text(value, multiline=False)
+        if name == "os_hub_id":
+            # Open Supply Hub shows its IDs in capitals; a lower-case copy is the same ID.
+            text = text.upper()
+        if not pattern.match(text):
+            check.error(header, message(text))
+            continue
+        check.row.values[name] = text
+
+
+def _date(value: Any) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        pass
+    try:
+        # ISO date and time, as some exports write dates ("2023-01-15 00:00:00").
+        return datetime.fromisoformat(text).date()
+    except ValueError:
+        return None
+
+
+def _date_fields(check: _RowChecker, cells: dict[str, Any], mapping: dict[str, str]) -> None:
+    values = check.row.values
+    for name in ("entered_on", "left_on"):
+        value = cells.get(name)
+        if value is None:
+            continue
+        header = mapping[name]
+        if _looks_like_formula(value):
+            _formula_error(check, header, value)
+            continue
+        found = _date(value)
+        if found is None:
+            check.error(
+                header,
+                _l(
+                    "'%(value)s' is not a date. Write dates as year-month-day, such as 2024-03-31.",
+                    value=_as_text(value),
+                ),
+            )
+            continue
+        values[name] = found
+    if values["entered_on"] and values["left_on"] and values["left_on"] < values["entered_on"]:
+        check.error(
+            mapping["left_on"],
+            _l(
+                "The factory cannot leave the supply chain (%(left)s) before it entered it "
+                "(%(entered)s).",
+                left=values["left_on"].isoformat(),
+                entered=values["entered_on"].isoformat(),
+            ),
+        )
+        values["left_on"] = None
+
+
+# --- After reading ------------------------------------------------------------------------------
+
+
+def find_duplicates(rows: list[ParsedRow], existing: dict[str, str]) -> None:
+    """Mark each row that repeats a factory, with a warning the user sees.
+
+    A row whose key is in `existing` (key -> a description such as the register factory's
+    name) gets that description in `duplicate_of`; otherwise a row repeating an earlier row of
+    the file gets "row N", N being the first occurrence's number. Rows without a name are not
+    compared. Running it again (after rows were dropped or fixed) replaces the earlier marks.
+    """
+    first_seen: dict[str, int] = {}
+    for row in rows:
+        row.warnings = [issue for issue in row.warnings if not isinstance(issue, _DuplicateIssue)]
+        row.duplicate_of = None
+        if not row.values.get("name"):
+            continue
+        key = row.key
+        if key in existing:
+            row.duplicate_of = existing[key]
+            message = _l(
+                "This factory is already in the register as %(existing)s.", existing=existing[key]
+            )
+        elif key in first_seen:
+            row.duplicate_of = f"row {first_seen[key]}"
+            message = _l("This is the same factory as row %(row)s.", row=first_seen[key])
+        else:
+            first_seen[key] = row.number
+            continue
+        row.warnings.append(_DuplicateIssue(None, str(message)))
+
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: Any) -> str:
+    """The value as text that no spreadsheet will run as a formula, for exports.
+
+    Text starting with = + - @, a tab or a carriage return gets a leading apostrophe, which
+    spreadsheets show as a text marker (OWASP "CSV injection"). Numbers stay as written, dates
+    become ISO dates, lists are joined with ", ", None becomes "".
+    """
+    if value is None:
+        return ""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return _as_text(value)
+    if isinstance(value, list | tuple):
+        value = ", ".join(_as_text(item) for item in value)
+    text = _as_text(value)
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text

@@ -1,0 +1,49 @@
+"""Translated names of the factory register's codes."""
+
+from flask_babel import lazy_gettext as _l
+
+ROLE_LABELS = {
+    "final_assembly": _l("Final assembly"),
+    "main_component": _l("Main component"),
+}
+COMPONENT_LABELS = {
+    "mainboard_pcb": _l("Mainboard/PCB"),
+    "display_panel": _l("Display panel"),
+    "battery": _l("Battery"),
+    "power_supply": _l("Power supply"),
+    "chassis": _l("Chassis"),
+    "memory": _l("Memory"),
+    "storage": _l("Storage"),
+    "processor_semiconductors": _l("Processor/semiconductors"),
+    "cables": _l("Cables"),
+    "keyboard_peripherals": _l("Keyboard and peripherals"),
+    "other": _l("Other"),
+}
+PRODUCT_LABELS = {
+    "pcs": _l("PCs"),
+    "monitors": _l("Monitors"),
+    "thin_clients": _l("Thin clients"),
+    "medical_panel_pcs": _l("Medical panel PCs"),
+    "network_security": _l("Network and security products"),
+    "servers_storage": _l("Servers and storage"),
+    "desktop_equipment": _l("Desktop equipment (headsets, keyboards, mice)"),
+    "small_printers": _l("Small printers"),
+}
+RISK_LABELS = {
+    "freedom_of_association": _l("Freedom of association"),
+    "working_hours": _l("Working hours"),
+    "wages": _l("Wages"),
+    "ohs_chemicals": _l("Occupational health and chemicals"),
+    "forced_labour": _l("Forced labour"),
+    "child_labour": _l("Child labour"),
+    "discrimination_gender": _l("Discrimination and gender"),
+    "corruption": _l("Corruption"),
+    "environment": _l("Environment"),
+    "other": _l("Other"),
+}
+RISK_STATUS_LABELS = {
+    "identified": _l("Identified"),
+    "mitigating": _l("Being mitigated"),
+    "mitigated": _l("Mitigated"),
+    "accepted": _l("Accepted, monitored"),
+}

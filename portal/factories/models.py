@@ -1,0 +1,137 @@
+"""The factory register: the factories behind the products a supplier sells to the buyer."""
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.auth.models import User
+from portal.extensions import db
+from portal.models_types import UTCDateTime
+from portal.orgs.models import Organisation
+from portal.timeutil import utcnow
+
+
+class Factory(db.Model):
+    __tablename__ = "factories"
+    __table_args__ = (
+        CheckConstraint("role IN ('final_assembly', 'main_component')", name="role_known"),
+        CheckConstraint("length(country) = 2", name="country_alpha2"),
+        CheckConstraint("left_on IS NULL OR left_on >= entered_on", name="left_after_entered"),
+        CheckConstraint(
+            "workers_max IS NULL OR workers_min IS NULL OR workers_max >= workers_min",
+            name="workers_range",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(300))
+    #: The name in the local language and script, when it differs.
+    name_local: Mapped[str | None] = mapped_column(String(300))
+    address: Mapped[str | None] = mapped_column(String(500))
+    city: Mapped[str | None] = mapped_column(String(200))
+    postal_code: Mapped[str | None] = mapped_column(String(40))
+    #: ISO 3166-1 alpha-2.
+    country: Mapped[str] = mapped_column(String(2), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    #: Codes from portal.factories.importing.COMPONENTS.
+    component_categories: Mapped[list] = mapped_column(JSON, default=list)
+    #: Codes from portal.factories.importing.PRODUCTS (the buyer's eight ICT categories).
+    product_categories: Mapped[list] = mapped_column(JSON, default=list)
+    brands: Mapped[list] = mapped_column(JSON, default=list)
+    #: Number of workers as a range; a single figure has min = max.
+    workers_min: Mapped[int | None] = mapped_column(Integer)
+    workers_max: Mapped[int | None] = mapped_column(Integer)
+    os_hub_id: Mapped[str | None] = mapped_column(String(20))
+    rba_id: Mapped[str | None] = mapped_column(String(30))
+    #: When the factory entered and left the supply chain behind the buyer's products.
+    entered_on: Mapped[date] = mapped_column(Date)
+    left_on: Mapped[date | None] = mapped_column(Date)
+    #: Normalised name|address|country, to find duplicates.
+    match_key: Mapped[str] = mapped_column(String(900))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    organisation: Mapped[Organisation] = relationship(lazy="joined", innerjoin=True)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def workers_label(self) -> str:
+        if self.workers_min is None:
+            return ""
+        if self.workers_max in (None, self.workers_min):
+            return str(self.workers_min)
+        return f"{self.workers_min}–{self.workers_max}"
+
+    def active_on(self, day: date) -> bool:
+        return self.entered_on <= day and (self.left_on is None or self.left_on > day)
+
+
+class RiskScale(db.Model):
+    """How a supplier rates risks: its own scale and method, declared once."""
+
+    __tablename__ = "risk_scales"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), unique=True
+    )
+    severity_max: Mapped[int] = mapped_column(Integer, default=5)
+    likelihood_max: Mapped[int] = mapped_column(Integer, default=5)
+    #: What the levels mean and how risks are prioritised.
+    method: Mapped[str] = mapped_column(Text, default="")
+
+
+class FactoryRisk(db.Model):
+    """A prioritised risk at one factory."""
+
+    __tablename__ = "factory_risks"
+    __table_args__ = (
+        CheckConstraint("severity >= 1 AND likelihood >= 1", name="levels_positive"),
+        CheckConstraint(
+            "status IN ('identified', 'mitigating', 'mitigated', 'accepted')", name="status_known"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    factory_id: Mapped[int] = mapped_column(
+        ForeignKey("factories.id", ondelete="CASCADE"), index=True
+    )
+    category: Mapped[str] = mapped_column(String(40))
+    severity: Mapped[int] = mapped_column(Integer)
+    likelihood: Mapped[int] = mapped_column(Integer)
+    mitigation: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default="identified")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    updated_by: Mapped[User | None] = relationship()
+
+    @property
+    def priority(self) -> int:
+        return self.severity * self.likelihood
+
+
+class FactoryImport(db.Model):
+    """An uploaded factory list waiting in preview: nothing reaches the register until the
+    user confirms, and then every row or none."""
+
+    __tablename__ = "factory_imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+    )
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    #: As the browser sent it; shown to the user, never used as a path.
+    filename: Mapped[str] = mapped_column(String(255))
+    #: The parsed rows with their values, problems and duplicate flags.
+    rows: Mapped[list] = mapped_column(JSON)
+    summary: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -1,0 +1,302 @@
+"""The factory register: suppliers keep theirs; buyer staff see everyone's."""
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from wtforms import SelectChoice
+
+from portal.access import BUYER_STAFF, SUPPLIERS, allow
+from portal.extensions import db
+from portal.factories import exporting, services
+from portal.factories.forms import (
+    AsOfForm,
+    ConfirmImportForm,
+    EndForm,
+    FactoryForm,
+    RiskForm,
+    RiskScaleForm,
+    UploadForm,
+)
+from portal.factories.importing import ImportFileError
+from portal.factories.labels import (
+    COMPONENT_LABELS,
+    PRODUCT_LABELS,
+    RISK_LABELS,
+    RISK_STATUS_LABELS,
+    ROLE_LABELS,
+)
+from portal.forms import ConfirmForm
+from portal.orgs.models import Organisation, OrgKind
+from portal.orgs.services import country_choices
+
+bp = Blueprint("factories", __name__)
+
+
+@bp.app_context_processor
+def factory_labels():
+    return {
+        "role_labels": ROLE_LABELS,
+        "component_labels": COMPONENT_LABELS,
+        "product_labels": PRODUCT_LABELS,
+        "risk_labels": RISK_LABELS,
+        "risk_status_labels": RISK_STATUS_LABELS,
+    }
+
+
+@bp.app_template_filter()
+def reject_page(arguments: dict) -> dict:
+    """Query arguments without `page`, for links to other pages of a filtered list."""
+    return {k: v for k, v in arguments.items() if k != "page"}
+
+
+def _me():
+    return current_user._get_current_object()
+
+
+@bp.route("/factories")
+@allow(SUPPLIERS)
+def index():
+    form = AsOfForm(request.args)
+    day = form.on.data if form.validate() and form.on.data else services.today()
+    factories = services.register_on(_me().organisation_id, day)
+    return render_template(
+        "factories/index.html",
+        form=form,
+        day=day,
+        factories=factories,
+        is_today=day == services.today(),
+        former=services.former_factories(_me().organisation_id, day),
+        risk_counts=services.risk_counts([f.id for f in factories]),
+    )
+
+
+@bp.route("/factories/new", methods=["GET", "POST"])
+@allow(SUPPLIERS)
+def new():
+    form = FactoryForm()
+    if request.method == "GET":
+        form.entered_on.data = services.today()
+    if form.validate_on_submit():
+        factory = services.save_factory(_me().organisation_id, form.values(), user=_me())
+        flash(_("%(name)s is in your factory list.", name=factory.name), "success")
+        return redirect(url_for("factories.index"))
+    return render_template("factories/form.html", form=form, factory=None)
+
+
+@bp.route("/factories/<int:factory_id>/edit", methods=["GET", "POST"])
+@allow(SUPPLIERS)
+def edit(factory_id: int):
+    factory = services.factory_or_404(_me(), factory_id)
+    form = FactoryForm(obj=factory)
+    if request.method == "GET":
+        form.brands.data = ", ".join(factory.brands or [])
+        form.workers.data = factory.workers_label.replace("–", "-")
+    if form.validate_on_submit():
+        services.save_factory(factory.organisation_id, form.values(), user=_me(), factory=factory)
+        flash(_("The changes have been saved."), "success")
+        return redirect(url_for("factories.index"))
+    return render_template("factories/form.html", form=form, factory=factory, end_form=EndForm())
+
+
+@bp.route("/factories/<int:factory_id>/end", methods=["POST"])
+@allow(SUPPLIERS)
+def end(factory_id: int):
+    factory = services.factory_or_404(_me(), factory_id)
+    form = EndForm()
+    if form.validate_on_submit():
+        if form.left_on.data < factory.entered_on:
+            form.left_on.errors.append(_("The date is before the factory entered the list."))
+        else:
+            services.end_factory(factory, form.left_on.data, user=_me())
+            flash(
+                _(
+                    "%(name)s has left the list from %(date)s; it still shows in the list as "
+                    "of earlier dates.",
+                    name=factory.name,
+                    date=form.left_on.data.isoformat(),
+                ),
+                "success",
+            )
+            return redirect(url_for("factories.index"))
+    return render_template(
+        "factories/form.html", form=FactoryForm(obj=factory), factory=factory, end_form=form
+    )
+
+
+@bp.route("/factories/<int:factory_id>/risks", methods=["GET", "POST"])
+@allow(SUPPLIERS)
+def risks(factory_id: int):
+    factory = services.factory_or_404(_me(), factory_id)
+    scale = services.risk_scale(factory.organisation_id)
+    form = RiskForm()
+    form.set_scale(scale)
+    if form.validate_on_submit():
+        services.add_risk(factory, user=_me(), **form.values())
+        flash(_("The risk has been added."), "success")
+        return redirect(url_for("factories.risks", factory_id=factory.id))
+    return render_template(
+        "factories/risks.html",
+        factory=factory,
+        form=form,
+        scale=scale,
+        risks=services.risks_of(factory),
+        confirm_form=ConfirmForm(),
+    )
+
+
+@bp.route("/factories/<int:factory_id>/risks/<int:risk_id>/delete", methods=["POST"])
+@allow(SUPPLIERS)
+def delete_risk(factory_id: int, risk_id: int):
+    factory = services.factory_or_404(_me(), factory_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    services.delete_risk(factory, risk_id, user=_me())
+    flash(_("The risk has been removed."), "success")
+    return redirect(url_for("factories.risks", factory_id=factory.id))
+
+
+@bp.route("/factories/risk-scale", methods=["GET", "POST"])
+@allow(SUPPLIERS)
+def risk_scale():
+    scale = services.risk_scale(_me().organisation_id)
+    form = RiskScaleForm(obj=scale)
+    if form.validate_on_submit():
+        services.save_risk_scale(
+            _me().organisation_id,
+            severity_max=form.severity_max.data,
+            likelihood_max=form.likelihood_max.data,
+            method=form.method.data,
+            user=_me(),
+        )
+        flash(_("Your risk scale has been saved."), "success")
+        return redirect(url_for("factories.index"))
+    return render_template("factories/risk_scale.html", form=form)
+
+
+# Import and export ------------------------------------------------------------------------------
+@bp.route("/factories/import", methods=["GET", "POST"])
+@allow(SUPPLIERS)
+def upload():
+    form = UploadForm()
+    if form.validate_on_submit():
+        data = form.file.data.read(current_app.config["FACTORY_IMPORT_MAX_BYTES"] + 1)
+        if len(data) > current_app.config["FACTORY_IMPORT_MAX_BYTES"]:
+            form.file.errors.append(
+                _(
+                    "The file is larger than %(mb)d MB. Split it into smaller files.",
+                    mb=current_app.config["FACTORY_IMPORT_MAX_BYTES"] // 2**20,
+                )
+            )
+        else:
+            try:
+                staged = services.stage_import(
+                    _me().organisation, data, form.file.data.filename or "", user=_me()
+                )
+            except ImportFileError as error:
+                form.file.errors.append(str(error))
+            else:
+                return redirect(url_for("factories.preview", import_id=staged.id))
+    return render_template("factories/upload.html", form=form)
+
+
+@bp.route("/factories/import/<int:import_id>", methods=["GET", "POST"])
+@allow(SUPPLIERS)
+def preview(import_id: int):
+    staged = services.import_or_404(_me(), import_id)
+    if staged.confirmed_at is not None:
+        flash(_("This file has already been imported."), "info")
+        return redirect(url_for("factories.index"))
+    form = ConfirmImportForm()
+    erroneous = [r["number"] for r in staged.rows if r["errors"]]
+    form.drop.choices = [SelectChoice(n, str(n)) for n in erroneous]
+    status = 200
+    if form.validate_on_submit():
+        dropped = set(form.drop.data or [])
+        try:
+            written = services.confirm_import(staged, dropped=dropped, user=_me())
+        except services.ImportBlockedError:
+            form.form_errors.append(
+                _(
+                    "Rows with errors must be fixed in the file and uploaded "
+                    "again, or left out, before anything is imported."
+                )
+            )
+            status = 422
+        else:
+            flash(_("%(n)d factories were added to your list.", n=written), "success")
+            return redirect(url_for("factories.index"))
+    return render_template(
+        "factories/preview.html",
+        staged=staged,
+        form=form,
+        errors=len(erroneous),
+        warnings=sum(1 for r in staged.rows if r["warnings"]),
+        duplicates=sum(1 for r in staged.rows if r["duplicate_of"]),
+    ), status
+
+
+def _download(header, body, fmt: str, name: str):
+    if fmt == "csv":
+        payload, mimetype = exporting.to_csv(header, body), "text/csv; charset=utf-8"
+    elif fmt == "xlsx":
+        payload = exporting.to_xlsx(header, body)
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    else:
+        abort(404)
+    response = make_response(payload)
+    response.headers["Content-Type"] = mimetype
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    return response
+
+
+@bp.route("/factories/template.<fmt>")
+@allow(SUPPLIERS, BUYER_STAFF)
+def template(fmt: str):
+    header, _rows = exporting.rows([], "portal")
+    return _download(header, [], fmt, "factory-list-template")
+
+
+@bp.route("/factories/export.<fmt>")
+@allow(SUPPLIERS)
+def export(fmt: str):
+    layout = "osh" if request.args.get("layout") == "osh" else "portal"
+    header, body = exporting.rows(services.register_on(_me().organisation_id), layout)
+    return _download(header, body, fmt, f"factories-{layout}-{services.today().isoformat()}")
+
+
+# The buyer's view ---------------------------------------------------------------------------------
+@bp.route("/review/factories")
+@allow(BUYER_STAFF)
+def all_factories():
+    args = request.args
+    organisation_id = args.get("supplier", type=int)
+    pagination, counts = services.all_factories(
+        country=args.get("country") or None,
+        role=args.get("role") or None,
+        component=args.get("component") or None,
+        organisation_id=organisation_id,
+        page=args.get("page", 1, type=int),
+    )
+    suppliers = db.session.execute(
+        db.select(Organisation.id, Organisation.name)
+        .where(Organisation.kind != OrgKind.BUYER)
+        .order_by(db.func.lower(Organisation.name))
+    ).all()
+    return render_template(
+        "factories/all.html",
+        page=pagination,
+        counts=counts,
+        suppliers=suppliers,
+        countries=country_choices(),
+        args=args,
+    )

@@ -1,0 +1,357 @@
+"""The factory register: listing as of a date, editing, risks, imports and snapshots."""
+
+from dataclasses import asdict
+from datetime import date
+
+from flask import abort
+from sqlalchemy import func, insert
+
+from portal.audit.services import record
+from portal.auth.models import User
+from portal.extensions import db
+from portal.factories.importing import ParsedRow, find_duplicates, normalise_key, read_upload
+from portal.factories.models import Factory, FactoryImport, FactoryRisk, RiskScale
+from portal.orgs.models import Organisation
+from portal.timeutil import utcnow
+
+EDITABLE = (
+    "name",
+    "name_local",
+    "address",
+    "city",
+    "postal_code",
+    "country",
+    "role",
+    "component_categories",
+    "product_categories",
+    "brands",
+    "workers_min",
+    "workers_max",
+    "os_hub_id",
+    "rba_id",
+    "entered_on",
+    "left_on",
+)
+
+
+def today() -> date:
+    return utcnow().date()
+
+
+def register_on(organisation_id: int, day: date | None = None) -> list[Factory]:
+    """The organisation's factories in the supply chain on `day` (today by default)."""
+    day = day or today()
+    return list(
+        db.session.scalars(
+            db.select(Factory)
+            .where(
+                Factory.organisation_id == organisation_id,
+                Factory.entered_on <= day,
+                (Factory.left_on.is_(None)) | (Factory.left_on > day),
+            )
+            .order_by(Factory.role, Factory.country, func.lower(Factory.name))
+        )
+    )
+
+
+def former_factories(organisation_id: int, day: date | None = None) -> list[Factory]:
+    """Factories that had left the supply chain by `day`."""
+    day = day or today()
+    return list(
+        db.session.scalars(
+            db.select(Factory)
+            .where(Factory.organisation_id == organisation_id, Factory.left_on <= day)
+            .order_by(Factory.left_on.desc())
+        )
+    )
+
+
+def factory_or_404(user: User, factory_id: int) -> Factory:
+    """A factory of the user's own organisation; 404 for anyone else's."""
+    factory = db.session.get(Factory, factory_id)
+    if factory is None or factory.organisation_id != user.organisation_id:
+        abort(404)
+    return factory
+
+
+def save_factory(
+    organisation_id: int, values: dict, *, user: User, factory: Factory | None = None
+) -> Factory:
+    """Create a factory or apply an edit (the form's values, already checked)."""
+    creating = factory is None
+    if creating:
+        factory = Factory(organisation_id=organisation_id)
+        db.session.add(factory)
+    for name in EDITABLE:
+        if name in values:
+            setattr(factory, name, values[name])
+    factory.match_key = normalise_key(factory.name, factory.address, factory.country)
+    factory.updated_at = utcnow()
+    db.session.flush()
+    record(
+        "factory.added" if creating else "factory.changed",
+        actor=user,
+        organisation_id=organisation_id,
+        target=factory,
+        details={"name": factory.name},
+    )
+    return factory
+
+
+def end_factory(factory: Factory, left_on: date, *, user: User) -> None:
+    factory.left_on = left_on
+    factory.updated_at = utcnow()
+    record(
+        "factory.left",
+        actor=user,
+        organisation_id=factory.organisation_id,
+        target=factory,
+        details={"name": factory.name, "left_on": left_on.isoformat()},
+    )
+
+
+# Risks ------------------------------------------------------------------------------------------
+def risk_scale(organisation_id: int) -> RiskScale:
+    scale = db.session.scalar(
+        db.select(RiskScale).where(RiskScale.organisation_id == organisation_id)
+    )
+    return scale or RiskScale(
+        organisation_id=organisation_id, severity_max=5, likelihood_max=5, method=""
+    )
+
+
+def save_risk_scale(
+    organisation_id: int, *, severity_max: int, likelihood_max: int, method: str, user: User
+) -> RiskScale:
+    scale = risk_scale(organisation_id)
+    if scale.id is None:
+        db.session.add(scale)
+    scale.severity_max, scale.likelihood_max, scale.method = severity_max, likelihood_max, method
+    record(
+        "factory.risk_scale",
+        actor=user,
+        organisation_id=organisation_id,
+        details={"severity_max": severity_max, "likelihood_max": likelihood_max},
+    )
+    return scale
+
+
+def risks_of(factory: Factory) -> list[FactoryRisk]:
+    return list(
+        db.session.scalars(
+            db.select(FactoryRisk)
+            .where(FactoryRisk.factory_id == factory.id)
+            .order_by((FactoryRisk.severity * FactoryRisk.likelihood).desc(), FactoryRisk.id)
+        )
+    )
+
+
+def risk_counts(factory_ids: list[int]) -> dict[int, int]:
+    if not factory_ids:
+        return {}
+    return dict(
+        db.session.execute(
+            db.select(FactoryRisk.factory_id, func.count(FactoryRisk.id))
+            .where(FactoryRisk.factory_id.in_(factory_ids))
+            .group_by(FactoryRisk.factory_id)
+        ).all()
+    )
+
+
+def add_risk(factory: Factory, *, user: User, **values) -> FactoryRisk:
+    risk = FactoryRisk(factory_id=factory.id, updated_by_id=user.id, **values)
+    db.session.add(risk)
+    db.session.flush()
+    record(
+        "factory.risk_added",
+        actor=user,
+        organisation_id=factory.organisation_id,
+        target=risk,
+        details={"factory": factory.name, "category": risk.category},
+    )
+    return risk
+
+
+def delete_risk(factory: Factory, risk_id: int, *, user: User) -> None:
+    risk = db.session.get(FactoryRisk, risk_id)
+    if risk is None or risk.factory_id != factory.id:
+        abort(404)
+    record(
+        "factory.risk_removed",
+        actor=user,
+        organisation_id=factory.organisation_id,
+        target=risk,
+        details={"factory": factory.name, "category": risk.category},
+    )
+    db.session.delete(risk)
+
+
+# Importing --------------------------------------------------------------------------------------
+def existing_keys(organisation_id: int) -> dict[str, str]:
+    """Match keys of the factories now in the register, for duplicate checks."""
+    rows = db.session.execute(
+        db.select(Factory.match_key, Factory.name).where(
+            Factory.organisation_id == organisation_id, Factory.left_on.is_(None)
+        )
+    )
+    return {key: name for key, name in rows}  # noqa: C416 - rows are Row objects, not pairs
+
+
+def _plain(row: ParsedRow) -> dict:
+    data = asdict(row)
+    data["values"] = {
+        k: (v.isoformat() if isinstance(v, date) else v) for k, v in row.values.items()
+    }
+    data["raw"] = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in row.raw.items()}
+    data["key"] = row.key
+    return data
+
+
+def stage_import(
+    organisation: Organisation, data: bytes, filename: str, *, user: User
+) -> FactoryImport:
+    """Read an uploaded file into a preview. Raises ImportFileError for an unreadable file."""
+    result = read_upload(data, filename)
+    find_duplicates(result.rows, existing_keys(organisation.id))
+    staged = FactoryImport(
+        organisation_id=organisation.id,
+        uploaded_by_id=user.id,
+        filename=filename[:255],
+        rows=[_plain(r) for r in result.rows],
+        summary={
+            "columns": result.columns,
+            "ignored": result.ignored_columns,
+            "encoding": result.encoding,
+            "delimiter": result.delimiter,
+        },
+    )
+    db.session.add(staged)
+    db.session.flush()
+    return staged
+
+
+def import_or_404(user: User, import_id: int) -> FactoryImport:
+    staged = db.session.get(FactoryImport, import_id)
+    if staged is None or staged.organisation_id != user.organisation_id:
+        abort(404)
+    return staged
+
+
+class ImportBlockedError(Exception):
+    """Rows with errors are neither fixed nor dropped; nothing was written."""
+
+
+def confirm_import(staged: FactoryImport, *, dropped: set[int], user: User) -> int:
+    """Write every kept row, in one statement, or nothing. Returns the number written."""
+    if staged.confirmed_at is not None:
+        raise ImportBlockedError
+    kept = [r for r in staged.rows if r["number"] not in dropped]
+    if any(r["errors"] for r in kept):
+        raise ImportBlockedError
+    now = utcnow()
+    start = today()
+    records = []
+    for row in kept:
+        values = row["values"]
+        records.append(
+            {
+                "organisation_id": staged.organisation_id,
+                "name": values["name"],
+                "name_local": values.get("name_local"),
+                "address": values.get("address"),
+                "city": values.get("city"),
+                "postal_code": values.get("postal_code"),
+                "country": values["country"],
+                "role": values["role"],
+                "component_categories": values.get("component_categories") or [],
+                "product_categories": values.get("product_categories") or [],
+                "brands": values.get("brands") or [],
+                "workers_min": values.get("workers_min"),
+                "workers_max": values.get("workers_max"),
+                "os_hub_id": values.get("os_hub_id"),
+                "rba_id": values.get("rba_id"),
+                "entered_on": date.fromisoformat(values["entered_on"])
+                if values.get("entered_on")
+                else start,
+                "left_on": date.fromisoformat(values["left_on"]) if values.get("left_on") else None,
+                "match_key": row["key"],
+                "created_at": now,
+                "updated_at": now,
+                "version": 1,
+            }
+        )
+    if records:
+        db.session.execute(insert(Factory), records)
+    staged.confirmed_at = now
+    record(
+        "factory.imported",
+        actor=user,
+        organisation_id=staged.organisation_id,
+        target=staged,
+        details={"file": staged.filename, "rows": len(records), "dropped": sorted(dropped)},
+    )
+    return len(records)
+
+
+# Snapshots and the buyer's view -------------------------------------------------------------------
+def snapshot(organisation_id: int, roles: list[str] | None = None) -> list[dict]:
+    """The register as it stands now, as plain data to freeze into a submitted response."""
+    factories = register_on(organisation_id)
+    return [
+        {
+            "id": f.id,
+            "name": f.name,
+            "name_local": f.name_local,
+            "address": f.address,
+            "city": f.city,
+            "country": f.country,
+            "role": f.role,
+            "component_categories": f.component_categories,
+            "product_categories": f.product_categories,
+            "brands": f.brands,
+            "workers": f.workers_label,
+            "os_hub_id": f.os_hub_id,
+            "rba_id": f.rba_id,
+            "entered_on": f.entered_on.isoformat(),
+        }
+        for f in factories
+        if not roles or f.role in roles
+    ]
+
+
+def all_factories(
+    *,
+    country: str | None = None,
+    role: str | None = None,
+    component: str | None = None,
+    organisation_id: int | None = None,
+    page: int = 1,
+    per_page: int = 100,
+):
+    """Every supplier's current factories, filtered, with counts per country (2 queries +
+    the page count)."""
+    query = db.select(Factory).where(Factory.left_on.is_(None))
+    if country:
+        query = query.where(Factory.country == country)
+    if role:
+        query = query.where(Factory.role == role)
+    if organisation_id:
+        query = query.where(Factory.organisation_id == organisation_id)
+    if component:
+        # JSON containment differs by database; a quoted code inside the JSON text is exact.
+        query = query.where(
+            func.cast(Factory.component_categories, db.String).like(f'%"{component}"%')
+        )
+    counts_query = (
+        db.select(Factory.country, func.count(Factory.id))
+        .where(Factory.id.in_(query.with_only_columns(Factory.id).scalar_subquery()))
+        .group_by(Factory.country)
+        .order_by(func.count(Factory.id).desc(), Factory.country)
+    )
+    pagination = db.paginate(
+        query.order_by(Factory.country, func.lower(Factory.name)),
+        page=page,
+        per_page=per_page,
+        error_out=False,
+    )
+    return pagination, db.session.execute(counts_query).all()
