@@ -322,3 +322,21 @@ def test_reviewers_see_every_suppliers_factories_with_counts(
 def test_suppliers_cannot_see_the_buyers_table(client, owner_a):
     client.login(owner_a)
     assert client.get("/review/factories").status_code == 403
+
+
+def test_two_colleagues_editing_one_factory(client, make_client, owner_a, member_a, supplier_a):
+    factory = make_factory(supplier_a, name="Shared Works", country="CN")
+    client.login(owner_a)
+    colleague = make_client()
+    colleague.login(member_a)
+    url = f"/factories/{factory.id}/edit"
+    mine = client.get(url).get_data(as_text=True)
+    colleague.submit(url, {**NEW, "name": "Renamed By Colleague"})
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', mine).group(1)
+    version = re.search(r'name="version" type="hidden" value="(\d+)"', mine).group(1)
+    stale = client.post(
+        url, data={**NEW, "csrf_token": token, "version": version, "name": "Renamed By Me"}
+    )
+    assert stale.status_code == 409
+    assert "A colleague changed this factory" in stale.get_data(as_text=True)
+    assert db.session.get(Factory, factory.id).name == "Renamed By Colleague"

@@ -24,6 +24,7 @@ from portal.factories.labels import (
     RISK_STATUS_LABELS,
     ROLE_LABELS,
 )
+from portal.forms import VersionedForm
 from portal.orgs.services import country_choices, is_country
 
 _OS_ID = re.compile(r"^[A-Z]{2}\d{7}[A-Z0-9]{6,7}$")
@@ -44,7 +45,7 @@ class Checkboxes(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
 
-class FactoryForm(FlaskForm):
+class FactoryForm(VersionedForm):
     name = StringField(
         _l("Factory name"),
         filters=[_strip],

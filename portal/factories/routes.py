@@ -101,7 +101,21 @@ def edit(factory_id: int):
     if request.method == "GET":
         form.brands.data = ", ".join(factory.brands or [])
         form.workers.data = factory.workers_label.replace("–", "-")
+        form.version.data = factory.version
     if form.validate_on_submit():
+        if form.opened_version() != factory.version:
+            # A colleague saved first: keep this user's input, say so, and let them decide.
+            form.version.data = factory.version
+            form.form_errors.append(
+                _(
+                    "A colleague changed this factory while you were "
+                    "editing. Check the list, then save again to keep your "
+                    "version."
+                )
+            )
+            return render_template(
+                "factories/form.html", form=form, factory=factory, end_form=EndForm()
+            ), 409
         services.save_factory(factory.organisation_id, form.values(), user=_me(), factory=factory)
         flash(_("The changes have been saved."), "success")
         return redirect(url_for("factories.index"))
