@@ -2,17 +2,25 @@
 
 Runs on a temporary SQLite database seeded with 300 supplier organisations, 900 users and
 5,000 audit events, through the WSGI test client (no network), and prints the median of
-repeated requests; then a 150-question section and a 10,000-row factory import. A ratio
-above its limit exits non-zero.
+repeated requests; then a 150-question section and a 10,000-row factory import. Last, the
+memory a 100 MB evidence upload adds to a server running in a process of its own
+(bench/upload_server.py). A figure above its limit exits non-zero.
 """
 
+import http.client
 import io
+import secrets
+import select
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from datetime import date, timedelta
+from http.cookies import SimpleCookie
 from pathlib import Path
+from urllib.parse import urlencode
 
 import openpyxl
 import pyotp
@@ -20,6 +28,7 @@ from flask_babel import force_locale
 from flask_migrate import upgrade
 from sqlalchemy import insert
 
+from bench.upload_server import UPLOAD_EMAIL, UPLOAD_PASSWORD
 from portal import create_app
 from portal.audit.models import AuditEvent
 from portal.auth.models import Role, User
@@ -32,7 +41,7 @@ from portal.orgs.models import Organisation, OrgKind
 from portal.questionnaires.models import Response
 from portal.questionnaires.services import open_round
 from portal.timeutil import utcnow
-from tests.fixtures.web import PortalClient, hidden_inputs
+from tests.fixtures.web import PortalClient, csrf_token_from, hidden_inputs
 from tests.test_questionnaire_speed import big_definition
 
 REPEAT = 30
@@ -139,6 +148,7 @@ def main() -> int:
             print(f"{label:<40} {ms:8.2f} ms  {ratio:5.2f}x bare (held to {limit:.1f}x)  {verdict}")
         failed |= bench_questionnaire(app, client, bare)
         failed |= bench_factory_import(app)
+        failed |= bench_upload_memory()
         with app.app_context():
             db.engine.dispose()
     return 1 if failed else 0
@@ -293,6 +303,215 @@ def bench_questionnaire(app, client, bare: float) -> bool:
         verdict = "ok" if ratio <= limit else "TOO SLOW"
         print(f"{label:<40} {ms:8.2f} ms  {ratio:5.2f}x bare (held to {limit:.1f}x)  {verdict}")
     return failed
+
+
+UPLOAD_MB = 100
+#: The most a 100 MB upload may grow the server's peak memory, as a share of the file's size.
+UPLOAD_MEMORY_LIMIT = 0.25
+UPLOAD_LINE = b"factory,country\n"
+SERVER_START_SECONDS = 30
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class _Browser:
+    """Requests to the bench server over HTTP, one connection each, keeping its cookies (the
+    server's are host-only and path "/"); redirects are not followed."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.cookies: dict[str, str] = {}
+
+    def request(self, method: str, path: str, body=None, headers=None, timeout: float = 120):
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        headers = {"Accept-Language": "en", **(headers or {})}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        try:
+            connection.request(method, path, body=body, headers=headers)
+            reply = connection.getresponse()
+            text = reply.read().decode("utf-8", errors="replace")
+            for line in reply.headers.get_all("Set-Cookie") or []:
+                cookie = SimpleCookie()
+                cookie.load(line)
+                for name, morsel in cookie.items():
+                    if morsel.value and morsel["max-age"] != "0":
+                        self.cookies[name] = morsel.value
+                    else:
+                        self.cookies.pop(name, None)
+            return reply.status, reply.headers, text
+        finally:
+            connection.close()
+
+    def form(self, path: str, fields: dict) -> tuple[int, str, str]:
+        """POST url-encoded `fields`; (status, Location, body)."""
+        status, headers, text = self.request(
+            "POST",
+            path,
+            body=urlencode(fields).encode(),
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        return status, headers.get("Location", ""), text
+
+    def token(self, path: str) -> str:
+        status, _headers, html = self.request("GET", path)
+        assert status == 200, (path, status, html[:500])
+        return csrf_token_from(html)
+
+    def upload(self, path: str, fields: dict, file: Path, filename: str):
+        """POST a multipart form with `file` streamed from disk (never whole in memory)."""
+        boundary = "bench" + secrets.token_hex(16)
+        head = (
+            b"".join(
+                f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
+                f"{value}\r\n".encode()
+                for name, value in fields.items()
+            )
+            + (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+                f'filename="{filename}"\r\nContent-Type: text/plain\r\n\r\n'
+            ).encode()
+        )
+        tail = f"\r\n--{boundary}--\r\n".encode()
+
+        def body() -> Iterator[bytes]:
+            yield head
+            with file.open("rb") as stream:
+                while chunk := stream.read(1024 * 1024):
+                    yield chunk
+            yield tail
+
+        status, headers, text = self.request(
+            "POST",
+            path,
+            body=body(),
+            headers={
+                "Content-Type": f"multipart/form-data; boundary={boundary}",
+                "Content-Length": str(len(head) + file.stat().st_size + len(tail)),
+            },
+        )
+        return status, headers.get("Location", ""), text
+
+
+def _write_text_file(path: Path, megabytes: int, line: bytes = UPLOAD_LINE) -> None:
+    block = line * (1024 * 1024 // len(line))
+    with path.open("wb") as out:
+        for _ in range(megabytes):
+            out.write(block)
+
+
+def _memory_mb(pid: int, field: str) -> float:
+    """VmRSS, VmHWM... of a process from /proc, in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) / 1024
+    raise LookupError(field)
+
+
+def _reset_peak(pid: int) -> bool:
+    """Make VmHWM start again from the current VmRSS (Linux 4.0+); False if not allowed."""
+    try:
+        Path(f"/proc/{pid}/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
+def _start_server(folder: Path, log) -> tuple[subprocess.Popen, int, int]:
+    """The portal in a process of its own; (process, port, factory id)."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "bench.upload_server", str(folder)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=log,
+        text=True,
+    )
+    deadline = time.monotonic() + SERVER_START_SECONDS
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([server.stdout], [], [], 0.2)
+        if ready:
+            line = server.stdout.readline()
+            if line:
+                port, factory_id = map(int, line.split())
+                return server, port, factory_id
+        if server.poll() is not None:
+            break
+    _stop(server)
+    raise RuntimeError(
+        f"the upload bench server did not start within {SERVER_START_SECONDS} s "
+        f"(exit code {server.returncode}); see its log above"
+    )
+
+
+def _stop(server: subprocess.Popen) -> None:
+    if server.poll() is None:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=10)
+    if server.stdout:
+        server.stdout.close()
+
+
+def bench_upload_memory() -> bool:
+    """Upload a 100 MB text file to a server in its own process, and hold how much the
+    server's peak memory (VmHWM) grows over its resident memory just before to a share of
+    the file's size; True when over the limit."""
+    with tempfile.TemporaryDirectory(prefix="bench-upload-") as name:
+        folder = Path(name)
+        big = folder / "evidence.txt"
+        _write_text_file(big, UPLOAD_MB)
+        warm = folder / "warm.txt"
+        _write_text_file(warm, 1, b"warm-up,SE\n")
+        log_path = folder / "server.log"
+        with log_path.open("wb") as log:
+            server = None
+            try:
+                server, port, factory_id = _start_server(folder, log)
+                browser = _Browser(port)
+                token = browser.token("/login")
+                status, location, text = browser.form(
+                    "/login",
+                    {"csrf_token": token, "email": UPLOAD_EMAIL, "password": UPLOAD_PASSWORD},
+                )
+                assert status == 302, ("sign-in", status, text[:1000])
+                assert "/login" not in location, ("sign-in", location)
+                page = f"/factories/{factory_id}/evidence"
+
+                def upload(file: Path, filename: str) -> None:
+                    fields = {"csrf_token": browser.token(page), "kind": "other"}
+                    status, location, text = browser.upload(page, fields, file, filename)
+                    assert status == 302, (filename, status, text[:2000])
+                    assert location.endswith(f"/factories/{factory_id}/edit"), location
+
+                # Warm: the upload path has run once (a 1 MB file), so only size counts.
+                upload(warm, "warm-up.txt")
+                browser.token(page)
+                reset = _reset_peak(server.pid)
+                before = _memory_mb(server.pid, "VmRSS")
+                start = time.perf_counter()
+                upload(big, "evidence.txt")
+                seconds = time.perf_counter() - start
+                peak = _memory_mb(server.pid, "VmHWM")
+            except BaseException:
+                log.flush()
+                sys.stderr.write(log_path.read_text(errors="replace")[-4000:])
+                raise
+            finally:
+                if server is not None:
+                    _stop(server)
+    growth_mb = peak - before
+    share = growth_mb / UPLOAD_MB
+    verdict = "ok" if share <= UPLOAD_MEMORY_LIMIT else "TOO MUCH"
+    label = f"upload {UPLOAD_MB} MB file"
+    print(f"{label:<40} {seconds * 1000:8.2f} ms")
+    print(
+        f"{label + ': server peak memory growth':<40} {growth_mb:8.2f} MB  "
+        f"({share:.2f} of the file; held to {UPLOAD_MEMORY_LIMIT:.2f})  {verdict}"
+        + ("" if reset else "  [peak not reset: lifetime peak]")
+    )
+    return share > UPLOAD_MEMORY_LIMIT
 
 
 if __name__ == "__main__":

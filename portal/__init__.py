@@ -11,6 +11,7 @@ from portal.admin.routes import bp as admin_bp
 from portal.auth.routes import bp as auth_bp
 from portal.cli import register_cli
 from portal.config import Config, config_from_env
+from portal.evidence.routes import bp as evidence_bp
 from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
 from portal.factories.routes import bp as factories_bp
 from portal.main.routes import bp as main_bp
@@ -73,5 +74,6 @@ def _register_blueprints(app: Flask) -> None:
         admin_bp,
         questionnaires_bp,
         factories_bp,
+        evidence_bp,
     ):
         app.register_blueprint(blueprint)

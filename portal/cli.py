@@ -4,22 +4,27 @@ import secrets
 
 import click
 from flask import Flask, current_app
+from flask.cli import AppGroup
 from flask_babel import force_locale
 
 from portal.auth.models import Role, User
 from portal.auth.passwords import hash_password, password_problems
 from portal.auth.services import find_user_by_email, normalise_email
 from portal.demo import load
+from portal.evidence.services import remind
 from portal.extensions import db
 from portal.orgs.models import OrgKind
 from portal.orgs.services import buyer_organisation, create_organisation
 from portal.questionnaires.cli import group as questionnaire_commands
+
+evidence_commands = AppGroup("evidence", help="Evidence documents.")
 
 
 def register_cli(app: Flask) -> None:
     app.cli.add_command(create_admin)
     app.cli.add_command(load_demo)
     app.cli.add_command(questionnaire_commands)
+    app.cli.add_command(evidence_commands)
 
 
 def _validate_password(ctx, param, value: str) -> str:
@@ -104,3 +109,14 @@ def load_demo(password):
         click.echo(f"  {email:<34} {role:<16} {organisation}")
     click.echo("Buyer staff set up two-factor sign-in with an authenticator app the first time.")
     click.echo("")
+
+
+@evidence_commands.command("remind")
+def remind_command():
+    """E-mail supplier owners about certificates that expire within 60 days or have expired.
+
+    Each document is mentioned once per threshold, so this can run from cron every day.
+    """
+    sent = remind()
+    db.session.commit()
+    click.echo(f"{sent} reminder(s) sent.")

@@ -48,7 +48,15 @@ class Config:
     WTF_CSRF_ENABLED = True
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session; the session expires
 
-    MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 25 * 1024 * 1024)
+    #: Largest evidence file; the request limit leaves room for the form around it.
+    EVIDENCE_MAX_BYTES = _env_int("EVIDENCE_MAX_BYTES", 25 * 1024 * 1024)
+    MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", EVIDENCE_MAX_BYTES + 1024 * 1024)
+    #: A questionnaire section posts one part per field, and tables have many: 1,000 (Flask's
+    #: default) is too few for a large section, so the limit is raised knowingly.
+    MAX_FORM_PARTS = _env_int("MAX_FORM_PARTS", 5000)
+    EVIDENCE_STORAGE_URL = os.environ.get(
+        "EVIDENCE_STORAGE_URL", f"file://{BASE_DIR / 'instance' / 'evidence'}"
+    )
     FACTORY_IMPORT_MAX_BYTES = _env_int("FACTORY_IMPORT_MAX_BYTES", 10 * 1024 * 1024)
 
     BABEL_DEFAULT_LOCALE = "sv"

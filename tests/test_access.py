@@ -14,7 +14,7 @@ from portal.extensions import db
 from portal.factories.models import FactoryImport, FactoryRisk
 from portal.questionnaires.services import start
 from portal.timeutil import utcnow
-from tests.fixtures.builders import make_factory
+from tests.fixtures.builders import make_document, make_factory
 from tests.fixtures.database import make_app
 from tests.fixtures.web import csrf_token_from
 
@@ -27,6 +27,7 @@ OBJECT_ARGS = {
     "factory_id",
     "risk_id",
     "import_id",
+    "document_id",
 }
 
 
@@ -71,6 +72,7 @@ def world(app_context, admin, reviewer, supplier_a, owner_a, member_a, owner_b, 
     staged = FactoryImport(organisation_id=supplier_a.id, filename="x.csv", rows=[])
     db.session.add_all([risk, staged])
     db.session.commit()
+    document = make_document(supplier_a, factory=factory)
     return {
         "users": {
             "supplier_a": owner_a,
@@ -84,6 +86,8 @@ def world(app_context, admin, reviewer, supplier_a, owner_a, member_a, owner_b, 
             "risk_id": risk.id,
             "import_id": staged.id,
             "fmt": "csv",
+            "question_key": "certificate",
+            "document_id": document.id,
             "section_key": "basics",
             "key": "mini",
             "user_id": member_a.id,

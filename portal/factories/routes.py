@@ -16,6 +16,7 @@ from flask_login import current_user
 from wtforms import SelectChoice
 
 from portal.access import BUYER_STAFF, SUPPLIERS, allow
+from portal.evidence.services import for_factory as evidence_for_factory
 from portal.extensions import db
 from portal.factories import exporting, services
 from portal.factories.forms import (
@@ -114,12 +115,22 @@ def edit(factory_id: int):
                 )
             )
             return render_template(
-                "factories/form.html", form=form, factory=factory, end_form=EndForm()
+                "factories/form.html",
+                form=form,
+                factory=factory,
+                end_form=EndForm(),
+                documents=evidence_for_factory(factory.id),
             ), 409
         services.save_factory(factory.organisation_id, form.values(), user=_me(), factory=factory)
         flash(_("The changes have been saved."), "success")
         return redirect(url_for("factories.index"))
-    return render_template("factories/form.html", form=form, factory=factory, end_form=EndForm())
+    return render_template(
+        "factories/form.html",
+        form=form,
+        factory=factory,
+        end_form=EndForm(),
+        documents=evidence_for_factory(factory.id),
+    )
 
 
 @bp.route("/factories/<int:factory_id>/end", methods=["POST"])
@@ -143,7 +154,11 @@ def end(factory_id: int):
             )
             return redirect(url_for("factories.index"))
     return render_template(
-        "factories/form.html", form=FactoryForm(obj=factory), factory=factory, end_form=form
+        "factories/form.html",
+        form=FactoryForm(obj=factory),
+        factory=factory,
+        end_form=form,
+        documents=evidence_for_factory(factory.id),
     )
 
 

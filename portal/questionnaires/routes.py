@@ -21,6 +21,7 @@ from markupsafe import Markup, escape
 from wtforms import SelectChoice
 
 from portal.access import BUYER_ADMIN, BUYER_STAFF, SIGNED_IN, SUPPLIERS, allow
+from portal.evidence.services import by_question as evidence_by_question
 from portal.extensions import db
 from portal.forms import ConfirmForm
 from portal.orgs.models import Organisation, OrgKind
@@ -299,6 +300,7 @@ def _section_page(response, section, answers, *, form, conflicts=(), status=200)
         field_name=field_name,
         confirm_name=confirm_name,
         readonly=not response.is_editable,
+        documents=evidence_by_question(response.id),
         index=index,
         sections=sections,
         text_in=text_in,
@@ -372,6 +374,7 @@ def answers(response_id: int):
         registry=REGISTRY,
         lang=_lang(),
         text_in=text_in,
+        documents=evidence_by_question(response.id),
     )
 
 

@@ -1,0 +1,184 @@
+"""Evidence: attach documents to questions and factories, serve them safely."""
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from portal.access import BUYER_STAFF, SUPPLIERS, allow
+from portal.audit.services import record
+from portal.evidence import services
+from portal.evidence.forms import UploadForm
+from portal.evidence.labels import KIND_LABELS
+from portal.extensions import db
+from portal.factories import services as factory_services
+from portal.forms import ConfirmForm
+from portal.orgs.models import Organisation
+from portal.questionnaires import services as questionnaire_services
+from portal.questionnaires.fieldtypes import text_in
+from portal.questionnaires.models import ResponseStatus
+
+bp = Blueprint("evidence", __name__)
+
+
+@bp.app_context_processor
+def evidence_helpers():
+    return {"evidence_kind_labels": KIND_LABELS, "evidence_expiry": services.expiry}
+
+
+def _me():
+    return current_user._get_current_object()
+
+
+def _form(kinds=None):
+    return UploadForm(
+        kinds=kinds,
+        factories=factory_services.register_on(_me().organisation_id),
+        max_mb=services.max_bytes() // 2**20,
+    )
+
+
+def _meta(form: UploadForm) -> dict:
+    return {
+        "kind": form.kind.data,
+        "issuer": form.issuer.data,
+        "reference": form.reference.data,
+        "issued_on": form.issued_on.data,
+        "valid_until": form.valid_until.data,
+        "factory_ids": form.factories.data or [],
+    }
+
+
+@bp.route("/responses/<int:response_id>/evidence/<question_key>", methods=["GET", "POST"])
+@allow(SUPPLIERS)
+def attach_to_question(response_id: int, question_key: str):
+    response = questionnaire_services.response_for(_me(), response_id)
+    if response is None or response.status == ResponseStatus.NOT_STARTED:
+        abort(404)
+    definition = response.version.definition
+    question = definition.questions.get(question_key)
+    if question is None or not question.get("evidence"):
+        abort(404)
+    section_key = definition.section_of[question_key]
+    back = (
+        url_for("questionnaires.section", response_id=response.id, section_key=section_key)
+        + f"#question-{question_key}"
+    )
+    if not response.is_editable:
+        flash(_("This response can no longer be changed."), "error")
+        return redirect(back)
+    form = _form(question["evidence"])
+    if form.validate_on_submit():
+        try:
+            services.upload(
+                response.organisation_id,
+                form.file.data,
+                _meta(form),
+                user=_me(),
+                response=response,
+                question_key=question_key,
+            )
+        except services.UploadRefused as refusal:
+            form.file.errors.append(str(refusal))
+        else:
+            flash(_("The document %(name)s is attached.", name=form.file.data.filename), "success")
+            return redirect(back)
+    return render_template(
+        "evidence/upload.html",
+        form=form,
+        back=back,
+        subject=text_in(question["text"], str(get_locale())),
+    )
+
+
+@bp.route("/factories/<int:factory_id>/evidence", methods=["GET", "POST"])
+@allow(SUPPLIERS)
+def attach_to_factory(factory_id: int):
+    factory = factory_services.factory_or_404(_me(), factory_id)
+    back = url_for("factories.edit", factory_id=factory.id)
+    form = _form()
+    if request.method == "GET":
+        form.factories.data = [factory.id]
+    if form.validate_on_submit():
+        try:
+            services.upload(
+                factory.organisation_id, form.file.data, _meta(form), user=_me(), factory=factory
+            )
+        except services.UploadRefused as refusal:
+            form.file.errors.append(str(refusal))
+        else:
+            flash(_("The document %(name)s is attached.", name=form.file.data.filename), "success")
+            return redirect(back)
+    return render_template("evidence/upload.html", form=form, back=back, subject=factory.name)
+
+
+@bp.route("/evidence/<int:document_id>/download")
+@allow(SUPPLIERS, BUYER_STAFF)
+def download(document_id: int):
+    document = services.readable_or_404(_me(), document_id)
+    record(
+        "evidence.downloaded",
+        organisation_id=document.organisation_id,
+        target=document,
+        details={"file": document.filename},
+    )
+    reply = send_file(
+        services.open_content(document),
+        as_attachment=True,
+        download_name=document.filename,
+        mimetype=document.stored_file.content_type,
+        conditional=False,
+        max_age=0,
+    )
+    # Even if something opened it in place, it could run nothing and reach nothing.
+    reply.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    reply.headers["X-Content-Type-Options"] = "nosniff"
+    return reply
+
+
+@bp.route("/evidence/<int:document_id>/remove", methods=["GET", "POST"])
+@allow(SUPPLIERS)
+def remove(document_id: int):
+    document = services.owned_or_404(_me(), document_id)
+    back = request.args.get("back", "")
+    back = back if back.startswith("/") and not back.startswith("//") else url_for("evidence.index")
+    if not services.removable(document):
+        flash(_("Documents of a submitted response stay as they were submitted."), "error")
+        return redirect(back)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        services.remove(document, user=_me())
+        flash(_("The document %(name)s has been removed.", name=document.filename), "success")
+        return redirect(back)
+    return render_template("evidence/remove.html", document=document, form=form, back=back)
+
+
+@bp.route("/evidence")
+@allow(SUPPLIERS)
+def index():
+    return render_template(
+        "evidence/index.html", documents=services.organisation_documents(_me().organisation_id)
+    )
+
+
+@bp.route("/review/evidence")
+@allow(BUYER_STAFF)
+def expiring():
+    documents = services.expiring_documents()
+    names = dict(
+        db.session.execute(
+            db.select(Organisation.id, Organisation.name).where(
+                Organisation.id.in_({d.organisation_id for d in documents})
+            )
+        ).all()
+    )
+    return render_template("evidence/expiring.html", documents=documents, organisation_names=names)

@@ -1,0 +1,312 @@
+"""Uploading, listing, serving, removing and reminding about evidence documents."""
+
+from collections import defaultdict
+from datetime import date, timedelta
+
+from flask import abort, current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func
+
+from portal import mail
+from portal.audit.services import record
+from portal.auth.models import Role, User
+from portal.evidence.checks import ALLOWED, RefusedFile, detect
+from portal.evidence.models import EvidenceDocument, StoredFile
+from portal.evidence.storage import Storage, TooLarge, storage_from_url
+from portal.extensions import db
+from portal.factories.models import Factory
+from portal.questionnaires.models import Answer, AnswerChange, Response, ResponseStatus
+from portal.timeutil import utcnow
+
+#: Certificates are flagged this many days before they expire.
+EXPIRY_WARNING_DAYS = 60
+
+
+class UploadRefused(Exception):  # noqa: N818 - a refusal, with the reason for the user
+    """The file cannot be accepted; the message says why."""
+
+
+def storage() -> Storage:
+    return storage_from_url(current_app.config["EVIDENCE_STORAGE_URL"])
+
+
+def max_bytes() -> int:
+    return current_app.config["EVIDENCE_MAX_BYTES"]
+
+
+def upload(
+    organisation_id: int,
+    file,
+    meta: dict,
+    *,
+    user: User,
+    response: Response | None = None,
+    question_key: str | None = None,
+    factory: Factory | None = None,
+) -> EvidenceDocument:
+    """Check and store an uploaded file (streamed, never whole in memory) and describe it.
+
+    The same content uploaded again by the organisation is stored once.
+    """
+    backend = storage()
+    try:
+        temporary, digest, size = backend.receive(file.stream, max_bytes())
+    except TooLarge:
+        raise UploadRefused(
+            str(_l("The file is larger than %(mb)d MB.", mb=max_bytes() // 2**20))
+        ) from None
+    try:
+        kind = detect(temporary, file.filename or "")
+    except RefusedFile as refusal:
+        backend.discard(temporary)
+        raise UploadRefused(str(refusal)) from None
+    stored = db.session.scalar(
+        db.select(StoredFile).where(
+            StoredFile.organisation_id == organisation_id, StoredFile.sha256 == digest
+        )
+    )
+    if stored is None:
+        stored = StoredFile(
+            organisation_id=organisation_id,
+            storage_key=backend.keep(temporary),
+            sha256=digest,
+            size=size,
+            content_type=ALLOWED[kind],
+        )
+        db.session.add(stored)
+        db.session.flush()
+    else:
+        backend.discard(temporary)
+    document = EvidenceDocument(
+        organisation_id=organisation_id,
+        stored_file_id=stored.id,
+        filename=(file.filename or "document")[:255],
+        kind=meta["kind"],
+        issuer=meta.get("issuer") or None,
+        reference=meta.get("reference") or None,
+        issued_on=meta.get("issued_on"),
+        valid_until=meta.get("valid_until"),
+        response_id=response.id if response else None,
+        question_key=question_key,
+        factory_id=factory.id if factory else None,
+        uploaded_by_id=user.id,
+    )
+    document.factories = list(
+        db.session.scalars(
+            db.select(Factory).where(
+                Factory.id.in_(meta.get("factory_ids") or []),
+                Factory.organisation_id == organisation_id,
+            )
+        )
+    )
+    db.session.add(document)
+    db.session.flush()
+    if response is not None:
+        _count_files(response, question_key, user)
+    record(
+        "evidence.uploaded",
+        actor=user,
+        organisation_id=organisation_id,
+        target=document,
+        details={
+            "kind": document.kind,
+            "size": size,
+            "sha256": digest,
+            "question": question_key,
+            "factory": factory.id if factory else None,
+        },
+    )
+    return document
+
+
+def _count_files(response: Response, key: str, user: User) -> None:
+    """Keep the slot's answer in step with its files, so progress and submission see them."""
+    count = db.session.scalar(
+        db.select(func.count(EvidenceDocument.id)).where(
+            EvidenceDocument.response_id == response.id, EvidenceDocument.question_key == key
+        )
+    )
+    answer = db.session.scalar(
+        db.select(Answer).where(Answer.response_id == response.id, Answer.question_key == key)
+    )
+    now = utcnow()
+    old = answer.value if answer else None
+    new = {**(old if isinstance(old, dict) else {}), "files": count}
+    if answer is None:
+        db.session.add(
+            Answer(
+                response_id=response.id,
+                question_key=key,
+                value=new,
+                problems=[],
+                updated_at=now,
+                updated_by_id=user.id,
+            )
+        )
+    else:
+        answer.value, answer.updated_at, answer.updated_by_id = new, now, user.id
+        answer.version += 1
+    db.session.add(
+        AnswerChange(
+            response_id=response.id,
+            question_key=key,
+            old_value=old,
+            new_value=new,
+            kind="edit",
+            changed_at=now,
+            changed_by_id=user.id,
+        )
+    )
+
+
+def readable_or_404(user: User, document_id: int) -> EvidenceDocument:
+    """The document for its own organisation, and for buyer staff; 404 for anyone else."""
+    document = db.session.get(EvidenceDocument, document_id)
+    if document is None:
+        abort(404)
+    if document.organisation_id == user.organisation_id or user.is_buyer_staff:
+        return document
+    abort(404)
+    return document
+
+
+def owned_or_404(user: User, document_id: int) -> EvidenceDocument:
+    document = db.session.get(EvidenceDocument, document_id)
+    if document is None or document.organisation_id != user.organisation_id:
+        abort(404)
+    return document
+
+
+def removable(document: EvidenceDocument) -> bool:
+    """Files on a submitted response stay as submitted; others may be removed."""
+    if document.response_id is None:
+        return True
+    response = db.session.get(Response, document.response_id)
+    return response.status == ResponseStatus.DRAFT and response.round.is_open
+
+
+def remove(document: EvidenceDocument, *, user: User) -> None:
+    if not removable(document):
+        abort(409)
+    response = db.session.get(Response, document.response_id) if document.response_id else None
+    record(
+        "evidence.removed",
+        actor=user,
+        organisation_id=document.organisation_id,
+        target=document,
+        details={"file": document.filename},
+    )
+    db.session.delete(document)
+    db.session.flush()
+    if response is not None:
+        _count_files(response, document.question_key, user)
+
+
+def open_content(document: EvidenceDocument):
+    return storage().open(document.stored_file.storage_key)
+
+
+def by_question(response_id: int) -> dict[str, list[EvidenceDocument]]:
+    """The response's documents grouped by question (one query)."""
+    grouped: dict[str, list[EvidenceDocument]] = defaultdict(list)
+    for document in db.session.scalars(
+        db.select(EvidenceDocument)
+        .where(EvidenceDocument.response_id == response_id)
+        .order_by(EvidenceDocument.uploaded_at)
+    ):
+        grouped[document.question_key].append(document)
+    return grouped
+
+
+def for_factory(factory_id: int) -> list[EvidenceDocument]:
+    return list(
+        db.session.scalars(
+            db.select(EvidenceDocument)
+            .where(EvidenceDocument.factory_id == factory_id)
+            .order_by(EvidenceDocument.uploaded_at)
+        )
+    )
+
+
+def expiry(document: EvidenceDocument, today: date | None = None) -> str | None:
+    """ "expired", "expiring" (within 60 days) or None."""
+    if document.valid_until is None:
+        return None
+    today = today or utcnow().date()
+    if document.valid_until < today:
+        return "expired"
+    if document.valid_until <= today + timedelta(days=EXPIRY_WARNING_DAYS):
+        return "expiring"
+    return None
+
+
+def organisation_documents(organisation_id: int) -> list[EvidenceDocument]:
+    return list(
+        db.session.scalars(
+            db.select(EvidenceDocument)
+            .where(EvidenceDocument.organisation_id == organisation_id)
+            .order_by(
+                EvidenceDocument.valid_until.is_(None),
+                EvidenceDocument.valid_until,
+                EvidenceDocument.uploaded_at.desc(),
+            )
+        )
+    )
+
+
+def expiring_documents(today: date | None = None) -> list[EvidenceDocument]:
+    """Every supplier's documents expired or expiring within 60 days, soonest first."""
+    today = today or utcnow().date()
+    return list(
+        db.session.scalars(
+            db.select(EvidenceDocument)
+            .where(EvidenceDocument.valid_until <= today + timedelta(days=EXPIRY_WARNING_DAYS))
+            .order_by(EvidenceDocument.valid_until)
+        )
+    )
+
+
+def remind(today: date | None = None) -> int:
+    """E-mail each organisation's owners about documents that newly crossed a threshold
+    (60 days left, or expired). Each document triggers each threshold once, so running this
+    every day sends nothing twice. Returns the number of messages sent."""
+    today = today or utcnow().date()
+    now = utcnow()
+    news: dict[int, list[tuple[EvidenceDocument, str]]] = defaultdict(list)
+    for document in expiring_documents(today):
+        state = expiry(document, today)
+        if state == "expired" and document.reminded_expired_at is None:
+            document.reminded_expired_at = now
+            document.reminded_soon_at = document.reminded_soon_at or now
+            news[document.organisation_id].append((document, state))
+        elif state == "expiring" and document.reminded_soon_at is None:
+            document.reminded_soon_at = now
+            news[document.organisation_id].append((document, state))
+    if not news:
+        return 0
+    owners = db.session.scalars(
+        db.select(User).where(
+            User.organisation_id.in_(news),
+            User.role == Role.SUPPLIER_OWNER.value,
+            User.is_active.is_(True),
+        )
+    )
+    sent = 0
+    recipients: dict[int, list[User]] = defaultdict(list)
+    for owner in owners:
+        recipients[owner.organisation_id].append(owner)
+    for organisation_id, items in news.items():
+        for owner in recipients.get(organisation_id, []):
+            mail.deliver(
+                mail.compose(
+                    owner.email,
+                    _l("Evidence documents to renew"),
+                    "evidence_expiry",
+                    locale=owner.locale,
+                    user=owner,
+                    items=items,
+                    today=today,
+                )
+            )
+            sent += 1
+    return sent

@@ -1,0 +1,77 @@
+"""Evidence in the browser: a real PDF is attached, a disguised file is refused, and another
+supplier cannot fetch the file by its id."""
+
+import pytest
+from playwright.sync_api import expect
+
+from portal.auth.models import Role
+from portal.evidence.models import EvidenceDocument
+from portal.extensions import db
+from portal.orgs.models import OrgKind
+from tests.e2e.conftest import assert_accessible
+from tests.fixtures.builders import make_factory, make_org, make_user
+from tests.fixtures.web import DEFAULT_PASSWORD
+
+pytestmark = pytest.mark.browser
+
+
+def _sign_in(page, email):
+    page.goto("/login")
+    page.get_by_label("E-mail address").fill(email)
+    page.get_by_label("Password", exact=True).fill(DEFAULT_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+
+
+def test_attach_a_real_pdf_refuse_a_disguised_file(page, chromium, live_server, tmp_path):
+    with live_server.db():
+        org = make_org(OrgKind.RESELLER)
+        owner = make_user(org, Role.SUPPLIER_OWNER)
+        factory = make_factory(org, name="Evidence Works")
+        other = make_user(make_org(OrgKind.BRAND), Role.SUPPLIER_OWNER)
+        emails, factory_id = (owner.email, other.email), factory.id
+
+    # A real PDF, as Chromium prints one.
+    page.goto("/accessibility")
+    pdf = tmp_path / "Rapport – fabriksrevision.pdf"
+    pdf.write_bytes(page.pdf())
+    disguised = tmp_path / "certificate.pdf"
+    disguised.write_text("<!doctype html><html><script>alert(1)</script></html>")
+
+    _sign_in(page, emails[0])
+    page.goto(f"/factories/{factory_id}/edit")
+    page.get_by_role("link", name="Attach a document").click()
+    assert_accessible(page)
+    page.get_by_label("File", exact=True).set_input_files(disguised)
+    page.get_by_label("What the document is").select_option(label="RBA VAP audit report")
+    page.get_by_role("button", name="Upload").click()
+    summary = page.get_by_role("alert")
+    expect(summary).to_contain_text("HTML")
+    assert_accessible(page)
+
+    page.get_by_label("File", exact=True).set_input_files(pdf)
+    page.get_by_label("What the document is").select_option(label="RBA VAP audit report")
+    page.get_by_label("Valid until").fill("2027-12-31")
+    page.get_by_role("button", name="Upload").click()
+    expect(page.get_by_role("status").first).to_contain_text("is attached")
+    link = page.get_by_role("link", name="Rapport – fabriksrevision.pdf", exact=True)
+    expect(link).to_be_visible()
+    with page.expect_download() as download:
+        link.click()
+    assert download.value.suggested_filename == "Rapport – fabriksrevision.pdf"
+    assert download.value.path().read_bytes() == pdf.read_bytes()
+
+    with live_server.db() as session:
+        document_id = session.scalar(
+            db.select(EvidenceDocument.id).where(EvidenceDocument.factory_id == factory_id)
+        )
+
+    # Another supplier, signed in, asks for the file by its id, and for its neighbours.
+    stranger_context = chromium.new_context(base_url=live_server.url)
+    stranger = stranger_context.new_page()
+    _sign_in(stranger, emails[1])
+    for candidate in (document_id, document_id - 1, document_id + 1):
+        reply = stranger.request.get(f"/evidence/{candidate}/download")
+        assert reply.status == 404
+        assert b"%PDF" not in reply.body()
+    stranger_context.close()

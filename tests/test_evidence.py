@@ -1,0 +1,228 @@
+"""Evidence documents: upload, check, store once, serve only to those allowed, expire.
+
+OWASP ASVS 5.0: V5.2.1 (size limits), V5.2.2 (type from content, extension agreeing),
+V5.2.3 (compressed files checked before unpacking), V5.3.1 (files served as attachments,
+never run), V5.3.2 (server-made paths, never the user's file name), V8.2.2 (organisations
+kept apart), V16.2.1 (downloads logged).
+"""
+
+import io
+import zipfile
+from datetime import timedelta
+
+import pytest
+
+from portal.audit.models import AuditEvent
+from portal.evidence.models import EvidenceDocument, StoredFile
+from portal.extensions import db
+from portal.questionnaires.models import Answer
+from portal.timeutil import utcnow
+from tests.fixtures.builders import make_factory
+
+PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+)
+
+
+@pytest.fixture(autouse=True)
+def evidence_folder(app, tmp_path, monkeypatch):
+    monkeypatch.setitem(app.config, "EVIDENCE_STORAGE_URL", f"file://{tmp_path / 'evidence'}")
+    return tmp_path / "evidence"
+
+
+def _slot_url(response):
+    return f"/responses/{response.id}/evidence/certificate"
+
+
+def _attach(client, response, data=PDF, filename="ISO 45001 – Shenzhen.pdf", **meta):
+    fields = {
+        "file": (io.BytesIO(data), filename),
+        "kind": "iso45001_certificate",
+        "issuer": "DNV",
+        "reference": "C-123",
+        "valid_until": "2027-05-31",
+        **meta,
+    }
+    return client.submit(_slot_url(response), fields)
+
+
+@pytest.fixture
+def started(client, owner_a, response_a):
+    client.login(owner_a)
+    client.submit(f"/responses/{response_a.id}/start", page=f"/responses/{response_a.id}")
+    return response_a
+
+
+def test_a_supplier_attaches_a_certificate_to_a_question(client, started, evidence_folder):
+    reply = _attach(client, started)
+    assert reply.status_code == 302
+    [document] = db.session.scalars(db.select(EvidenceDocument)).all()
+    assert document.filename == "ISO 45001 – Shenzhen.pdf"
+    assert document.stored_file.content_type == "application/pdf"
+    assert document.stored_file.size == len(PDF)
+    stored = [p for p in evidence_folder.rglob("*") if p.is_file()]
+    assert len(stored) == 1
+    assert "Shenzhen" not in str(stored[0])  # the key is the server's, not the file name
+    assert stored[0].read_bytes() == PDF
+    answer = db.session.scalar(db.select(Answer).where(Answer.question_key == "certificate"))
+    assert answer.value["files"] == 1  # the slot counts as answered
+    page = client.get(f"/responses/{started.id}/sections/details").get_data(as_text=True)
+    assert "ISO 45001 – Shenzhen.pdf" in page
+    assert "valid until 2027-05-31" in page
+
+
+def test_the_same_content_is_stored_once(client, started, evidence_folder):
+    _attach(client, started)
+    _attach(client, started, filename="copy.pdf")
+    assert db.session.scalar(db.select(db.func.count(EvidenceDocument.id))) == 2
+    assert db.session.scalar(db.select(db.func.count(StoredFile.id))) == 1
+    assert len([p for p in evidence_folder.rglob("*") if p.is_file()]) == 1
+
+
+@pytest.mark.parametrize(
+    ("data", "filename", "message"),
+    [
+        (b"<!doctype html><html><script>alert(1)</script></html>", "report.pdf", "HTML"),
+        (b'<svg xmlns="http://www.w3.org/2000/svg"></svg>', "logo.png", ""),
+        (b"MZ" + b"\x00" * 200, "certificate.pdf", ""),
+        (b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "certificate.pdf", ".pdf"),
+    ],
+)
+def test_disguised_and_dangerous_files_are_refused(
+    client, started, data, filename, message, evidence_folder
+):
+    reply = _attach(client, started, data=data, filename=filename)
+    html = reply.get_data(as_text=True)
+    assert reply.status_code == 200
+    assert "There is a problem" in html
+    assert message in html
+    assert db.session.scalar(db.select(db.func.count(EvidenceDocument.id))) == 0
+    assert [p for p in evidence_folder.rglob("*") if p.is_file()] == []  # nothing left behind
+
+
+def test_a_zip_bomb_disguised_as_a_spreadsheet_is_refused(client, started):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        with archive.open("xl/huge.xml", "w", force_zip64=True) as member:
+            chunk = b"\x00" * (1024 * 1024)
+            for _ in range(300):
+                member.write(chunk)
+    reply = _attach(client, started, data=buffer.getvalue(), filename="factories.xlsx")
+    assert "There is a problem" in reply.get_data(as_text=True)
+    assert db.session.scalar(db.select(db.func.count(EvidenceDocument.id))) == 0
+
+
+def test_too_large_a_file_is_refused_with_a_message(client, started, app, monkeypatch):
+    monkeypatch.setitem(app.config, "EVIDENCE_MAX_BYTES", 100)
+    reply = _attach(client, started)
+    assert "larger than" in reply.get_data(as_text=True)
+
+
+def test_too_large_a_request_gets_the_friendly_413(client, started, app, monkeypatch):
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 2000)
+    reply = _attach(client, started, data=PDF * 100)
+    assert reply.status_code == 413
+    assert "The file is too large" in reply.get_data(as_text=True)
+
+
+def test_downloads_are_attachments_for_the_owner_and_buyer_staff_only(
+    client, make_client, started, owner_b, reviewer
+):
+    _attach(client, started)
+    document = db.session.scalar(db.select(EvidenceDocument))
+    reply = client.get(f"/evidence/{document.id}/download")
+    assert reply.get_data() == PDF
+    disposition = reply.headers["Content-Disposition"]
+    assert disposition.startswith("attachment;")
+    assert "filename*=UTF-8''ISO%2045001%20%E2%80%93%20Shenzhen.pdf" in disposition
+    assert reply.headers["X-Content-Type-Options"] == "nosniff"
+    assert "sandbox" in reply.headers["Content-Security-Policy"]
+    staff = make_client()
+    staff.login(reviewer)
+    assert staff.get(f"/evidence/{document.id}/download").status_code == 200
+    other = make_client()
+    other.login(owner_b)
+    for url in (f"/evidence/{document.id}/download", f"/evidence/{document.id}/remove"):
+        assert other.get(url).status_code == 404
+    assert other.get(f"/evidence/{document.id + 1}/download").status_code == 404
+    downloads = db.session.scalars(
+        db.select(AuditEvent).where(AuditEvent.action == "evidence.downloaded")
+    ).all()
+    assert len(downloads) == 2
+
+
+def test_a_file_on_a_draft_can_be_removed(client, started):
+    _attach(client, started)
+    document = db.session.scalar(db.select(EvidenceDocument))
+    reply = client.submit(f"/evidence/{document.id}/remove")
+    assert reply.status_code == 302
+    assert db.session.scalar(db.select(db.func.count(EvidenceDocument.id))) == 0
+
+
+def test_a_file_on_a_submitted_response_stays(client, started):
+    _attach(client, started)
+    client.submit(
+        f"/responses/{started.id}/sections/basics", {"q_has_policy": "no", "q_workers": "3"}
+    )
+    client.submit(f"/responses/{started.id}/sections/details", {"q_methods": ["dialogue"]})
+    assert (
+        client.submit(
+            f"/responses/{started.id}/submit", page=f"/responses/{started.id}"
+        ).status_code
+        == 302
+    )
+    document = db.session.scalar(db.select(EvidenceDocument))
+    reply = client.get(f"/evidence/{document.id}/remove")
+    assert reply.status_code == 302
+    assert db.session.get(EvidenceDocument, document.id) is not None
+    assert client.get(_slot_url(started)).status_code == 302  # no more uploads either
+
+
+def test_documents_attach_to_factories_and_name_the_factories_they_cover(
+    client, owner_a, supplier_a
+):
+    factory = make_factory(supplier_a, name="Covered Works")
+    client.login(owner_a)
+    reply = client.submit(
+        f"/factories/{factory.id}/evidence",
+        {
+            "file": (io.BytesIO(PDF), "audit.pdf"),
+            "kind": "rba_vap_report",
+            "factories": [str(factory.id)],
+        },
+    )
+    assert reply.status_code == 302
+    document = db.session.scalar(db.select(EvidenceDocument))
+    assert document.factory_id == factory.id
+    assert [f.name for f in document.factories] == ["Covered Works"]
+    assert "audit.pdf" in client.get(f"/factories/{factory.id}/edit").get_data(as_text=True)
+
+
+def test_expiring_certificates_are_flagged_and_reminded_once(
+    app, client, make_client, started, reviewer, outbox, owner_a
+):
+    soon = (utcnow() + timedelta(days=30)).date().isoformat()
+    _attach(client, started, valid_until=soon)
+    assert "Expires within 60 days" in client.get("/evidence").get_data(as_text=True)
+    staff = make_client()
+    staff.login(reviewer)
+    assert "ISO 45001" in staff.get("/review/evidence").get_data(as_text=True)
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["evidence", "remind"])
+    assert "1 reminder(s) sent." in first.output
+    assert outbox[-1]["To"] == owner_a.email
+    assert "ISO 45001 – Shenzhen.pdf" in outbox[-1].get_content()
+    second = runner.invoke(args=["evidence", "remind"])
+    assert "0 reminder(s) sent." in second.output
+
+
+def test_a_section_with_evidence_slots_posts_within_the_form_limits(client, started):
+    html = client.get(f"/responses/{started.id}/sections/details").get_data(as_text=True)
+    assert "Attach a document" in html
+    reply = client.submit(
+        f"/responses/{started.id}/sections/details",
+        {"q_methods": ["audits"], "q_audit_scheme": "rba"},
+    )
+    assert reply.status_code == 302
