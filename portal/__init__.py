@@ -14,8 +14,10 @@ from portal.config import Config, config_from_env
 from portal.evidence.routes import bp as evidence_bp
 from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
 from portal.factories.routes import bp as factories_bp
+from portal.ladder.routes import bp as ladder_bp
 from portal.main.routes import bp as main_bp
 from portal.questionnaires.routes import bp as questionnaires_bp
+from portal.review.routes import bp as review_bp
 from portal.team.routes import bp as team_bp
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -75,5 +77,7 @@ def _register_blueprints(app: Flask) -> None:
         questionnaires_bp,
         factories_bp,
         evidence_bp,
+        review_bp,
+        ladder_bp,
     ):
         app.register_blueprint(blueprint)

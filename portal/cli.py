@@ -13,6 +13,7 @@ from portal.auth.services import find_user_by_email, normalise_email
 from portal.demo import load
 from portal.evidence.services import remind
 from portal.extensions import db
+from portal.ladder.cli import group as ladder_commands
 from portal.orgs.models import OrgKind
 from portal.orgs.services import buyer_organisation, create_organisation
 from portal.questionnaires.cli import group as questionnaire_commands
@@ -25,6 +26,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(load_demo)
     app.cli.add_command(questionnaire_commands)
     app.cli.add_command(evidence_commands)
+    app.cli.add_command(ladder_commands)
 
 
 def _validate_password(ctx, param, value: str) -> str:

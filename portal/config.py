@@ -86,6 +86,8 @@ class Config:
     MAIL_FROM = os.environ.get("MAIL_FROM", "Fair ICT portal <noreply@localhost>")
     ACCESSIBILITY_CONTACT = os.environ.get("ACCESSIBILITY_CONTACT", "tillganglighet@localhost")
 
+    #: The award points the social criteria are worth in a tender (of 100 in all).
+    SOCIAL_AWARD_POINTS = float(os.environ.get("SOCIAL_AWARD_POINTS", "15"))
     #: Where questionnaires/<key>/v<N>.yaml live (the repository's folder by default).
     QUESTIONNAIRES_FOLDER = os.environ.get(
         "QUESTIONNAIRES_FOLDER", str(BASE_DIR / "questionnaires")

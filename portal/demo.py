@@ -5,6 +5,7 @@ from datetime import timedelta
 from portal.auth.models import Role, User
 from portal.auth.passwords import hash_password
 from portal.extensions import db
+from portal.ladder.services import publish as publish_ladder
 from portal.orgs.models import Organisation, OrgKind
 from portal.questionnaires.models import Round
 from portal.questionnaires.services import open_round, publish
@@ -67,6 +68,7 @@ def load(password: str) -> list[tuple[str, str, str]]:
 
 def _demo_round(by_name: dict[str, Organisation]) -> None:
     """Publish the shipped questionnaire and open one round to the demo suppliers."""
+    publish_ladder(1)
     v1, _ = publish("ict-social", 1)
     publish("ict-social", 2)
     if db.session.scalar(db.select(Round.id).where(Round.title == DEMO_ROUND)) is not None:

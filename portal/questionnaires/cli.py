@@ -7,7 +7,8 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from portal.extensions import db
-from portal.questionnaires.definitions import definition_files, load_file
+from portal.ladder.definition import load_ladder
+from portal.questionnaires.definitions import definition_files, is_ladder, load_file
 from portal.questionnaires.services import PublishError, publish
 
 group = AppGroup("questionnaires", help="Check and publish questionnaire definitions.")
@@ -32,7 +33,8 @@ def check_command(folder):
     files = definition_files(_folder(folder))
     problems = []
     for path in files:
-        problems += load_file(path)[1]
+        # Ladders live beside questionnaires and are checked by their own loader.
+        problems += (load_ladder(path) if is_ladder(path) else load_file(path))[1]
     for problem in problems:
         click.echo(str(problem), err=True)
     if problems:

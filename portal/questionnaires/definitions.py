@@ -57,6 +57,15 @@ def _flatten(messages, path="") -> list[tuple[str, str]]:
     return [(path or "(file)", str(messages))]
 
 
+def is_ladder(path: Path) -> bool:
+    """Whether a definition file describes a worker-empowerment ladder, not a questionnaire."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return False
+    return isinstance(raw, dict) and raw.get("kind") == "ladder"
+
+
 def load_file(path: Path) -> tuple[dict | None, list[Problem]]:
     """The checked content of a definition file, or None and every problem found."""
     name = (

@@ -12,6 +12,7 @@ from wtforms import (
     SelectField,
     SelectMultipleField,
     StringField,
+    TextAreaField,
     widgets,
 )
 from wtforms.validators import DataRequired, Length, ValidationError
@@ -59,9 +60,27 @@ def seen_json(answers) -> str:
     return json.dumps({k: [a.version, digest(a.value)] for k, a in answers.items()})
 
 
-def section_form(section: dict, lang: str, *, unconfirmed: set[str] = frozenset(), **kwargs):
-    """A form class for the answerable questions of one section, bound and returned."""
+def reply_name(question_key: str) -> str:
+    return f"reply_{question_key}"
+
+
+def section_form(
+    section: dict,
+    lang: str,
+    *,
+    unconfirmed: set[str] = frozenset(),
+    reply_keys: set[str] = frozenset(),
+    **kwargs,
+):
+    """A form class for the answerable questions of one section, bound and returned.
+
+    Questions a reviewer asked about get a reply field for the clarification thread.
+    """
     attrs = {}
+    for key in reply_keys:
+        attrs[reply_name(key)] = TextAreaField(
+            _l("Your reply to the region"), validators=[Length(max=5000)]
+        )
     for question in section["questions"]:
         field = REGISTRY[question["type"]].form_field(question, lang)
         if field is not None:

@@ -80,12 +80,15 @@ class ResponseStatus(StrEnum):
     NOT_STARTED = "not_started"
     DRAFT = "draft"
     SUBMITTED = "submitted"
+    #: Sent back by a reviewer with some questions open; it was submitted before.
+    CLARIFICATION = "clarification"
 
 
 STATUS_LABELS = {
     ResponseStatus.NOT_STARTED: _l("Not started"),
     ResponseStatus.DRAFT: _l("In progress"),
     ResponseStatus.SUBMITTED: _l("Submitted"),
+    ResponseStatus.CLARIFICATION: _l("Clarification requested"),
 }
 
 
@@ -95,9 +98,13 @@ class Response(db.Model):
     __tablename__ = "responses"
     __table_args__ = (
         UniqueConstraint("round_id", "organisation_id", name="uq_responses_round_id"),
-        CheckConstraint("status IN ('not_started', 'draft', 'submitted')", name="status_known"),
         CheckConstraint(
-            "(status = 'submitted') = (submitted_at IS NOT NULL)", name="submitted_has_time"
+            "status IN ('not_started', 'draft', 'submitted', 'clarification')",
+            name="status_known",
+        ),
+        CheckConstraint(
+            "(status IN ('submitted', 'clarification')) = (submitted_at IS NOT NULL)",
+            name="submitted_has_time",
         ),
     )
 
@@ -123,9 +130,21 @@ class Response(db.Model):
     organisation: Mapped[Organisation] = relationship(lazy="joined", innerjoin=True)
     version: Mapped[QuestionnaireVersion] = relationship(lazy="joined", innerjoin=True)
 
+    #: The questions a reviewer reopened, while the status is "clarification".
+    open_questions: Mapped[list | None] = mapped_column(JSON)
+
     @property
     def is_editable(self) -> bool:
+        """A draft until the round closes; during clarification, whatever the date."""
+        if self.status == ResponseStatus.CLARIFICATION:
+            return True
         return self.status == ResponseStatus.DRAFT and self.round.is_open
+
+    def is_open_question(self, key: str) -> bool:
+        """Whether the supplier may change this answer now."""
+        if self.status == ResponseStatus.CLARIFICATION:
+            return key in (self.open_questions or [])
+        return self.is_editable
 
     @property
     def status_label(self) -> str:

@@ -32,12 +32,14 @@ from portal.questionnaires.forms import (
     StartForm,
     confirm_name,
     field_name,
+    reply_name,
     section_form,
     seen_json,
 )
 from portal.questionnaires.labels import CHANGE_LABELS, EVIDENCE_LABELS, TYPE_LABELS
 from portal.questionnaires.models import QuestionnaireVersion, ResponseStatus
 from portal.questionnaires.schemas import ResponseExport
+from portal.review.threads import threads_by_question
 
 bp = Blueprint("questionnaires", __name__)
 
@@ -236,7 +238,9 @@ def section(response_id: int, section_key: str):
         if not response.is_editable:
             flash(_("This response can no longer be changed."), "error")
             return redirect(url_for("questionnaires.response", response_id=response.id))
-        form = section_form(section, lang, unconfirmed=unconfirmed)
+        form = section_form(
+            section, lang, unconfirmed=unconfirmed, reply_keys=_reply_keys(response, section)
+        )
         if form.validate_on_submit():
             result = services.save_section(response, section, form, user=_me())
             answers = services.answers_of(response)
@@ -247,7 +251,12 @@ def section(response_id: int, section_key: str):
             return _section_page(response, section, answers, form=form, conflicts=result.conflicts)
         abort(400)
     form = section_form(
-        section, lang, unconfirmed=unconfirmed, formdata=None, data=_form_data(section, answers)
+        section,
+        lang,
+        unconfirmed=unconfirmed,
+        reply_keys=_reply_keys(response, section),
+        formdata=None,
+        data=_form_data(section, answers),
     )
     return _section_page(response, section, answers, form=form)
 
@@ -279,6 +288,12 @@ def _form_data(section, answers) -> dict:
     return data
 
 
+def _reply_keys(response, section) -> set[str]:
+    """Questions of this section the region asked about and reopened."""
+    keys = {q["key"] for q in section["questions"]}
+    return keys & set(response.open_questions or [])
+
+
 def _section_page(response, section, answers, *, form, conflicts=(), status=200):
     lang = _lang()
     definition = response.version.definition
@@ -301,6 +316,8 @@ def _section_page(response, section, answers, *, form, conflicts=(), status=200)
         confirm_name=confirm_name,
         readonly=not response.is_editable,
         documents=evidence_by_question(response.id),
+        threads=threads_by_question(response.id),
+        reply_name=reply_name,
         index=index,
         sections=sections,
         text_in=text_in,
@@ -316,7 +333,9 @@ def autosave(response_id: int, section_key: str):
         return jsonify(error=_("This response can no longer be changed.")), 409
     answers = services.answers_of(response)
     unconfirmed = {k for k, a in answers.items() if a.is_unconfirmed}
-    form = section_form(section, _lang(), unconfirmed=unconfirmed)
+    form = section_form(
+        section, _lang(), unconfirmed=unconfirmed, reply_keys=_reply_keys(response, section)
+    )
     if not form.validate_on_submit():
         return jsonify(error=_("The page has expired. Reload it to go on.")), 400
     result = services.save_section(response, section, form, user=_me())

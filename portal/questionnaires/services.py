@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from blinker import Namespace
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import insert, update
@@ -24,7 +25,7 @@ from portal.questionnaires.definitions import (
     load_file,
 )
 from portal.questionnaires.fieldtypes import REGISTRY, text_in
-from portal.questionnaires.forms import confirm_name, digest, field_name
+from portal.questionnaires.forms import confirm_name, digest, field_name, reply_name
 from portal.questionnaires.models import (
     Answer,
     AnswerChange,
@@ -33,7 +34,11 @@ from portal.questionnaires.models import (
     ResponseStatus,
     Round,
 )
+from portal.review.models import ClarificationMessage
 from portal.timeutil import utcnow
+
+#: Sent after a response is submitted (or resubmitted after a clarification).
+response_submitted = Namespace().signal("response-submitted")
 
 
 class PublishError(Exception):
@@ -426,7 +431,7 @@ def save_section(response: Response, section: dict, form, *, user: User) -> Save
     for question in section["questions"]:
         key = question["key"]
         field_ = form._fields.get(field_name(key))
-        if field_ is None:
+        if field_ is None or not response.is_open_question(key):
             continue
         kind = REGISTRY[question["type"]]
         value, problems = kind.from_field(field_, question)
@@ -497,6 +502,19 @@ def save_section(response: Response, section: dict, form, *, user: User) -> Save
             )
             result.versions[key] = existing.version + 1
         result.changed.append(key)
+    replies = [
+        ClarificationMessage(
+            response_id=response.id,
+            question_key=key,
+            side="supplier",
+            body=form[reply_name(key)].data.strip(),
+            author_id=user.id,
+            created_at=now,
+        )
+        for key in (response.open_questions or [])
+        if reply_name(key) in form._fields and (form[reply_name(key)].data or "").strip()
+    ]
+    db.session.add_all(replies)
     if updates:
         db.session.execute(update(Answer), updates)
     if inserts:
@@ -564,17 +582,21 @@ def submit(response: Response, *, user: User) -> list[SubmitProblem]:
     problems = submit_problems(response, answers)
     if problems:
         return problems
-    _freeze_factory_lists(response, answers, user)
+    resubmission = response.status == ResponseStatus.CLARIFICATION
+    if not resubmission:
+        _freeze_factory_lists(response, answers, user)
     response.status = ResponseStatus.SUBMITTED.value
     response.submitted_at = utcnow()
+    response.open_questions = None
     response.submitted_by_id = user.id
     record(
         "response.submitted",
         actor=user,
         organisation_id=response.organisation_id,
         target=response,
-        details={"version": response.version.label},
+        details={"version": response.version.label, "resubmission": resubmission},
     )
+    response_submitted.send(response, user=user, resubmission=resubmission)
     return []
 
 

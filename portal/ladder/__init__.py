@@ -1,0 +1,1 @@
+"""The worker-empowerment ladder: milestones per supplier, marked by the buyer's reviewers."""

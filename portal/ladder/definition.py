@@ -1,0 +1,165 @@
+"""Ladder definitions: the YAML file's shape, loading and checking it, and reading it.
+
+A ladder lives beside the questionnaires, as questionnaires/<key>/v<N>.yaml with
+`kind: ladder`: data reviewed like code, never edited once marks refer to it.
+"""
+
+import re
+from pathlib import Path
+
+import yaml
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+from portal.questionnaires.definitions import Problem
+from portal.questionnaires.fieldtypes import text_in
+from portal.questionnaires.schemas import EVIDENCE_KINDS, KEY, Text
+
+FORMAT_VERSION = 1
+KIND = "ladder"
+_FILE = re.compile(r"^v(\d+)\.yaml$")
+
+
+class MilestoneSchema(Schema):
+    """One step of the ladder and what proves it."""
+
+    class Meta:
+        unknown = RAISE
+
+    key = fields.String(required=True, validate=KEY)
+    step = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
+    title = fields.Nested(Text, required=True)
+    #: What the supplier shows to prove the step, concretely.
+    description = fields.Nested(Text, required=True)
+    evidence = fields.List(fields.String(validate=validate.OneOf(EVIDENCE_KINDS)), required=True)
+
+
+class LadderSchema(Schema):
+    """A whole ladder version, as written in questionnaires/<key>/v<N>.yaml."""
+
+    class Meta:
+        unknown = RAISE
+
+    format_version = fields.Integer(required=True)
+    key = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9-]+$"))
+    version = fields.Integer(required=True, validate=validate.Range(min=1))
+    kind = fields.String(required=True, validate=validate.Equal(KIND))
+    title = fields.Nested(Text, required=True)
+    intro = fields.Nested(Text)
+    milestones = fields.List(
+        fields.Nested(MilestoneSchema), required=True, validate=validate.Length(min=2)
+    )
+
+    @validates_schema(pass_original=True)
+    def known_format(self, data, original, **kwargs):
+        # Checked first and alone: a newer format cannot be validated against this one.
+        if original.get("format_version") != FORMAT_VERSION:
+            raise ValidationError(
+                f"Unknown format_version {original.get('format_version')!r}; this portal "
+                f"reads ladder format_version {FORMAT_VERSION}.",
+                "format_version",
+            )
+
+
+def _flatten(messages, path: str = "") -> list[tuple[str, str]]:
+    """Marshmallow's nested messages as (dotted path, message) pairs."""
+    if isinstance(messages, dict):
+        out = []
+        for key, value in messages.items():
+            step = f"[{key}]" if isinstance(key, int) else (f".{key}" if path else str(key))
+            out += _flatten(value, path + step)
+        return out
+    if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        return [(path or "(file)", m) for m in messages]
+    return [(path or "(file)", str(messages))]
+
+
+def check_milestones(content: dict) -> list[tuple[str, str]]:
+    """Problems no schema can see: steps out of order, repeated keys, a step without
+    evidence."""
+    problems = []
+    seen = set()
+    for index, milestone in enumerate(content["milestones"]):
+        path = f"milestones[{index}]"
+        if milestone["step"] != index:
+            problems.append(
+                (f"{path}.step", f"Must be {index}: steps run 0, 1, 2 … in file order.")
+            )
+        if milestone["key"] in seen:
+            problems.append((f"{path}.key", f"Duplicate milestone key {milestone['key']!r}."))
+        seen.add(milestone["key"])
+        if index > 0 and not milestone["evidence"]:
+            problems.append((f"{path}.evidence", "Name the kinds of evidence that prove it."))
+    return problems
+
+
+def load_ladder(path: Path) -> tuple[dict | None, list[Problem]]:
+    """The checked content of a ladder file, or None and every problem found."""
+    name = str(path.relative_to(path.parent.parent.parent))  # as questionnaires' problems show
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as error:
+        return None, [Problem(name, "(file)", f"Not readable YAML: {error}")]
+    if not isinstance(raw, dict):
+        return None, [Problem(name, "(file)", "The file must hold a mapping at the top level.")]
+    if raw.get("format_version") != FORMAT_VERSION:
+        return None, [
+            Problem(
+                name,
+                "format_version",
+                f"Unknown format_version {raw.get('format_version')!r}; this portal reads "
+                f"ladder format_version {FORMAT_VERSION}.",
+            )
+        ]
+    try:
+        content = LadderSchema().load(raw)
+    except ValidationError as error:
+        return None, [Problem(name, p, m) for p, m in _flatten(error.messages)]
+    problems = [Problem(name, p, m) for p, m in check_milestones(content)]
+    if content["key"] != path.parent.name:
+        problems.append(Problem(name, "key", f"Must be {path.parent.name!r}, the folder name."))
+    match = _FILE.match(path.name)
+    if match and content["version"] != int(match.group(1)):
+        problems.append(Problem(name, "version", f"Must be {match.group(1)}, as in the file name."))
+    return (None if problems else content), problems
+
+
+class Ladder:
+    """Read access to the content of one ladder version."""
+
+    def __init__(self, content: dict):
+        self.content = content
+
+    @property
+    def key(self) -> str:
+        return self.content["key"]
+
+    @property
+    def version(self) -> int:
+        return self.content["version"]
+
+    def title(self, lang: str) -> str:
+        return text_in(self.content["title"], lang)
+
+    def intro(self, lang: str) -> str:
+        return text_in(self.content.get("intro"), lang)
+
+    @property
+    def milestones(self) -> list[dict]:
+        """Every milestone, step 0 first."""
+        return self.content["milestones"]
+
+    @property
+    def markable(self) -> list[dict]:
+        """The milestones a reviewer marks: every step but 0, where everyone starts."""
+        return [m for m in self.milestones if m["step"] > 0]
+
+    @property
+    def top(self) -> int:
+        return self.milestones[-1]["step"]
+
+    def milestone(self, key: str) -> dict | None:
+        return next((m for m in self.milestones if m["key"] == key), None)
+
+    def at(self, step: int) -> dict | None:
+        """The milestone of a step (steps are the list's indexes, checked on loading)."""
+        return self.milestones[step] if 0 <= step < len(self.milestones) else None

@@ -1,0 +1,110 @@
+"""The reviewer's marking form, compiled from the ladder: one group of fields per milestone."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, HiddenField, SelectChoice, SelectField, TextAreaField
+from wtforms.validators import Length, Optional
+
+from portal.evidence.models import EvidenceDocument
+from portal.ladder.labels import STATUS_LABELS
+from portal.questionnaires.labels import EVIDENCE_LABELS
+from portal.timeutil import utcnow
+
+PARTS = ("status", "marked_on", "document", "evidence_note", "note")
+
+
+def part_name(part: str, milestone_key: str) -> str:
+    """The field name of one part of a milestone's mark, such as `status-workers_trained`."""
+    return f"{part}-{milestone_key}"
+
+
+def _id_or_none(value):
+    if value in (None, ""):
+        return None
+    return int(value)
+
+
+class MarkingFormBase(FlaskForm):
+    #: The ladder version the page showed; marks made against a newer one are refused.
+    version = HiddenField()
+
+    milestone_keys: tuple[str, ...] = ()
+
+    def part(self, part: str, milestone_key: str):
+        return self[part_name(part, milestone_key)]
+
+    def validate(self, extra_validators=None) -> bool:
+        super().validate(extra_validators)
+        today = utcnow().date()
+        chosen = 0
+        for key in self.milestone_keys:
+            status, day, document, evidence_note, note = (self.part(p, key) for p in PARTS)
+            if not status.data:
+                day.errors[:] = []  # a date alone records nothing
+                if document.data or evidence_note.data or note.data:
+                    status.errors.append(
+                        _l("Choose a status to record this mark, or clear its evidence and note.")
+                    )
+                continue
+            chosen += 1
+            if day.data is None:
+                day.errors[:] = [_l("Enter the date as YYYY-MM-DD.")]
+            elif day.data > today:
+                day.errors.append(_l("The date cannot be in the future."))
+            if status.data == "achieved" and not document.data and not evidence_note.data:
+                evidence_note.errors.append(
+                    _l("An achieved milestone needs evidence: choose a document or describe it.")
+                )
+        if not chosen and not self.errors:
+            self.form_errors.append(_l("Choose a status for at least one milestone."))
+        return not self.errors
+
+    def marks(self) -> list[dict]:
+        """The marks to record: one per milestone given a status, in ladder order."""
+        return [
+            {
+                "milestone_key": key,
+                "status": self.part("status", key).data,
+                "marked_on": self.part("marked_on", key).data,
+                "evidence_document_id": self.part("document", key).data,
+                "evidence_note": (self.part("evidence_note", key).data or "").strip(),
+                "note": (self.part("note", key).data or "").strip(),
+            }
+            for key in self.milestone_keys
+            if self.part("status", key).data
+        ]
+
+
+def marking_form(milestones: list[dict], documents: list[EvidenceDocument], **kwargs):
+    """A bound form with a status, date, document, evidence note and note per milestone."""
+    statuses = [SelectChoice("", _l("Leave as it is"))] + [
+        SelectChoice(code, label) for code, label in STATUS_LABELS.items()
+    ]
+    files = [SelectChoice("", _l("No document"))] + [
+        SelectChoice(str(d.id), f"{d.filename} ({EVIDENCE_LABELS.get(d.kind, d.kind)})")
+        for d in documents
+    ]
+    attrs: dict = {"milestone_keys": tuple(m["key"] for m in milestones)}
+    for milestone in milestones:
+        key = milestone["key"]
+        attrs[part_name("status", key)] = SelectField(_l("Status"), choices=statuses, default="")
+        attrs[part_name("marked_on", key)] = DateField(
+            _l("Holds from"), description=_l("The date of the evidence, as YYYY-MM-DD.")
+        )
+        attrs[part_name("document", key)] = SelectField(
+            _l("Evidence document"), choices=files, coerce=_id_or_none
+        )
+        attrs[part_name("evidence_note", key)] = TextAreaField(
+            _l("Evidence in words"),
+            description=_l("When the evidence is not an uploaded document: what you saw, where."),
+            validators=[Optional(), Length(max=5000)],
+        )
+        attrs[part_name("note", key)] = TextAreaField(
+            _l("Note to the supplier"), validators=[Optional(), Length(max=5000)]
+        )
+    form = type("MarkingForm", (MarkingFormBase,), attrs)(**kwargs)
+    if not form.is_submitted():
+        today = utcnow().date()
+        for milestone in milestones:
+            form.part("marked_on", milestone["key"]).data = today
+    return form

@@ -1,0 +1,150 @@
+"""The worker-empowerment ladder: suppliers see where they stand, buyer staff mark and follow."""
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from portal.access import BUYER_STAFF, SUPPLIERS, allow
+from portal.factories import exporting
+from portal.ladder import services
+from portal.ladder.chart import climb_chart
+from portal.ladder.forms import marking_form
+from portal.ladder.labels import STATUS_LABELS
+from portal.questionnaires.labels import EVIDENCE_LABELS
+from portal.timeutil import utcnow
+
+bp = Blueprint("ladder", __name__)
+
+
+@bp.context_processor
+def ladder_labels():
+    return {"status_labels": STATUS_LABELS, "evidence_labels": EVIDENCE_LABELS}
+
+
+def _me():
+    return current_user._get_current_object()
+
+
+def _lang() -> str:
+    return get_locale().language
+
+
+@bp.route("/ladder")
+@allow(SUPPLIERS)
+def index():
+    version = services.current_version()
+    if version is None:
+        return render_template("ladder/index.html", ladder=None)
+    ladder = version.ladder
+    marks = services.current_marks(_me().organisation_id)
+    step = services.position(marks, ladder)
+    return render_template(
+        "ladder/index.html",
+        ladder=ladder,
+        lang=_lang(),
+        marks=marks,
+        step=step,
+        reached=ladder.at(step),
+        next_step=services.next_milestone(marks, ladder),
+    )
+
+
+@bp.route("/review/ladder")
+@allow(BUYER_STAFF)
+def overview():
+    version = services.current_version()
+    if version is None:
+        return render_template("ladder/overview.html", ladder=None)
+    ladder = version.ladder
+    organisations = services.suppliers()
+    history = services.history_positions([o.id for o in organisations], ladder)
+    # (organisation, step now, day of the last mark) per supplier; step 0 before any mark.
+    rows = []
+    for organisation in organisations:
+        last_day, step = history[organisation.id][-1] if history[organisation.id] else (None, 0)
+        rows.append((organisation, step, last_day))
+    climbs = [(o, history[o.id]) for o in organisations if history[o.id]]
+    return render_template(
+        "ladder/overview.html",
+        ladder=ladder,
+        lang=_lang(),
+        rows=rows,
+        climbs=climbs,
+        chart=climb_chart(
+            [(o.name, points) for o, points in climbs], top_step=ladder.top, today=utcnow().date()
+        ),
+    )
+
+
+@bp.route("/review/ladder/<int:org_id>", methods=["GET", "POST"])
+@allow(BUYER_STAFF)
+def supplier(org_id: int):
+    organisation = services.supplier_or_404(org_id)
+    version = services.current_version()
+    if version is None:
+        abort(404)
+    ladder = version.ladder
+    form = marking_form(ladder.markable, services.evidence_documents(organisation.id))
+    status = 200
+    if request.method == "GET":
+        form.version.data = str(version.id)
+    if form.validate_on_submit():
+        if form.version.data != str(version.id):
+            form.version.data = str(version.id)
+            form.form_errors.append(
+                _(
+                    "The ladder has a new version since you opened this page. Check the "
+                    "milestones, then send the marks again."
+                )
+            )
+            status = 409
+        else:
+            marks = form.marks()
+            for values in marks:
+                try:
+                    services.mark(organisation, user=_me(), **values)
+                except services.MarkError:
+                    abort(400)
+            flash(_("Marks recorded: %(n)d.", n=len(marks)), "success")
+            return redirect(url_for("ladder.supplier", org_id=organisation.id))
+    marks = services.current_marks(organisation.id)
+    step = services.position(marks, ladder)
+    return render_template(
+        "ladder/supplier.html",
+        organisation=organisation,
+        ladder=ladder,
+        lang=_lang(),
+        form=form,
+        marks=marks,
+        step=step,
+        reached=ladder.at(step),
+        history=services.mark_history(organisation.id),
+    ), status
+
+
+@bp.route("/review/ladder/export.<fmt>")
+@allow(BUYER_STAFF)
+def export(fmt: str):
+    if fmt not in ("csv", "xlsx"):
+        abort(404)
+    header, body = services.export_rows(_lang())
+    if fmt == "csv":
+        payload, mimetype = exporting.to_csv(header, body), "text/csv; charset=utf-8"
+    else:
+        payload = exporting.to_xlsx(header, body, title="Ladder")
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    response = make_response(payload)
+    response.headers["Content-Type"] = mimetype
+    name = f"ladder-{utcnow().date().isoformat()}.{fmt}"
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

@@ -1,0 +1,361 @@
+"""Publishing the ladder, marking milestones, and reading where suppliers stand.
+
+Services add and flush; the request boundary commits. Every read that serves a list of
+suppliers is one query for all of them, whatever their number.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from datetime import date
+from pathlib import Path
+
+from flask import abort, current_app
+from sqlalchemy import func
+from sqlalchemy.orm import joinedload
+
+from portal.audit.services import record
+from portal.auth.models import User
+from portal.evidence.models import EvidenceDocument
+from portal.extensions import db
+from portal.factories.importing import neutralise
+from portal.ladder.definition import Ladder, load_ladder
+from portal.ladder.models import STATUSES, LadderVersion, MilestoneMark
+from portal.orgs.models import Organisation, OrgKind
+from portal.questionnaires.definitions import content_hash
+from portal.questionnaires.fieldtypes import text_in
+
+#: The ladder the portal ships (questionnaires/worker-empowerment-ladder/v<N>.yaml).
+LADDER_KEY = "worker-empowerment-ladder"
+
+
+class PublishError(Exception):
+    """A ladder file that cannot be published, with the reasons."""
+
+    def __init__(self, messages: list[str]):
+        super().__init__("\n".join(messages))
+        self.messages = messages
+
+
+class MarkError(ValueError):
+    """A mark that names an unknown milestone or status, or another organisation's document."""
+
+
+# Publishing -------------------------------------------------------------------------------------
+def ladder_file(number: int, *, key: str = LADDER_KEY, root: Path | None = None) -> Path:
+    folder = Path(root or current_app.config["QUESTIONNAIRES_FOLDER"])
+    return folder / key / f"v{number}.yaml"
+
+
+def publish(
+    number: int, *, key: str = LADDER_KEY, root: Path | None = None
+) -> tuple[LadderVersion, str]:
+    """Load questionnaires/<key>/v<number>.yaml into the database.
+
+    Returns the version and what happened ("published", "unchanged" or "updated"). A version
+    that reviewers have marked against never changes: a different file is refused.
+    """
+    path = ladder_file(number, key=key, root=root)
+    if not path.exists():
+        raise PublishError([f"{path} does not exist."])
+    content, problems = load_ladder(path)
+    if content is None:
+        raise PublishError([str(p) for p in problems])
+    digest = content_hash(content)
+    existing = db.session.scalar(
+        db.select(LadderVersion).where(LadderVersion.key == key, LadderVersion.number == number)
+    )
+    if existing is not None:
+        if existing.content_hash == digest:
+            return existing, "unchanged"
+        if has_marks(existing):
+            raise PublishError(
+                [
+                    f"{key} v{number} already has marks and cannot change. "
+                    f"Publish the change as v{number + 1} instead."
+                ]
+            )
+        existing.content, existing.content_hash = content, digest
+        existing.__dict__.pop("_ladder", None)
+        return existing, "updated"
+    version = LadderVersion(key=key, number=number, content=content, content_hash=digest)
+    db.session.add(version)
+    db.session.flush()
+    return version, "published"
+
+
+def has_marks(version: LadderVersion) -> bool:
+    return (
+        db.session.scalar(
+            db.select(MilestoneMark.id)
+            .where(MilestoneMark.ladder_version_id == version.id)
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def current_version(key: str = LADDER_KEY) -> LadderVersion | None:
+    """The published version with the highest number, or None before the first publish."""
+    return db.session.scalar(
+        db.select(LadderVersion)
+        .where(LadderVersion.key == key)
+        .order_by(LadderVersion.number.desc())
+        .limit(1)
+    )
+
+
+# Reading where suppliers stand ------------------------------------------------------------------
+def suppliers() -> list[Organisation]:
+    """Every supplier organisation, by name."""
+    return list(
+        db.session.scalars(
+            db.select(Organisation)
+            .where(Organisation.kind != OrgKind.BUYER)
+            .order_by(func.lower(Organisation.name), Organisation.id)
+        )
+    )
+
+
+def supplier_or_404(organisation_id: int) -> Organisation:
+    organisation = db.session.get(Organisation, organisation_id)
+    if organisation is None or not organisation.is_supplier:
+        abort(404)
+    return organisation
+
+
+def _newest_first():
+    return (MilestoneMark.marked_on.desc(), MilestoneMark.marked_at.desc(), MilestoneMark.id.desc())
+
+
+def latest_marks(organisation_ids: Iterable[int]) -> dict[int, dict[str, MilestoneMark]]:
+    """The current mark of every milestone, per organisation: {org id: {milestone key: mark}}.
+
+    The current mark is the one with the latest `marked_on` (then the latest recorded). One
+    query for any number of organisations.
+    """
+    ids = list(organisation_ids)
+    if not ids:
+        return {}
+    ranked = (
+        db.select(
+            MilestoneMark.id,
+            func.row_number()
+            .over(
+                partition_by=(MilestoneMark.organisation_id, MilestoneMark.milestone_key),
+                order_by=_newest_first(),
+            )
+            .label("rank"),
+        )
+        .where(MilestoneMark.organisation_id.in_(ids))
+        .subquery()
+    )
+    marks = db.session.scalars(
+        db.select(MilestoneMark)
+        .join(ranked, ranked.c.id == MilestoneMark.id)
+        .where(ranked.c.rank == 1)
+        .options(joinedload(MilestoneMark.evidence_document), joinedload(MilestoneMark.marked_by))
+    )
+    found: dict[int, dict[str, MilestoneMark]] = defaultdict(dict)
+    for mark_ in marks:
+        found[mark_.organisation_id][mark_.milestone_key] = mark_
+    return dict(found)
+
+
+def current_marks(organisation_id: int) -> dict[str, MilestoneMark]:
+    """The organisation's current mark per milestone key (one query)."""
+    return latest_marks([organisation_id]).get(organisation_id, {})
+
+
+def position(marks: Mapping[str, MilestoneMark], ladder: Ladder) -> int:
+    """The step the supplier stands on: the highest step that is achieved together with
+    every step below it (step 0, where everyone starts, needs no mark)."""
+    reached = 0
+    for milestone in ladder.markable:
+        mark_ = marks.get(milestone["key"])
+        if mark_ is None or mark_.status != "achieved":
+            break
+        reached = milestone["step"]
+    return reached
+
+
+def next_milestone(marks: Mapping[str, MilestoneMark], ladder: Ladder) -> dict | None:
+    """The milestone the supplier works towards now, or None at the top of the ladder."""
+    return ladder.at(position(marks, ladder) + 1)
+
+
+def history_positions(
+    organisation_ids: Iterable[int], ladder: Ladder | None = None
+) -> dict[int, list[tuple[date, int]]]:
+    """Each organisation's climb: [(date, step), …] with one point per day on which marks
+    took effect, in date order, the step as it stood at the end of that day.
+
+    Computed from every mark in one query; organisations without marks get an empty list.
+    """
+    ids = list(organisation_ids)
+    history: dict[int, list[tuple[date, int]]] = {i: [] for i in ids}
+    if not ids:
+        return history
+    if ladder is None:
+        version = current_version()
+        if version is None:
+            return history
+        ladder = version.ladder
+    rows = db.session.execute(
+        db.select(
+            MilestoneMark.organisation_id,
+            MilestoneMark.milestone_key,
+            MilestoneMark.status,
+            MilestoneMark.marked_on,
+        )
+        .where(MilestoneMark.organisation_id.in_(ids))
+        .order_by(
+            MilestoneMark.organisation_id,
+            MilestoneMark.marked_on,
+            MilestoneMark.marked_at,
+            MilestoneMark.id,
+        )
+    )
+    standing: dict[int, dict] = defaultdict(dict)
+    for row in rows:
+        standing[row.organisation_id][row.milestone_key] = row
+        step = position(standing[row.organisation_id], ladder)
+        points = history[row.organisation_id]
+        if points and points[-1][0] == row.marked_on:
+            points[-1] = (row.marked_on, step)
+        else:
+            points.append((row.marked_on, step))
+    return history
+
+
+def mark_history(organisation_id: int) -> list[MilestoneMark]:
+    """Every mark of the organisation, newest first, with its document and reviewer."""
+    return list(
+        db.session.scalars(
+            db.select(MilestoneMark)
+            .where(MilestoneMark.organisation_id == organisation_id)
+            .order_by(*_newest_first())
+            .options(
+                joinedload(MilestoneMark.evidence_document), joinedload(MilestoneMark.marked_by)
+            )
+        )
+    )
+
+
+def evidence_documents(organisation_id: int) -> list[EvidenceDocument]:
+    """The organisation's documents a mark can point to, newest first."""
+    return list(
+        db.session.scalars(
+            db.select(EvidenceDocument)
+            .where(EvidenceDocument.organisation_id == organisation_id)
+            .order_by(EvidenceDocument.uploaded_at.desc(), EvidenceDocument.id.desc())
+        )
+    )
+
+
+# Marking ----------------------------------------------------------------------------------------
+def mark(
+    organisation: Organisation,
+    milestone_key: str,
+    status: str,
+    marked_on: date,
+    evidence_document_id: int | None,
+    evidence_note: str,
+    note: str,
+    user: User,
+) -> MilestoneMark:
+    """Record a reviewer's verdict on one milestone, as a new row of the history, and log it.
+
+    Raises MarkError for a milestone the current ladder does not mark, an unknown status, or
+    a document of another organisation.
+    """
+    version = current_version()
+    milestone = version.ladder.milestone(milestone_key) if version else None
+    if milestone is None or milestone["step"] == 0:
+        raise MarkError(f"{milestone_key!r} is not a milestone to mark.")
+    if status not in STATUSES:
+        raise MarkError(f"{status!r} is not a status.")
+    if evidence_document_id is not None:
+        document = db.session.get(EvidenceDocument, evidence_document_id)
+        if document is None or document.organisation_id != organisation.id:
+            raise MarkError("The document is not the organisation's.")
+    new = MilestoneMark(
+        organisation_id=organisation.id,
+        ladder_version_id=version.id,
+        milestone_key=milestone_key,
+        status=status,
+        marked_on=marked_on,
+        evidence_document_id=evidence_document_id,
+        evidence_note=evidence_note or "",
+        note=note or "",
+        marked_by_id=user.id,
+    )
+    db.session.add(new)
+    db.session.flush()
+    record(
+        "ladder.marked",
+        actor=user,
+        organisation_id=organisation.id,
+        target=new,
+        details={
+            "ladder": version.label,
+            "milestone": milestone_key,
+            "step": milestone["step"],
+            "status": status,
+            "marked_on": marked_on.isoformat(),
+            "evidence_document_id": evidence_document_id,
+        },
+    )
+    return new
+
+
+# Exporting --------------------------------------------------------------------------------------
+EXPORT_HEADER = [
+    "Supplier",
+    "Organisation number",
+    "Country",
+    "Ladder step",
+    "Milestone step",
+    "Milestone",
+    "Status",
+    "Marked on",
+    "Evidence document",
+    "Evidence note",
+    "Note",
+    "Marked by",
+]
+
+
+def export_rows(lang: str) -> tuple[list[str], list[list]]:
+    """Every supplier's ladder step and the current mark of each milestone, one row per
+    supplier and milestone; text cells neutralised so that no spreadsheet runs them."""
+    version = current_version()
+    if version is None:
+        return EXPORT_HEADER, []
+    ladder = version.ladder
+    organisations = suppliers()
+    latest = latest_marks([o.id for o in organisations])
+    body = []
+    for organisation in organisations:
+        marks = latest.get(organisation.id, {})
+        step = position(marks, ladder)
+        for milestone in ladder.markable:
+            current = marks.get(milestone["key"])
+            document = current.evidence_document if current else None
+            marker = current.marked_by if current else None
+            body.append(
+                [
+                    neutralise(organisation.name),
+                    neutralise(organisation.org_number),
+                    neutralise(organisation.country),
+                    step,
+                    milestone["step"],
+                    neutralise(text_in(milestone["title"], lang)),
+                    neutralise(current.status if current else ""),
+                    neutralise(current.marked_on if current else None),
+                    neutralise(document.filename if document else None),
+                    neutralise(current.evidence_note if current else None),
+                    neutralise(current.note if current else None),
+                    neutralise(marker.full_name if marker else None),
+                ]
+            )
+    return EXPORT_HEADER, body

@@ -1,0 +1,325 @@
+"""Reviewing responses: the queue, grades, evidence verdicts, clarification, acceptance."""
+
+from flask import abort, current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import selectinload
+
+from portal import mail
+from portal.audit.services import record
+from portal.auth.models import BUYER_ROLES, SUPPLIER_ROLES, User
+from portal.evidence.models import EvidenceDocument
+from portal.extensions import db
+from portal.orgs.models import Organisation
+from portal.questionnaires import services as questionnaire_services
+from portal.questionnaires.models import QuestionnaireVersion, Response, ResponseStatus, Round
+from portal.review import scoring
+from portal.review.models import (
+    ClarificationMessage,
+    ClarificationRound,
+    EvidenceVerdict,
+    Grade,
+    Review,
+)
+from portal.timeutil import utcnow
+
+REVIEWABLE = (ResponseStatus.SUBMITTED.value, ResponseStatus.CLARIFICATION.value)
+
+
+def queue(*, round_id=None, key=None, status=None, kind=None, reviewer_id=None):
+    """Submitted responses with their review, filtered (one query)."""
+    query = (
+        db.select(Response, Review)
+        .outerjoin(Review, Review.response_id == Response.id)
+        .join(Organisation, Organisation.id == Response.organisation_id)
+        .join(QuestionnaireVersion, QuestionnaireVersion.id == Response.version_id)
+        .where(Response.status.in_(REVIEWABLE))
+    )
+    if round_id:
+        query = query.where(Response.round_id == round_id)
+    if key:
+        query = query.where(QuestionnaireVersion.key == key)
+    if kind:
+        query = query.where(Organisation.kind == kind)
+    if reviewer_id:
+        query = query.where(Review.assigned_to_id == reviewer_id)
+    if status == "new":
+        query = query.where(Review.id.is_(None) | (Review.status == "in_review"))
+    elif status:
+        query = query.where(Review.status == status)
+    return db.session.execute(query.order_by(Response.submitted_at)).all()
+
+
+def response_or_404(response_id: int) -> Response:
+    response = db.session.get(Response, response_id)
+    if response is None or response.status not in REVIEWABLE:
+        abort(404)
+    return response
+
+
+def review_of(response: Response) -> Review:
+    review = db.session.scalar(db.select(Review).where(Review.response_id == response.id))
+    if review is None:
+        review = Review(response_id=response.id, status="in_review")
+        db.session.add(review)
+        db.session.flush()
+    return review
+
+
+def assign(review: Review, reviewer: User | None, *, actor: User) -> None:
+    review.assigned_to_id = reviewer.id if reviewer else None
+    record(
+        "review.assigned",
+        actor=actor,
+        target=review,
+        details={"reviewer": reviewer.email if reviewer else None},
+    )
+
+
+def staff() -> list[User]:
+    return list(
+        db.session.scalars(
+            db.select(User)
+            .where(User.role.in_([r.value for r in BUYER_ROLES]), User.is_active.is_(True))
+            .order_by(User.full_name)
+        )
+    )
+
+
+def grades_of(response: Response) -> dict[str, Grade]:
+    return {
+        g.question_key: g
+        for g in db.session.scalars(db.select(Grade).where(Grade.response_id == response.id))
+    }
+
+
+def save_grades(response: Response, entries: dict[str, dict], *, actor: User) -> list[str]:
+    """Store the grades given (points, comment, note per question); returns changed keys."""
+    definition = response.version.definition
+    existing = grades_of(response)
+    changed = []
+    for key, entry in entries.items():
+        question = definition.questions.get(key)
+        if question is None or not question.get("rubric"):
+            continue
+        allowed = {level["points"] for level in question["rubric"]}
+        points = entry.get("points")
+        if points is not None and points not in allowed:
+            continue
+        grade = existing.get(key)
+        before = (grade.points, grade.comment, grade.note) if grade else (None, "", "")
+        after = (points, entry.get("comment") or "", entry.get("note") or "")
+        if before == after:
+            continue
+        if grade is None:
+            grade = Grade(response_id=response.id, question_key=key)
+            db.session.add(grade)
+        grade.points, grade.comment, grade.note = after
+        grade.graded_by_id, grade.graded_at = actor.id, utcnow()
+        changed.append(key)
+    if changed:
+        record(
+            "review.graded",
+            actor=actor,
+            organisation_id=response.organisation_id,
+            target=response,
+            details={"questions": changed},
+        )
+    return changed
+
+
+def verdicts_of(response: Response) -> dict[int, EvidenceVerdict]:
+    return {
+        v.document_id: v
+        for v in db.session.scalars(
+            db.select(EvidenceVerdict)
+            .join(EvidenceDocument, EvidenceDocument.id == EvidenceVerdict.document_id)
+            .where(EvidenceDocument.response_id == response.id)
+        )
+    }
+
+
+def judge_evidence(
+    response: Response, decisions: dict[int, tuple[bool, str]], *, actor: User
+) -> None:
+    """Accept or reject documents of this response; a rejection needs a reason."""
+    documents = {
+        d.id: d
+        for d in db.session.scalars(
+            db.select(EvidenceDocument).where(EvidenceDocument.response_id == response.id)
+        )
+    }
+    current = verdicts_of(response)
+    for document_id, (accepted, reason) in decisions.items():
+        if document_id not in documents:
+            continue
+        verdict = current.get(document_id)
+        if verdict and (verdict.is_accepted, verdict.reason) == (accepted, reason):
+            continue
+        if verdict is None:
+            verdict = EvidenceVerdict(document_id=document_id)
+            db.session.add(verdict)
+        verdict.is_accepted, verdict.reason = accepted, reason
+        verdict.decided_by_id, verdict.decided_at = actor.id, utcnow()
+        record(
+            "review.evidence_verdict",
+            actor=actor,
+            organisation_id=response.organisation_id,
+            target=documents[document_id],
+            details={"accepted": accepted, "reason": reason},
+        )
+
+
+def ask_clarification(response: Response, questions: dict[str, str], *, actor: User) -> None:
+    """Send the response back with only these questions open, each with the question asked."""
+    review = review_of(response)
+    now = utcnow()
+    db.session.add(
+        ClarificationRound(
+            response_id=response.id,
+            question_keys=sorted(questions),
+            opened_by_id=actor.id,
+            opened_at=now,
+        )
+    )
+    db.session.add_all(
+        ClarificationMessage(
+            response_id=response.id,
+            question_key=key,
+            side="buyer",
+            body=text,
+            author_id=actor.id,
+            created_at=now,
+        )
+        for key, text in questions.items()
+    )
+    response.status = ResponseStatus.CLARIFICATION.value
+    response.open_questions = sorted(questions)
+    review.status = "clarification"
+    record(
+        "review.clarification_requested",
+        actor=actor,
+        organisation_id=response.organisation_id,
+        target=response,
+        details={"questions": sorted(questions)},
+    )
+    _tell_supplier(response, _l("The region asks for clarification"), "clarification_requested")
+
+
+def accept(response: Response, *, actor: User, lang: str) -> scoring.Scores:
+    review = review_of(response)
+    result = scores_of(response, lang)
+    review.status = "accepted"
+    review.decided_at, review.decided_by_id = utcnow(), actor.id
+    review.scores = result.as_dict()
+    record(
+        "review.accepted",
+        actor=actor,
+        organisation_id=response.organisation_id,
+        target=response,
+        details={"total": round(result.total, 2), "award_points": round(result.award_points, 2)},
+    )
+    _tell_supplier(response, _l("Your response has been reviewed"), "response_accepted")
+    return result
+
+
+def scores_of(response: Response, lang: str) -> scoring.Scores:
+    answers = questionnaire_services.answers_of(response)
+    definition = response.version.definition
+    visible = definition.visible_keys(questionnaire_services.values_of(answers))
+    points = {k: g.points for k, g in grades_of(response).items()}
+    return scoring.compute(
+        definition, visible, points, lang, current_app.config["SOCIAL_AWARD_POINTS"]
+    )
+
+
+def _tell_supplier(response: Response, subject, template: str) -> None:
+    users = db.session.scalars(
+        db.select(User).where(
+            User.organisation_id == response.organisation_id,
+            User.role.in_([r.value for r in SUPPLIER_ROLES]),
+            User.is_active.is_(True),
+        )
+    )
+    for user in users:
+        mail.send_later(
+            mail.compose(
+                user.email, subject, template, locale=user.locale, user=user, response=response
+            )
+        )
+
+
+@questionnaire_services.response_submitted.connect
+def _after_resubmission(response: Response, user: User, resubmission: bool) -> None:
+    """When a supplier answers a clarification, its round closes and the reviewer hears."""
+    if not resubmission:
+        return
+    review = review_of(response)
+    review.status = "in_review"
+    open_round = db.session.scalar(
+        db.select(ClarificationRound).where(
+            ClarificationRound.response_id == response.id, ClarificationRound.closed_at.is_(None)
+        )
+    )
+    if open_round is not None:
+        open_round.closed_at = utcnow()
+    record(
+        "review.clarification_answered",
+        actor=user,
+        organisation_id=response.organisation_id,
+        target=response,
+    )
+    recipients = [review.assigned_to] if review.assigned_to else staff()
+    for reviewer in recipients:
+        mail.send_later(
+            mail.compose(
+                reviewer.email,
+                _l("A supplier has answered your questions"),
+                "clarification_answered",
+                locale=reviewer.locale,
+                user=reviewer,
+                response=response,
+            )
+        )
+
+
+def grade_rows(round_id: int | None = None) -> tuple[list[str], list[list]]:
+    """Every grade with its context, for CSV/XLSX (two queries)."""
+    query = (
+        db.select(Grade, Response)
+        .join(Response, Response.id == Grade.response_id)
+        .options(selectinload(Response.round))
+    )
+    if round_id:
+        query = query.where(Response.round_id == round_id)
+    header = [
+        "organisation",
+        "round",
+        "questionnaire",
+        "version",
+        "question",
+        "criterion",
+        "points",
+        "maximum",
+        "comment",
+    ]
+    rows = []
+    for grade, response in db.session.execute(query.order_by(Response.id, Grade.question_key)):
+        question = response.version.definition.questions.get(grade.question_key, {})
+        rows.append(
+            [
+                response.organisation.name,
+                response.round.title,
+                response.version.key,
+                response.version.number,
+                grade.question_key,
+                question.get("criterion", ""),
+                grade.points,
+                scoring.maximum_of(question) if question.get("rubric") else None,
+                grade.comment,
+            ]
+        )
+    return header, rows
+
+
+def rounds() -> list[Round]:
+    return list(db.session.scalars(db.select(Round).order_by(Round.created_at.desc())))
