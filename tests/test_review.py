@@ -173,6 +173,37 @@ def test_accepting_stores_the_scores_and_tells_the_supplier(
     assert owner_a.email in [m["To"] for m in outbox]
 
 
+def test_the_supplier_reads_comments_once_accepted(
+    client, make_client, reviewer, owner_a, submitted
+):
+    client.login(reviewer)
+    client.submit(
+        REVIEW.format(submitted.id),
+        {
+            "action": "save",
+            "points_has_policy": "2",
+            "comment_has_policy": "Well documented.",
+            "note_has_policy": "Internal only.",
+        },
+    )
+    supplier = make_client()
+    supplier.login(owner_a)
+    page = f"/responses/{submitted.id}/answers"
+    assert "Well documented." not in supplier.get(page).get_data(as_text=True)
+    client.submit(
+        REVIEW.format(submitted.id),
+        {
+            "action": "accept",
+            "points_has_policy": "2",
+            "comment_has_policy": "Well documented.",
+            "note_has_policy": "Internal only.",
+        },
+    )
+    html = supplier.get(page).get_data(as_text=True)
+    assert "Well documented." in html
+    assert "Internal only." not in html
+
+
 def test_assigning_and_filtering_by_reviewer(client, reviewer, admin, submitted, supplier_a):
     client.login(admin)
     client.submit(

@@ -39,7 +39,7 @@ from portal.questionnaires.forms import (
 from portal.questionnaires.labels import CHANGE_LABELS, EVIDENCE_LABELS, TYPE_LABELS
 from portal.questionnaires.models import QuestionnaireVersion, ResponseStatus
 from portal.questionnaires.schemas import ResponseExport
-from portal.review.threads import threads_by_question
+from portal.review.threads import comments_for_supplier, threads_by_question
 
 bp = Blueprint("questionnaires", __name__)
 
@@ -394,6 +394,7 @@ def answers(response_id: int):
         lang=_lang(),
         text_in=text_in,
         documents=evidence_by_question(response.id),
+        comments=comments_for_supplier(response.id),
     )
 
 
