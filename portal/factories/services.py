@@ -9,29 +9,18 @@ from sqlalchemy import func, insert
 from portal.audit.services import record
 from portal.auth.models import User
 from portal.extensions import db
-from portal.factories.importing import ParsedRow, find_duplicates, normalise_key, read_upload
+from portal.factories.importing import (
+    FIELDS,
+    ParsedRow,
+    find_duplicates,
+    normalise_key,
+    read_upload,
+)
 from portal.factories.models import Factory, FactoryImport, FactoryRisk, RiskScale
 from portal.orgs.models import Organisation
 from portal.timeutil import utcnow
 
-EDITABLE = (
-    "name",
-    "name_local",
-    "address",
-    "city",
-    "postal_code",
-    "country",
-    "role",
-    "component_categories",
-    "product_categories",
-    "brands",
-    "workers_min",
-    "workers_max",
-    "os_hub_id",
-    "rba_id",
-    "entered_on",
-    "left_on",
-)
+EDITABLE = FIELDS  # every column the importer reads is editable on the form too
 
 
 def today() -> date:

@@ -1,26 +1,14 @@
 """`flask ladder publish N` (`flask questionnaires check` checks the ladder files too)."""
 
-from pathlib import Path
-
 import click
-from flask import current_app
 from flask.cli import AppGroup
 
 from portal.extensions import db
 from portal.ladder.services import PublishError, ladder_file, publish
+from portal.questionnaires.cli import FOLDER
+from portal.questionnaires.cli import folder_or_default as _folder
 
 group = AppGroup("ladder", help="Publish the worker-empowerment ladder.")
-
-FOLDER = click.option(
-    "--folder",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    default=None,
-    help="The folder holding <key>/v<N>.yaml files (default: QUESTIONNAIRES_FOLDER).",
-)
-
-
-def _folder(folder: Path | None) -> Path:
-    return folder or Path(current_app.config["QUESTIONNAIRES_FOLDER"])
 
 
 @group.command("publish")

@@ -4,19 +4,16 @@ A ladder lives beside the questionnaires, as questionnaires/<key>/v<N>.yaml with
 `kind: ladder`: data reviewed like code, never edited once marks refer to it.
 """
 
-import re
 from pathlib import Path
 
-import yaml
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from portal.questionnaires.definitions import Problem
+from portal.questionnaires.definitions import Problem, load_definition
 from portal.questionnaires.fieldtypes import text_in
 from portal.questionnaires.schemas import EVIDENCE_KINDS, KEY, Text
 
 FORMAT_VERSION = 1
 KIND = "ladder"
-_FILE = re.compile(r"^v(\d+)\.yaml$")
 
 
 class MilestoneSchema(Schema):
@@ -60,19 +57,6 @@ class LadderSchema(Schema):
             )
 
 
-def _flatten(messages, path: str = "") -> list[tuple[str, str]]:
-    """Marshmallow's nested messages as (dotted path, message) pairs."""
-    if isinstance(messages, dict):
-        out = []
-        for key, value in messages.items():
-            step = f"[{key}]" if isinstance(key, int) else (f".{key}" if path else str(key))
-            out += _flatten(value, path + step)
-        return out
-    if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
-        return [(path or "(file)", m) for m in messages]
-    return [(path or "(file)", str(messages))]
-
-
 def check_milestones(content: dict) -> list[tuple[str, str]]:
     """Problems no schema can see: steps out of order, repeated keys, a step without
     evidence."""
@@ -94,33 +78,7 @@ def check_milestones(content: dict) -> list[tuple[str, str]]:
 
 def load_ladder(path: Path) -> tuple[dict | None, list[Problem]]:
     """The checked content of a ladder file, or None and every problem found."""
-    name = str(path.relative_to(path.parent.parent.parent))  # as questionnaires' problems show
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as error:
-        return None, [Problem(name, "(file)", f"Not readable YAML: {error}")]
-    if not isinstance(raw, dict):
-        return None, [Problem(name, "(file)", "The file must hold a mapping at the top level.")]
-    if raw.get("format_version") != FORMAT_VERSION:
-        return None, [
-            Problem(
-                name,
-                "format_version",
-                f"Unknown format_version {raw.get('format_version')!r}; this portal reads "
-                f"ladder format_version {FORMAT_VERSION}.",
-            )
-        ]
-    try:
-        content = LadderSchema().load(raw)
-    except ValidationError as error:
-        return None, [Problem(name, p, m) for p, m in _flatten(error.messages)]
-    problems = [Problem(name, p, m) for p, m in check_milestones(content)]
-    if content["key"] != path.parent.name:
-        problems.append(Problem(name, "key", f"Must be {path.parent.name!r}, the folder name."))
-    match = _FILE.match(path.name)
-    if match and content["version"] != int(match.group(1)):
-        problems.append(Problem(name, "version", f"Must be {match.group(1)}, as in the file name."))
-    return (None if problems else content), problems
+    return load_definition(path, LadderSchema(), check_milestones, label="ladder ")
 
 
 class Ladder:

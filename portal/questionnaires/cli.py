@@ -22,7 +22,8 @@ FOLDER = click.option(
 )
 
 
-def _folder(folder: Path | None) -> Path:
+def folder_or_default(folder: Path | None) -> Path:
+    """The --folder given, or QUESTIONNAIRES_FOLDER."""
     return folder or Path(current_app.config["QUESTIONNAIRES_FOLDER"])
 
 
@@ -30,7 +31,7 @@ def _folder(folder: Path | None) -> Path:
 @FOLDER
 def check_command(folder):
     """Check every questionnaires/<key>/v<N>.yaml and list every problem with its path."""
-    files = definition_files(_folder(folder))
+    files = definition_files(folder_or_default(folder))
     problems = []
     for path in files:
         # Ladders live beside questionnaires and are checked by their own loader.
@@ -50,7 +51,7 @@ def publish_command(key, number, folder):
     """Load questionnaires/KEY/vNUMBER.yaml into the database. A version that has responses
     never changes: a changed file for it is refused, naming the changed questions."""
     try:
-        version, outcome = publish(key, number, root=_folder(folder))
+        version, outcome = publish(key, number, root=folder_or_default(folder))
     except PublishError as error:
         db.session.rollback()
         for message in error.messages:

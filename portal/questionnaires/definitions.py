@@ -66,8 +66,13 @@ def is_ladder(path: Path) -> bool:
     return isinstance(raw, dict) and raw.get("kind") == "ladder"
 
 
-def load_file(path: Path) -> tuple[dict | None, list[Problem]]:
-    """The checked content of a definition file, or None and every problem found."""
+def load_definition(
+    path: Path, schema, check, *, label: str = ""
+) -> tuple[dict | None, list[Problem]]:
+    """Read a definition file: YAML, the format version, the shape (`schema`), then the
+    checks no schema can make (`check(content)` returning (path, message) pairs), then the
+    key and version against the folder and file name. Returns the content, or None and every
+    problem found. `label` names the kind of file in the format-version message."""
     name = (
         str(path.relative_to(path.parent.parent.parent)) if path.parent.parent.parent else str(path)
     )
@@ -82,21 +87,26 @@ def load_file(path: Path) -> tuple[dict | None, list[Problem]]:
             Problem(
                 name,
                 "format_version",
-                f"Unknown format_version {raw.get('format_version')!r}; this "
-                f"portal reads format_version {FORMAT_VERSION}.",
+                f"Unknown format_version {raw.get('format_version')!r}; this portal reads "
+                f"{label}format_version {FORMAT_VERSION}.",
             )
         ]
     try:
-        content = DefinitionSchema().load(raw)
+        content = schema.load(raw)
     except ValidationError as error:
         return None, [Problem(name, p, m) for p, m in _flatten(error.messages)]
-    problems = [Problem(name, p, m) for p, m in check_references(content)]
+    problems = [Problem(name, p, m) for p, m in check(content)]
     match = _FILE.match(path.name)
     if content["key"] != path.parent.name:
         problems.append(Problem(name, "key", f"Must be {path.parent.name!r}, the folder name."))
     if match and content["version"] != int(match.group(1)):
         problems.append(Problem(name, "version", f"Must be {match.group(1)}, as in the file name."))
     return (None if problems else content), problems
+
+
+def load_file(path: Path) -> tuple[dict | None, list[Problem]]:
+    """The checked content of a questionnaire definition file, or None and every problem."""
+    return load_definition(path, DefinitionSchema(), check_references)
 
 
 def check_references(content: dict) -> list[tuple[str, str]]:
