@@ -1,6 +1,7 @@
 """Operator commands: `flask create-admin`, `flask load-demo`. Each commits its own work."""
 
 import secrets
+import string
 
 import click
 from flask import Flask, current_app
@@ -102,7 +103,9 @@ def load_demo(password):
     """
     if current_app.config["ENV_NAME"] == "production":
         raise click.ClickException("Demo data is never loaded in production.")
-    password = password or secrets.token_urlsafe(9)
+    # Letters and digits only: easy to copy, and never mistaken for a command-line option.
+    alphabet = string.ascii_letters + string.digits
+    password = password or "".join(secrets.choice(alphabet) for _ in range(14))
     logins = load(password)
     db.session.commit()
     click.echo("")
