@@ -15,7 +15,8 @@ from portal.evidence.models import EvidenceDocument, StoredFile
 from portal.evidence.storage import Storage, TooLarge, storage_from_url
 from portal.extensions import db
 from portal.factories.models import Factory
-from portal.questionnaires.models import Answer, AnswerChange, Response, ResponseStatus
+from portal.questionnaires.models import Answer, Response, ResponseStatus
+from portal.questionnaires.services import put_answer
 from portal.timeutil import utcnow
 
 #: Certificates are flagged this many days before they expire.
@@ -129,34 +130,9 @@ def _count_files(response: Response, key: str, user: User) -> None:
     answer = db.session.scalar(
         db.select(Answer).where(Answer.response_id == response.id, Answer.question_key == key)
     )
-    now = utcnow()
     old = answer.value if answer else None
     new = {**(old if isinstance(old, dict) else {}), "files": count}
-    if answer is None:
-        db.session.add(
-            Answer(
-                response_id=response.id,
-                question_key=key,
-                value=new,
-                problems=[],
-                updated_at=now,
-                updated_by_id=user.id,
-            )
-        )
-    else:
-        answer.value, answer.updated_at, answer.updated_by_id = new, now, user.id
-        answer.version += 1
-    db.session.add(
-        AnswerChange(
-            response_id=response.id,
-            question_key=key,
-            old_value=old,
-            new_value=new,
-            kind="edit",
-            changed_at=now,
-            changed_by_id=user.id,
-        )
-    )
+    put_answer(response, key, answer, new, user=user, kind="edit")
 
 
 def readable_or_404(user: User, document_id: int) -> EvidenceDocument:

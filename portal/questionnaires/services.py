@@ -600,42 +600,50 @@ def submit(response: Response, *, user: User) -> list[SubmitProblem]:
     return []
 
 
+def put_answer(
+    response: Response, key: str, existing: Answer | None, value, *, user: User, kind: str
+) -> None:
+    """Set one answer outside a section save (a frozen register, a count of files), with
+    its change in the history like any other."""
+    now = utcnow()
+    old = existing.value if existing else None
+    if existing is None:
+        db.session.add(
+            Answer(
+                response_id=response.id,
+                question_key=key,
+                value=value,
+                problems=[],
+                updated_at=now,
+                updated_by_id=user.id,
+            )
+        )
+    else:
+        existing.value, existing.updated_at, existing.updated_by_id = value, now, user.id
+        existing.version += 1
+    db.session.add(
+        AnswerChange(
+            response_id=response.id,
+            question_key=key,
+            old_value=old,
+            new_value=value,
+            kind=kind,
+            changed_at=now,
+            changed_by_id=user.id,
+        )
+    )
+
+
 def _freeze_factory_lists(response: Response, answers: dict[str, Answer], user: User) -> None:
     """Copy the register as it stands now into each visible factory-list question, so that
     later edits of the register never change what was submitted."""
     definition = response.version.definition
     visible = definition.visible_keys(values_of(answers))
-    now = utcnow()
     for key, question in definition.questions.items():
         if question["type"] != "factory_list" or key not in visible:
             continue
         frozen = factory_snapshot(response.organisation_id, question.get("roles"))
-        existing = answers.get(key)
-        old = existing.value if existing else None
-        if existing is None:
-            db.session.add(
-                Answer(
-                    response_id=response.id,
-                    question_key=key,
-                    value=frozen,
-                    problems=[],
-                    updated_at=now,
-                    updated_by_id=user.id,
-                )
-            )
-        else:
-            existing.value, existing.updated_at, existing.updated_by_id = frozen, now, user.id
-        db.session.add(
-            AnswerChange(
-                response_id=response.id,
-                question_key=key,
-                old_value=old,
-                new_value=frozen,
-                kind="snapshot",
-                changed_at=now,
-                changed_by_id=user.id,
-            )
-        )
+        put_answer(response, key, answers.get(key), frozen, user=user, kind="snapshot")
 
 
 def history(response: Response) -> list[AnswerChange]:
