@@ -8,7 +8,7 @@ from pathlib import Path
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from portal.questionnaires.definitions import Problem, load_definition
+from portal.questionnaires.definitions import Problem, VersionedContent, load_definition
 from portal.questionnaires.fieldtypes import text_in
 from portal.questionnaires.schemas import EVIDENCE_KINDS, KEY, Text
 
@@ -81,22 +81,8 @@ def load_ladder(path: Path) -> tuple[dict | None, list[Problem]]:
     return load_definition(path, LadderSchema(), check_milestones, label="ladder ")
 
 
-class Ladder:
+class Ladder(VersionedContent):
     """Read access to the content of one ladder version."""
-
-    def __init__(self, content: dict):
-        self.content = content
-
-    @property
-    def key(self) -> str:
-        return self.content["key"]
-
-    @property
-    def version(self) -> int:
-        return self.content["version"]
-
-    def title(self, lang: str) -> str:
-        return text_in(self.content["title"], lang)
 
     def intro(self, lang: str) -> str:
         return text_in(self.content.get("intro"), lang)

@@ -188,8 +188,8 @@ def content_hash(content: dict) -> str:
     return hashlib.sha256(canonical_json(content).encode("utf-8")).hexdigest()
 
 
-class Definition:
-    """Read access to the content of one questionnaire version."""
+class VersionedContent:
+    """What every published definition has: a key, a version number and a title."""
 
     def __init__(self, content: dict):
         self.content = content
@@ -204,6 +204,10 @@ class Definition:
 
     def title(self, lang: str) -> str:
         return text_in(self.content["title"], lang)
+
+
+class Definition(VersionedContent):
+    """Read access to the content of one questionnaire version."""
 
     @property
     def sections(self) -> list[dict]:

@@ -13,6 +13,7 @@ from werkzeug.serving import make_server
 
 from portal.extensions import db
 from tests.fixtures.database import database_url, make_app, migrate_database
+from tests.fixtures.web import DEFAULT_PASSWORD
 
 WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 CHROMIUM_ARGS = [
@@ -112,3 +113,23 @@ def assert_accessible(page) -> None:
     results = _axe.run(page, options={"runOnly": {"type": "tag", "values": WCAG_21_AA}})
     violations = results.response["violations"]
     assert not violations, f"{page.url}:\n" + results.generate_report()
+
+
+def sign_in_with_password(page, email: str, password: str = DEFAULT_PASSWORD) -> None:
+    """Fill in and send the sign-in form (whatever page comes next)."""
+    page.goto("/login")
+    page.get_by_label("E-mail address").fill(email)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def error_summary(page):
+    """The "There is a problem" summary at the top of a page."""
+    return page.get_by_role("alert").filter(
+        has=page.get_by_role("heading", name="There is a problem")
+    )
+
+
+def status(page):
+    """Confirmation messages shown in the page's main area."""
+    return page.get_by_role("main").get_by_role("status")

@@ -11,8 +11,11 @@ from playwright.sync_api import expect
 from portal.auth.models import Role
 from portal.orgs.models import OrgKind
 from tests.e2e.conftest import assert_accessible
+from tests.e2e.conftest import error_summary as _error_summary
+from tests.e2e.conftest import sign_in_with_password as _sign_in_with_password
+from tests.e2e.conftest import status as _status
 from tests.fixtures.builders import make_org, make_user
-from tests.fixtures.web import DEFAULT_PASSWORD, link_in
+from tests.fixtures.web import link_in
 
 pytestmark = pytest.mark.browser
 
@@ -34,23 +37,6 @@ def other_browser(chromium, live_server):
     yield open_page
     for context in contexts:
         context.close()
-
-
-def _sign_in_with_password(page, email: str, password: str = DEFAULT_PASSWORD) -> None:
-    page.goto("/login")
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password", exact=True).fill(password)
-    page.get_by_role("button", name="Sign in").click()
-
-
-def _error_summary(page):
-    return page.get_by_role("alert").filter(
-        has=page.get_by_role("heading", name="There is a problem")
-    )
-
-
-def _status(page):
-    return page.get_by_role("main").get_by_role("status")
 
 
 def _invitation_link(live_server, email: str) -> str:

@@ -13,6 +13,8 @@ from portal.auth.models import Role, User
 from portal.extensions import db
 from portal.orgs.models import OrgKind
 from tests.e2e.conftest import assert_accessible
+from tests.e2e.conftest import error_summary as _error_summary
+from tests.e2e.conftest import sign_in_with_password as _sign_in_with_password
 from tests.fixtures.builders import make_org, make_user
 from tests.fixtures.web import DEFAULT_PASSWORD
 
@@ -20,18 +22,6 @@ pytestmark = pytest.mark.browser
 
 #: What follows the page's own name in every <title>.
 SITE = " \N{EN DASH} Fair ICT supplier portal"
-
-
-def _sign_in_with_password(page, email: str, password: str = DEFAULT_PASSWORD) -> None:
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password", exact=True).fill(password)
-    page.get_by_role("button", name="Sign in").click()
-
-
-def _error_summary(page):
-    return page.get_by_role("alert").filter(
-        has=page.get_by_role("heading", name="There is a problem")
-    )
 
 
 def _wrong_code(secret: str) -> str:

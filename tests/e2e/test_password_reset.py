@@ -11,6 +11,9 @@ import portal
 from portal.auth.models import Role
 from portal.orgs.models import OrgKind
 from tests.e2e.conftest import assert_accessible
+from tests.e2e.conftest import error_summary as _error_summary
+from tests.e2e.conftest import sign_in_with_password as _sign_in_with_password
+from tests.e2e.conftest import status as _status
 from tests.fixtures.builders import make_org, make_user
 from tests.fixtures.web import DEFAULT_PASSWORD, link_in
 
@@ -20,23 +23,6 @@ pytestmark = pytest.mark.browser
 SITE = " \N{EN DASH} Fair ICT supplier portal"
 
 NEW_PASSWORD = "amber lantern over the fjord"
-
-
-def _sign_in_with_password(page, email: str, password: str) -> None:
-    page.goto("/login")
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password", exact=True).fill(password)
-    page.get_by_role("button", name="Sign in").click()
-
-
-def _error_summary(page):
-    return page.get_by_role("alert").filter(
-        has=page.get_by_role("heading", name="There is a problem")
-    )
-
-
-def _status(page):
-    return page.get_by_role("main").get_by_role("status")
 
 
 def _reset_link(live_server, email: str) -> str:
