@@ -1,17 +1,71 @@
 """Demo organisations and users for trying the portal out; never loaded in production."""
 
-from datetime import timedelta
+import io
+from datetime import date, timedelta
+
+from werkzeug.datastructures import FileStorage
 
 from portal.auth.models import Role, User
 from portal.auth.passwords import hash_password
+from portal.evidence.services import upload as upload_evidence
 from portal.extensions import db
+from portal.factories.services import save_factory
+from portal.ladder.services import mark as mark_milestone
 from portal.ladder.services import publish as publish_ladder
 from portal.orgs.models import Organisation, OrgKind
-from portal.questionnaires.models import Round
-from portal.questionnaires.services import open_round, publish
+from portal.questionnaires.models import Response, Round
+from portal.questionnaires.samples import sample_answers
+from portal.questionnaires.services import (
+    answers_of,
+    open_round,
+    publish,
+    put_answer,
+    start,
+    submit,
+    values_of,
+)
+from portal.review import services as review
 from portal.timeutil import utcnow
 
 DEMO_ROUND = "Market dialogue ICT 2027 (demo)"
+FOLLOW_UP_ROUND = "Follow-up ICT 2028 (demo)"
+
+#: The smallest valid PDF: a stand-in for each certificate and report of the demo.
+DEMO_PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+)
+
+#: Each supplier's register (name, city, country, role, brands) and how far its response
+#: to the demo round has come, so that every state a user can meet is on show.
+SUPPLIER_STORIES = {
+    "Nordlys IT-partner AB": {
+        "state": "accepted",
+        "brands": ["Lumenic", "Orbis"],
+        "factories": [
+            ("Lumenic Assembly Plant 2", "Kunshan", "CN", "final_assembly", ["Lumenic"]),
+            ("Orbis Electronics Manufacturing", "Bac Ninh", "VN", "final_assembly", ["Orbis"]),
+            ("Huanan Mainboard Co.", "Shenzhen", "CN", "main_component", ["Lumenic", "Orbis"]),
+            ("Selangor Power Supplies Sdn Bhd", "Shah Alam", "MY", "main_component", ["Orbis"]),
+        ],
+    },
+    "Kvarnholm Datacenter AB": {
+        "state": "clarification",
+        "brands": ["Serverna"],
+        "factories": [
+            ("Serverna Systems Guadalajara", "Guadalajara", "MX", "final_assembly", ["Serverna"]),
+            ("Taoyuan Storage Components", "Taoyuan", "TW", "main_component", ["Serverna"]),
+        ],
+    },
+    "Lumenic Devices Ltd": {
+        "state": "submitted",
+        "brands": ["Lumenic"],
+        "factories": [
+            ("Lumenic Assembly Plant 2", "Kunshan", "CN", "final_assembly", ["Lumenic"]),
+            ("Suzhou Display Panels", "Suzhou", "CN", "main_component", ["Lumenic"]),
+        ],
+    },
+}
 
 ORGANISATIONS = [
     # kind, name, Swedish org number (valid check digit) or None, country, contact
@@ -67,18 +121,107 @@ def load(password: str) -> list[tuple[str, str, str]]:
 
 
 def _demo_round(by_name: dict[str, Organisation]) -> None:
-    """Publish the shipped questionnaire and open one round to the demo suppliers."""
+    """Publish the shipped questionnaires and the ladder, open a round to the demo suppliers
+    with their responses submitted, under clarification and accepted, and a follow-up round
+    on the next version that can start from the accepted answers."""
     publish_ladder(1)
     v1, _ = publish("ict-social", 1)
-    publish("ict-social", 2)
+    v2, _ = publish("ict-social", 2)
     if db.session.scalar(db.select(Round.id).where(Round.title == DEMO_ROUND)) is not None:
         return
     admin = db.session.scalar(db.select(User).where(User.email == USERS[0][0]))
-    suppliers = [o.id for o in by_name.values() if o.kind != OrgKind.BUYER]
-    open_round(
+    reviewer = db.session.scalar(db.select(User).where(User.email == USERS[1][0]))
+    suppliers = [o for o in by_name.values() if o.kind != OrgKind.BUYER]
+    round_ = open_round(
         title=DEMO_ROUND,
         version=v1,
         closes_at=utcnow() + timedelta(days=60),
-        organisation_ids=suppliers,
+        organisation_ids=[o.id for o in suppliers],
         actor=admin,
     )
+    for organisation in suppliers:
+        story = SUPPLIER_STORIES.get(organisation.name)
+        if story is not None:
+            _tell(story, organisation, round_, reviewer)
+    open_round(
+        title=FOLLOW_UP_ROUND,
+        version=v2,
+        closes_at=utcnow() + timedelta(days=120),
+        organisation_ids=[by_name["Nordlys IT-partner AB"].id],
+        actor=admin,
+    )
+
+
+def _tell(story: dict, organisation: Organisation, round_: Round, reviewer: User) -> None:
+    """Fill the organisation's register and take its response as far as the story says."""
+    owner = db.session.scalar(
+        db.select(User).where(
+            User.organisation_id == organisation.id, User.role == Role.SUPPLIER_OWNER.value
+        )
+    )
+    for name, city, country, role, brands in story["factories"]:
+        save_factory(
+            organisation.id,
+            {
+                "name": name,
+                "city": city,
+                "country": country,
+                "role": role,
+                "brands": brands,
+                "entered_on": date(2025, 1, 1),
+            },
+            user=owner,
+        )
+    response = db.session.scalar(
+        db.select(Response).where(
+            Response.round_id == round_.id, Response.organisation_id == organisation.id
+        )
+    )
+    start(response, user=owner, carry_from=None)
+    definition = response.version.definition
+    values = sample_answers(definition, story["brands"])
+    for key, value in values.items():
+        put_answer(response, key, None, value, user=owner, kind="edit")
+    db.session.flush()
+    for question in definition.questions.values():
+        if question["type"] == "evidence" and question["key"] in values:
+            upload_evidence(
+                organisation.id,
+                FileStorage(io.BytesIO(DEMO_PDF), filename=f"{question['key']}.pdf"),
+                {"kind": question["evidence"][0], "valid_until": date(2027, 12, 31)},
+                user=owner,
+                response=response,
+                question_key=question["key"],
+            )
+    problems = submit(response, user=owner)
+    if problems:  # the shipped questionnaire changed in a way the samples do not meet
+        raise RuntimeError("; ".join(f"{p.question_key}: {p.message}" for p in problems))
+    if story["state"] == "submitted":
+        return
+    visible = definition.visible_keys(values_of(answers_of(response)))
+    gradable = [q for q in definition.questions.values() if q.get("rubric") and q["key"] in visible]
+    grades = {
+        q["key"]: {"points": q["rubric"][-1 - i % 2]["points"], "comment": "", "note": ""}
+        for i, q in enumerate(gradable)
+    }
+    review.assign(review.review_of(response), reviewer, actor=reviewer)
+    review.save_grades(response, grades, actor=reviewer)
+    if story["state"] == "clarification":
+        asked = {
+            gradable[0]["key"]: "Which brands does this cover, and since when?",
+            gradable[-1]["key"]: "Please attach the latest audit report that shows this.",
+        }
+        review.ask_clarification(response, asked, actor=reviewer)
+        return
+    review.accept(response, actor=reviewer, lang="en")
+    for step, key in enumerate(["policy_communicated", "workers_trained", "committee_exists"]):
+        mark_milestone(
+            organisation,
+            key,
+            "achieved" if step < 2 else "partly",
+            date(2025, 3 + step, 1),
+            None,
+            "Seen in the documents of the demo response.",
+            "",
+            reviewer,
+        )

@@ -1,11 +1,12 @@
 """Language choice: the user's saved choice, then the cookie, then the browser."""
 
 from flask import Flask, current_app, has_request_context, request, session
-from flask_babel import format_datetime, get_locale
+from flask_babel import get_locale
 from flask_login import current_user
 
 from portal.orgs.models import KIND_LABELS
 from portal.orgs.services import country_name
+from portal.timeutil import show_date, show_datetime
 
 LANG_COOKIE = "lang"
 
@@ -32,8 +33,6 @@ def init_app(app: Flask) -> None:
 
     app.jinja_env.filters["country_name"] = country_name
     app.jinja_env.globals["kind_labels"] = KIND_LABELS
-    # "30 Jun 2099, 23:59" / "30 juni 2099, 23:59": day first and a 24-hour clock read
-    # well in both languages, with the year in full.
-    app.jinja_env.filters["datetime"] = lambda value, fmt="d MMM y, HH:mm": (
-        format_datetime(value, fmt) if value else ""
-    )
+    # The only two ways a template shows a day or a moment (see portal.timeutil).
+    app.jinja_env.filters["date"] = show_date
+    app.jinja_env.filters["datetime"] = show_datetime

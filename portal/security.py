@@ -74,5 +74,10 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
 
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(connection) -> None:
+    """Take SQLite's write lock when a transaction begins, not at its first write. A
+    transaction that read first and then wants to write fails at once with "database is
+    locked" when another wrote in between (an autosave and a Save button pressed together),
+    whatever the busy timeout; one that waits for the lock at BEGIN just waits its turn.
+    SQLite is the single-user default, so serialising its transactions costs nothing real."""
     if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN")
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -1,8 +1,39 @@
 """Time helpers: everything stored is UTC; pages show Europe/Stockholm via Flask-Babel."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+
+from flask_babel import format_date, format_datetime
 
 
 def utcnow() -> datetime:
     """The current time in UTC, timezone-aware."""
     return datetime.now(UTC)
+
+
+# How dates and times reach a person: one pattern each, in the language of the page (or of the
+# mail) and, for moments, in Europe/Stockholm time. "30 Nov 2026" / "30 nov. 2026" and
+# "30 Nov 2026, 23:59" / "30 nov. 2026, 23:59": day first, the year in full and a 24-hour
+# clock read well in both languages. ISO 8601 stays for exports and form fields' values.
+DATE_PATTERN = "d MMM y"
+DATETIME_PATTERN = "d MMM y, HH:mm"
+
+
+def show_date(value: date | datetime | str | None) -> str:
+    """A day as a person reads it in the current language; "" for None.
+
+    A datetime is shown as its day in Stockholm; an ISO date string (as stored in answers
+    and audit details) is parsed first, and any other text is returned as it is.
+    """
+    if not value:
+        return ""
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value)
+        except ValueError:
+            return value
+    return format_date(value, DATE_PATTERN)
+
+
+def show_datetime(value: datetime | None) -> str:
+    """A moment as a person reads it in the current language, in Stockholm time; "" for None."""
+    return format_datetime(value, DATETIME_PATTERN) if value else ""

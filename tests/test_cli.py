@@ -8,12 +8,16 @@ import pytest
 
 from portal.auth.models import Role, User
 from portal.auth.passwords import verify_password
-from portal.demo import DEMO_ROUND
+from portal.demo import DEMO_ROUND, FOLLOW_UP_ROUND
 from portal.demo import ORGANISATIONS as DEMO_ORGANISATIONS
 from portal.demo import USERS as DEMO_USERS
+from portal.evidence.models import EvidenceDocument
 from portal.extensions import db
+from portal.ladder.services import current_marks
 from portal.orgs.models import Organisation, OrgKind
 from portal.questionnaires.models import Response, Round
+from portal.questionnaires.services import answers_of, submit_problems
+from portal.review.models import Review
 from tests.fixtures.builders import make_org, make_user
 
 ADMIN_PASSWORD = "quiet lanterns over the harbour"
@@ -187,12 +191,44 @@ def test_load_demo_prints_the_logins_and_can_be_run_again(run):
     assert len(_organisations()) == len(DEMO_ORGANISATIONS)
     for user in again:
         assert verify_password(user.password_hash, "second demo password")
-    # The shipped questionnaire is published and one demo round is open to every supplier.
-    rounds = db.session.scalars(db.select(Round)).all()
-    assert [r.title for r in rounds] == [DEMO_ROUND]
-    assert rounds[0].version.label == "ict-social v1"
+    # The shipped questionnaire is published, one demo round is open to every supplier and a
+    # follow-up round on the next version to one; running again adds none.
+    rounds = db.session.scalars(db.select(Round).order_by(Round.id)).all()
+    assert [(r.title, r.version.label) for r in rounds] == [
+        (DEMO_ROUND, "ict-social v1"),
+        (FOLLOW_UP_ROUND, "ict-social v2"),
+    ]
     suppliers = [o for o in _organisations() if o.kind != OrgKind.BUYER]
-    assert db.session.scalar(db.select(db.func.count(Response.id))) == len(suppliers)
+    assert db.session.scalar(db.select(db.func.count(Response.id))) == len(suppliers) + 1
+
+
+def test_load_demo_shows_every_state_of_a_response(run):
+    """A newcomer finds a response awaiting review, one under clarification and one accepted
+    with its score and ladder marks, each answering the shipped questionnaire."""
+    assert run("load-demo", "--password", "first demo password").exit_code == 0
+    db.session.expire_all()
+    demo = db.session.scalar(db.select(Round).where(Round.title == DEMO_ROUND))
+    responses = db.session.scalars(db.select(Response).where(Response.round_id == demo.id)).all()
+    states = {}
+    for response in responses:
+        review = db.session.scalar(db.select(Review).where(Review.response_id == response.id))
+        states[response.organisation.name] = (response.status, review.status if review else None)
+        assert submit_problems(response, answers_of(response)) == []
+        assert len(answers_of(response)) > 30
+    assert sorted(states.values(), key=str) == sorted(
+        [("submitted", None), ("clarification", "clarification"), ("submitted", "accepted")],
+        key=str,
+    )
+    accepted = next(r for r in responses if states[r.organisation.name][1] == "accepted")
+    assert db.session.scalar(db.select(Review).where(Review.response_id == accepted.id)).scores
+    assert current_marks(accepted.organisation_id)
+    factories = answers_of(accepted)["factory_list"].value
+    assert db.session.scalar(
+        db.select(db.func.count(EvidenceDocument.id)).where(
+            EvidenceDocument.response_id == accepted.id
+        )
+    )
+    assert {f["role"] for f in factories} == {"final_assembly", "main_component"}
 
 
 def test_load_demo_makes_up_a_password_when_none_is_given(run):

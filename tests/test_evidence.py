@@ -17,7 +17,14 @@ from portal.evidence.models import EvidenceDocument, StoredFile
 from portal.extensions import db
 from portal.questionnaires.models import Answer
 from portal.timeutil import utcnow
-from tests.fixtures.builders import make_factory
+from tests.fixtures.builders import (
+    fill_with_samples,
+    make_factory,
+    make_round,
+    publish_shipped,
+    response_of,
+    shipped_versions,
+)
 
 PDF = (
     b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
@@ -69,7 +76,7 @@ def test_a_supplier_attaches_a_certificate_to_a_question(client, started, eviden
     assert answer.value["files"] == 1  # the slot counts as answered
     page = client.get(f"/responses/{started.id}/sections/details").get_data(as_text=True)
     assert "ISO 45001 – Shenzhen.pdf" in page
-    assert "valid until 2027-05-31" in page
+    assert "valid until 31 May 2027" in page
 
 
 def test_the_same_content_is_stored_once(client, started, evidence_folder):
@@ -226,3 +233,54 @@ def test_a_section_with_evidence_slots_posts_within_the_form_limits(client, star
         {"q_methods": ["audits"], "q_audit_scheme": "rba"},
     )
     assert reply.status_code == 302
+
+
+def test_an_evidence_slot_explains_its_note_and_saving_keeps_its_files(client, started):
+    _attach(client, started)
+    url = f"/responses/{started.id}/sections/details"
+    html = client.get(url).get_data(as_text=True)
+    label = '<label class="label" for="note-certificate">Note on the documents (optional)</label>'
+    assert label in html
+    assert 'aria-describedby="note-hint-certificate"' in html
+    client.submit(url, {"q_methods": ["dialogue"], "q_certificate": "Page 2 shows the scope."})
+    client.submit(url, {"q_methods": ["audits"], "q_audit_scheme": "rba"})  # note emptied
+    answer = db.session.scalar(db.select(Answer).where(Answer.question_key == "certificate"))
+    assert answer.value == {"files": 1}  # the document still counts after each save
+    history = client.get(f"/responses/{started.id}/history").get_data(as_text=True)
+    assert "<strong>Note on the documents:</strong> Page 2 shows the scope." in history
+    assert "1 document attached" in history
+
+
+@pytest.mark.parametrize(("key", "number"), shipped_versions())
+def test_attaching_never_changes_a_typed_answer(client, owner_a, supplier_a, admin, key, number):
+    """Every shipped question that accepts documents besides its own answer (yes/no, a web
+    address, a text...) keeps that answer when a document is attached; the pages that show
+    answers still open for the supplier."""
+    version = publish_shipped(key, number)
+    response = response_of(make_round(version, [supplier_a], opened_by=admin), supplier_a)
+    answers = fill_with_samples(response, owner_a)
+    typed = [
+        q
+        for q in version.definition.questions.values()
+        if q.get("evidence") and q["type"] != "evidence" and q["key"] in answers
+    ]
+    assert {q["type"] for q in typed} >= {"yes_no", "url"}
+    client.login(owner_a)
+    for question in typed:
+        reply = client.submit(
+            f"/responses/{response.id}/evidence/{question['key']}",
+            {
+                "file": (io.BytesIO(PDF), f"{question['key']}.pdf"),
+                "kind": question["evidence"][0],
+            },
+        )
+        assert reply.status_code == 302, question["key"]
+    stored = {
+        a.question_key: a.value
+        for a in db.session.scalars(db.select(Answer).where(Answer.response_id == response.id))
+    }
+    assert {q["key"]: stored[q["key"]] for q in typed} == {
+        q["key"]: answers[q["key"]] for q in typed
+    }
+    for page in ("answers", "history"):
+        assert client.get(f"/responses/{response.id}/{page}").status_code == 200

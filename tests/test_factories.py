@@ -143,13 +143,26 @@ def test_import_preview_writes_nothing_until_confirmed(client, owner_a, supplier
     assert response.status_code == 302
     preview = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "6 rows read" in preview
-    assert "Possible duplicate of row 2" in preview
+    assert "This is the same factory as row 2." in preview
+    assert "Keep row 7 (otherwise left out as a duplicate)" in preview
+    # Each row's address is shown, line breaks and all.
+    assert "188 Suhong West Road,\nSuzhou Industrial Park, Jiangsu" in preview
     assert _factories(supplier_a) == []
     client.submit(response.headers["Location"])
     factories = _factories(supplier_a)
-    assert [f.country for f in factories] == ["CN", "CN", "MY", "VN", "TW", "CN"]
+    assert [f.country for f in factories] == ["CN", "CN", "MY", "VN", "TW"]
     assert factories[0].role == "final_assembly"
     assert factories[1].role == "main_component"
+
+
+@pytest.mark.parametrize(("keep", "expected"), [([], 1), (["7"], 2)])
+def test_a_duplicate_row_is_left_out_unless_kept(client, owner_a, supplier_a, keep, expected):
+    client.login(owner_a)
+    location = _upload(client, SAMPLES / "osh-columns-utf8-bom.csv").headers["Location"]
+    assert client.submit(location, {"keep": keep}).status_code == 302
+    names = [f.name for f in _factories(supplier_a)]
+    assert names.count("Shenzhen Lianhe Precision Electronics Co., Ltd.") == expected
+    assert len(names) == 4 + expected
 
 
 def test_rows_with_errors_block_the_import_until_left_out(client, owner_a, supplier_a):
@@ -175,7 +188,7 @@ def test_an_import_is_all_or_nothing_and_happens_once(client, owner_a, supplier_
     client.submit(location)
     again = client.submit(location, page="/factories")
     assert again.status_code == 302
-    assert len(_factories(supplier_a)) == 6
+    assert len(_factories(supplier_a)) == 5
 
 
 def test_duplicates_against_the_register_are_flagged(client, owner_a, supplier_a):
@@ -187,9 +200,13 @@ def test_duplicates_against_the_register_are_flagged(client, owner_a, supplier_a
     )
     client.login(owner_a)
     location = _upload(client, SAMPLES / "osh-columns-utf8-bom.csv").headers["Location"]
-    assert "Possible duplicate of Penang Circuit Works" in client.get(location).get_data(
-        as_text=True
-    )
+    preview = client.get(location).get_data(as_text=True)
+    assert "This factory is already in the register as Penang Circuit Works" in preview
+    assert "Keep row 4 (otherwise left out as a duplicate)" in preview
+    client.submit(location)
+    names = [f.name for f in _factories(supplier_a)]
+    assert names.count("Penang Circuit Works Sdn. Bhd.") == 1
+    assert len(names) == 5  # the register's one and four new (the file's own duplicate too)
 
 
 def test_unreadable_files_are_refused_with_a_reason(client, owner_a, app, monkeypatch):

@@ -2,12 +2,14 @@
 edges hold (encodings, delimiters, zip bombs, the row limit, formulas, exports)."""
 
 import io
+import json
 import zipfile
 from datetime import date, datetime
 from pathlib import Path
 
 import openpyxl
 import pytest
+from charset_normalizer import from_bytes
 
 from portal.factories import importing
 from portal.factories.importing import (
@@ -210,6 +212,63 @@ def test_utf16_with_byte_order_mark_as_excel_unicode_text():
     assert row.values["country"] == "SE"
     assert row.values["role"] == "final_assembly"
     assert row.errors == []
+
+
+def test_a_chinese_systems_csv_in_gb18030():
+    text = "Name,Address,Country,Role\n"
+    text += "深圳联合精密电子有限公司,深圳市龙华区观澜街道环观南路8号,CN,assembly\n"
+    text += "苏州恒信显示技术有限公司,苏州工业园区苏虹西路188号,CN,component\n"
+    result = read_upload(text.encode("gbk"), "factories.csv")
+
+    assert result.encoding == "gb18030"
+    assert [row.values["name"] for row in result.rows] == [
+        "深圳联合精密电子有限公司",
+        "苏州恒信显示技术有限公司",
+    ]
+    assert all(row.errors == [] and row.warnings == [] for row in result.rows)
+
+
+@pytest.mark.parametrize(("encoding", "detections"), [("utf-8", 1), ("cp1252", 2)])
+def test_a_letter_after_the_detected_stretch_is_read_right(monkeypatch, encoding, detections):
+    seen: list[int] = []
+
+    def detect(data):
+        seen.append(len(data))
+        return from_bytes(data)
+
+    monkeypatch.setattr(importing, "from_bytes", detect)
+    rows = "".join(f"Plain Works {n},CN,assembly\n" for n in range(6000))
+    data = f"Name,Country,Role\n{rows}Göteborgs Kabel AB,SE,assembly\n".encode(encoding)
+    assert len(data) > 2 * importing.DETECT_BYTES
+
+    result = read_upload(data, "long.csv")
+
+    assert result.encoding == encoding
+    assert result.rows[-1].values["name"] == "Göteborgs Kabel AB"
+    # Detection read a bounded stretch: the start (plain ASCII, which UTF-8 reads on), and
+    # for Windows-1252, where that fails at the "ö", once more from there.
+    assert len(seen) == detections
+    assert max(seen) <= importing.DETECT_BYTES
+
+
+def test_a_table_survives_storing_as_json_cell_for_cell():
+    cells = [
+        "Name",
+        1200,
+        1.5,
+        True,
+        None,
+        datetime(2022, 5, 1, 8, 30),  # noqa: DTZ001 (Excel dates have no time zone)
+        date(2022, 5, 1),
+        importing._Formula("=5*100"),
+    ]
+    table = importing.Table(["A"], [0], [(2, cells)], encoding="cp1252", delimiter=";")
+
+    again = importing.Table.from_json(json.loads(json.dumps(table.to_json())))
+
+    assert again == table
+    assert isinstance(again.records[0][1][-1], importing._Formula)
+    assert again.lost_letters
 
 
 def test_tab_delimited_utf8_with_quoted_tab():
@@ -474,7 +533,7 @@ def test_more_than_max_rows_is_refused(monkeypatch, kind):
         (b"PK\x03\x04 not really", "list.xlsx", "not a readable Excel workbook"),
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1rest", "list.xls", "old Excel file"),
         (b"Name\x00,Country\n", "list.csv", "could not be read as text"),
-        (b"Fabriksnamn\x81;Land\n", "list.csv", "could not be read as text"),
+        (b"Name\x01\x02\x03,Country\n", "list.csv", "could not be read as text"),
         (b"Address,Country\nRoad 1,CN\n", "list.csv", "No column with the factories' names"),
         (b"\n\n", "list.csv", "No column with the factories' names"),
     ],

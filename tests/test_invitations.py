@@ -4,6 +4,7 @@ OWASP ASVS 5.0: V6.4.1 (activation links random, single use, expiring), V8.2.2 (
 act only on their own organisation), V16.3.x (invitations and role changes logged).
 """
 
+import re
 from datetime import timedelta
 
 from portal.audit.models import AuditEvent
@@ -157,3 +158,37 @@ def test_owner_b_cannot_touch_supplier_as_people(client, owner_b, member_a, owne
     assert client.submit(f"/team/members/{member_a.id}/remove", page="/team/").status_code == 404
     assert db.session.get(User, member_a.id).is_active
     assert member_a.email not in client.get("/team/").get_data(as_text=True)
+
+
+def _role_select(html: str) -> str:
+    return re.search(r'<select[^>]*name="role"[^>]*>.*?</select>', html, re.DOTALL).group(0)
+
+
+def test_the_inviter_must_choose_a_role(client, make_client, owner_a, admin, supplier_b, outbox):
+    """An owner or administrator invited by a slip of the mouse would have rights nobody
+    meant to give: the role starts empty, and sending without one is refused."""
+    client.login(owner_a)
+    select = _role_select(client.get("/team/").get_data(as_text=True))
+    assert 'id="role" name="role" required><option value="">Choose a role</option>' in select
+    assert "selected" not in select  # the browser shows the first option: "Choose a role"
+    reply = client.submit("/team/invite", {"email": "new@alfa.example"}, page="/team/")
+    html = reply.get_data(as_text=True)
+    assert "There is a problem" in html
+    assert '<a href="#role">Choose the role to invite as.</a>' in html
+    assert 'value="new@alfa.example"' in html  # what was typed stays
+    assert outbox == []
+    assert db.session.scalar(db.select(Invitation)) is None
+
+    staff = make_client()
+    staff.login(admin)
+    page = f"/admin/organisations/{supplier_b.id}"
+    select = _role_select(staff.get(page).get_data(as_text=True))
+    assert 'name="role" required><option value="">Choose a role</option>' in select
+    assert "selected" not in select
+    refused = staff.submit(
+        f"/admin/organisations/{supplier_b.id}/invite",
+        {"email": "first@beta.example", "role": ""},
+        page=page,
+    )
+    assert "Choose the role to invite as." in refused.get_data(as_text=True)
+    assert outbox == []

@@ -211,7 +211,7 @@ def test_a_partly_mark_does_not_raise_the_step(
     page = supplier.get("/ladder").get_data(as_text=True)
     assert "Step 1 of 6:" in page
     assert "Step 2: Workers are trained on their rights and on process chemicals" in page
-    assert "Marked now: Partly (2025-03-01)." in page
+    assert "Marked now: Partly (1 Mar 2025)." in page
 
 
 def test_marks_are_history_and_a_later_not_yet_lowers_the_step(
@@ -325,6 +325,57 @@ def test_the_evidence_document_must_be_the_suppliers_own(
     assert "foa-policy.pdf" in client.get(url).get_data(as_text=True).split("Marking history")[1]
 
 
+def test_a_milestone_offers_only_documents_of_the_kinds_it_accepts(
+    client, ladder, reviewer, supplier_a
+):
+    factory = make_factory(supplier_a)
+    policy = make_document(supplier_a, factory=factory, filename="foa-policy.pdf")
+    training = make_document(
+        supplier_a,
+        factory=factory,
+        filename="training-2025.pdf",
+        kind="training_record",
+        content=b"%PDF-1.4\n2\n%%EOF\n",
+    )
+    client.login(reviewer)
+    url = f"/review/ladder/{supplier_a.id}"
+    html = client.get(url).get_data(as_text=True)
+
+    def milestone(key: str) -> str:
+        return html.split(f'id="milestone-{key}"')[1].split("</fieldset>")[0]
+
+    # Step 1 takes a policy (or another document); step 2 only training records.
+    assert "foa-policy.pdf" in milestone("policy_communicated")
+    assert "training-2025.pdf" not in milestone("policy_communicated")
+    assert "training-2025.pdf" in milestone("workers_trained")
+    assert "foa-policy.pdf" not in milestone("workers_trained")
+
+    refused = client.submit(
+        url,
+        {
+            "status-workers_trained": "achieved",
+            "marked_on-workers_trained": "2025-03-01",
+            "document-workers_trained": str(policy.id),
+        },
+    )
+    assert refused.status_code == 200
+    assert (
+        "foa-policy.pdf is a document of the kind Policy document; this step accepts only: "
+        "Training record." in refused.get_data(as_text=True)
+    )
+    assert _marks_of(supplier_a) == []
+    client.submit(
+        url,
+        {
+            "status-workers_trained": "achieved",
+            "marked_on-workers_trained": "2025-03-01",
+            "document-workers_trained": str(training.id),
+        },
+    )
+    [mark] = _marks_of(supplier_a)
+    assert mark.evidence_document_id == training.id
+
+
 # Who sees what --------------------------------------------------------------------------------
 def test_suppliers_cannot_reach_the_review_pages(client, ladder, owner_a, supplier_a):
     client.login(owner_a)
@@ -390,7 +441,7 @@ def test_the_chart_and_its_table_hold_the_same_data(
     for step in range(7):
         assert f'text-anchor="end">{step}</text>' in svg  # steps 0–6 on the y axis
 
-    in_chart = set(re.findall(r"<title>([^<]+), (\d{4}-\d\d-\d\d): step (\d)</title>", svg))
+    in_chart = set(re.findall(r"<title>([^<]+), (\d{1,2} \w{3} \d{4}): step (\d)</title>", svg))
     table = html.split('id="climb-table"')[1].split("</table>")[0]
     in_table = set(
         re.findall(
@@ -402,9 +453,9 @@ def test_the_chart_and_its_table_hold_the_same_data(
         in_chart
         == in_table
         == {
-            ("Alfa Data AB", "2025-02-01", "3"),
-            ("Alfa Data AB", "2025-09-15", "4"),
-            ("Beta Devices Ltd", "2025-04-10", "1"),
+            ("Alfa Data AB", "1 Feb 2025", "3"),
+            ("Alfa Data AB", "15 Sep 2025", "4"),
+            ("Beta Devices Ltd", "10 Apr 2025", "1"),
         }
     )
     # The table follows the chart directly.

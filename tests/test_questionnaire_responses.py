@@ -85,7 +85,14 @@ def test_draft_keeps_invalid_answers_and_marks_them(client, owner_a, response_a)
             "q_name": "Eva",
         },
     )
-    assert saved.status_code == 302
+    # Saved, but the page stays and says what needs attention, each linked to its field.
+    assert saved.status_code == 200
+    html = saved.get_data(as_text=True)
+    assert "Your answers are saved, but 3 need attention:" in html
+    assert "Your answers are saved.<" not in html
+    assert '<a href="#q_workers">Number of workers: enter a number, such as 12 or 12.5.</a>' in html
+    assert 'href="#q_policy_url"' in html
+    assert 'href="#q_audited_on"' in html
     answers = _answers(response_a)
     assert answers["workers"].value == "many"
     assert answers["workers"].problems == ["Enter a number, such as 12 or 12.5."]
@@ -131,7 +138,7 @@ def test_submit_lists_every_problem_linked_to_its_field(client, owner_a, respons
     assert response.status_code == 422
     assert f'href="{_section_url(response_a)}#q_policy_url"' in html
     assert f'href="{_section_url(response_a)}#q_workers"' in html
-    assert "Enter a number" in html
+    assert "Number of workers: enter a number" in html
     assert f'href="/responses/{response_a.id}/sections/details#q_methods"' in html
     assert db.session.get(Response, response_a.id).status == "draft"
 
@@ -248,7 +255,7 @@ def test_reviewers_read_submitted_responses(client, make_client, owner_a, review
     assert response_a.round.title in staff.get("/review").get_data(as_text=True)
     page = staff.get(f"/responses/{response_a.id}/answers").get_data(as_text=True)
     assert "Number of workers" in page
-    assert re.search(r"<dd>\s*7\s*</dd>", page)
+    assert re.search(r"<dd>\s*<p class=\"readonly-answer\">7</p>", page)
     refused = staff.submit(_section_url(response_a), {"q_workers": "1"}, page="/review")
     assert refused.status_code == 403
 
@@ -337,11 +344,13 @@ def test_start_v2_prefilled_from_v1(client, owner_a, supplier_a, response_a, min
 def test_compare_versions_page(client, owner_a, mini_v2):
     client.login(owner_a)
     html = client.get("/questionnaires/mini/compare?from=1&to=2").get_data(as_text=True)
-    for label, key in [
-        ("New question", "grievance"),
-        ("Removed", "audited_on"),
-        ("Reworded", "workers"),
-        ("Asked in a new way", "name"),
+    for label, text in [
+        ("New question", "Is there a grievance channel?"),
+        ("Removed", "Latest audit"),
+        ("Reworded", "Number of workers in final assembly"),
+        ("Asked in a new way", "Contact person"),
     ]:
         assert label in html
-        assert f"<code>{key}</code>" in html
+        assert text in html  # the question as the supplier reads it, not its key
+    for key in ("audited_on", "<code>"):
+        assert key not in html

@@ -3,14 +3,26 @@ clarification rounds, acceptance, and exports."""
 
 import csv
 import io
+import re
+from html import unescape
 
 import pytest
 
 from portal.audit.models import AuditEvent
 from portal.extensions import db
 from portal.questionnaires.models import Answer, Response
+from portal.questionnaires.services import answers_of, start, submit, values_of
 from portal.review.models import Grade, Review
-from tests.fixtures.builders import make_document
+from tests.fixtures.builders import (
+    make_answer,
+    make_document,
+    make_org,
+    make_round,
+    make_user,
+    response_of,
+)
+from tests.fixtures.review import submitted_shipped_response
+from tests.fixtures.web import link_in
 
 REVIEW = "/review/responses/{}"
 
@@ -199,6 +211,8 @@ def test_the_supplier_reads_comments_once_accepted(
             "note_has_policy": "Internal only.",
         },
     )
+    accept_anyway = f"/review/responses/{submitted.id}/accept"
+    assert client.submit(accept_anyway).status_code == 302  # one answer was left ungraded
     html = supplier.get(page).get_data(as_text=True)
     assert "Well documented." in html
     assert "Internal only." not in html
@@ -237,9 +251,257 @@ def test_grades_export(client, reviewer, submitted, supplier_a):
 
 
 def test_the_queue_takes_the_same_queries_for_few_or_many(
-    client, reviewer, submitted, count_queries
+    client, reviewer, submitted, mini_v1, count_queries
 ):
     client.login(reviewer)
-    with count_queries() as counter:
+    with count_queries() as one:
         client.get("/review/queue")
-    assert counter.count < 12
+    assert one.count < 12
+    others = [make_org(name=f"Other {n} AB") for n in range(3)]
+    round_ = make_round(mini_v1, others, opened_by=reviewer)
+    for org in others:
+        owner = make_user(org)
+        response = response_of(round_, org)
+        start(response, user=owner, carry_from=None)
+        make_answer(response, "has_policy", "no", user=owner)
+        make_answer(response, "workers", 40, user=owner)
+        make_answer(response, "methods", ["dialogue"], user=owner)
+        assert submit(response, user=owner) == []
+    db.session.commit()
+    with count_queries() as many:
+        html = client.get("/review/queue").get_data(as_text=True)
+    assert html.count("Mini questionnaire, version 1") == 4
+    assert many.count == one.count
+
+
+# The review page on the shipped questionnaire ---------------------------------------------------
+@pytest.fixture
+def shipped(reviewer, supplier_a, owner_a):
+    """A submitted response to ict-social v1, every question its conditions show answered."""
+    return submitted_shipped_response(supplier_a, owner_a, opened_by=reviewer)
+
+
+def _gradable(response):
+    definition = response.version.definition
+    visible = definition.visible_keys(values_of(answers_of(response)))
+    return [q for q in definition.questions.values() if q.get("rubric") and q["key"] in visible]
+
+
+def _contents(html: str) -> dict[str, str]:
+    """The contents list: each section's link target and the text beside it."""
+    nav = html.split('aria-labelledby="contents-title"', 1)[1].split("</nav>", 1)[0]
+    return {
+        target: " ".join(re.sub(r"<[^>]+>", " ", status).split())
+        for target, status in re.findall(
+            r'<a href="#(section-[a-z_]+)">.*?</a>\s*<span[^>]*>(.*?)</span>', nav, re.S
+        )
+    }
+
+
+def test_the_contents_count_graded_answers_per_section_and_link_to_them(client, reviewer, shipped):
+    client.login(reviewer)
+    html = client.get(REVIEW.format(shipped.id)).get_data(as_text=True)
+    contents = _contents(html)
+    sections = shipped.version.definition.sections
+    assert list(contents) == [f"section-{s['key']}" for s in sections]
+    for section in sections:
+        assert f'id="section-{section["key"]}"' in html  # every link has its target
+    gradable = _gradable(shipped)
+    minerals = [q for q in gradable if q["key"] in {x["key"] for x in sections[-1]["questions"]}]
+    assert contents["section-responsible_minerals"] == (
+        f"0 of {len(minerals)} graded · {len(minerals)} not graded"
+    )
+
+    client.submit(
+        REVIEW.format(shipped.id),
+        {"action": "save"}
+        | {f"points_{q['key']}": str(q["rubric"][-1]["points"]) for q in minerals},
+    )
+    contents = _contents(client.get(REVIEW.format(shipped.id)).get_data(as_text=True))
+    assert contents["section-responsible_minerals"] == f"{len(minerals)} of {len(minerals)} graded"
+    assert "0 of" in contents["section-transparency"]
+
+
+def test_saving_one_section_saves_everything_posted_and_returns_to_it(client, reviewer, shipped):
+    client.login(reviewer)
+    gradable = _gradable(shipped)
+    first, last = gradable[0], gradable[-1]
+    section = shipped.version.definition.section_of[last["key"]]
+    reply = client.submit(
+        REVIEW.format(shipped.id),
+        {
+            "section": section,
+            f"points_{first['key']}": str(first["rubric"][0]["points"]),
+            f"points_{last['key']}": str(last["rubric"][-1]["points"]),
+            f"note_{last['key']}": "Checked against the RMI list.",
+        },
+    )
+    assert reply.status_code == 302
+    assert reply.headers["Location"].endswith(f"?saved={section}#section-{section}")
+    grades = {g.question_key: g for g in db.session.scalars(db.select(Grade))}
+    assert grades[first["key"]].points == first["rubric"][0]["points"]  # another section's too
+    assert grades[last["key"]].note == "Checked against the RMI list."
+    html = client.get(reply.headers["Location"]).get_data(as_text=True)
+    saved_in = html.split(f'id="section-{section}"', 1)[1].split("<h2", 1)[0]
+    assert "The grades in this section are saved." in saved_in
+    assert html.count("The grades in this section are saved.") == 1
+
+
+def test_each_grade_group_is_named_after_its_question(client, reviewer, shipped):
+    client.login(reviewer)
+    html = client.get(REVIEW.format(shipped.id)).get_data(as_text=True)
+    legends = re.findall(r"<legend[^>]*>(.*?)</legend>", html, re.S)
+    texts = [q["text"]["en"] for q in _gradable(shipped)]
+    assert [" ".join(unescape(re.sub(r"<[^>]+>", "", legend)).split()) for legend in legends] == [
+        " ".join(f"Grade – {text}".split()) for text in texts
+    ]
+    buttons = re.findall(r'<button[^>]*name="section" value="([a-z_]+)"', html)
+    assert buttons == [s["key"] for s in shipped.version.definition.sections]
+    ids = re.findall(r'\sid="([^"]+)"', html)
+    assert len(ids) == len(set(ids)), "an id is repeated"
+
+
+def test_accepting_with_ungraded_answers_says_how_many_and_asks_again(
+    client, reviewer, shipped, outbox
+):
+    client.login(reviewer)
+    gradable = _gradable(shipped)
+    graded = gradable[:-12]
+    reply = client.submit(
+        REVIEW.format(shipped.id),
+        {"action": "accept"}
+        | {f"points_{q['key']}": str(q["rubric"][-1]["points"]) for q in graded},
+    )
+    confirm = f"/review/responses/{shipped.id}/accept"
+    assert reply.headers["Location"] == confirm
+    assert db.session.scalar(db.select(db.func.count(Grade.id))) == len(graded)  # kept
+    assert db.session.scalar(db.select(Review.status)) == "in_review"
+    assert outbox == []
+    html = client.get(confirm).get_data(as_text=True)
+    assert "12 answers have no grade. Accept anyway?" in html
+    for question in gradable[-12:]:
+        assert f'href="/review/responses/{shipped.id}#review-{question["key"]}"' in html
+
+    reply = client.submit(confirm)
+    assert reply.status_code == 302
+    review = db.session.scalar(db.select(Review))
+    assert review.status == "accepted"
+    assert len(review.scores["ungraded"]) == 12
+    assert len(outbox) == 1
+
+
+def test_a_confirmation_shown_before_grades_changed_is_asked_again(client, reviewer, submitted):
+    client.login(reviewer)
+    confirm = f"/review/responses/{submitted.id}/accept"
+    page = client.get(confirm).get_data(as_text=True)
+    assert "2 answers have no grade. Accept anyway?" in page
+    client.submit(REVIEW.format(submitted.id), {"action": "save", "points_methods": "1"})
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    reply = client.post(confirm, data={"csrf_token": token, "ungraded": "2"})
+    assert reply.status_code == 200
+    html = reply.get_data(as_text=True)
+    assert "The grades have changed since you asked to accept." in html
+    assert "1 answer has no grade. Accept anyway?" in html
+    assert db.session.scalar(db.select(Review.status)) == "in_review"
+
+
+def test_accepting_with_every_answer_graded_asks_nothing(client, reviewer, submitted):
+    client.login(reviewer)
+    reply = client.submit(
+        REVIEW.format(submitted.id),
+        {"action": "accept", "points_has_policy": "0", "points_methods": "1"},
+    )
+    assert reply.headers["Location"] == REVIEW.format(submitted.id)
+    assert db.session.scalar(db.select(Review.status)) == "accepted"
+
+
+def test_the_review_page_of_the_shipped_questionnaire_takes_few_queries(
+    client, reviewer, shipped, supplier_a, count_queries
+):
+    client.login(reviewer)
+    for n, question in enumerate(_gradable(shipped)[:10]):
+        make_document(
+            supplier_a,
+            response=shipped,
+            question_key=question["key"],
+            content=b"%PDF-1.4\n%%" + str(n).encode() + b"\n%%EOF\n",
+        )
+    with count_queries() as counter:
+        reply = client.get(REVIEW.format(shipped.id))
+    assert reply.status_code == 200
+    assert counter.count < 16, counter.count  # 42 gradable answers, 10 documents
+
+
+def test_the_queue_names_the_questionnaire_and_its_version(client, reviewer, submitted):
+    client.login(reviewer)
+    html = client.get("/review/queue").get_data(as_text=True)
+    assert "Mini questionnaire, version 1" in html
+    assert '<option value="mini">Mini questionnaire</option>' in html
+    sv = client.get("/review/queue", headers={"Accept-Language": "sv"}).get_data(as_text=True)
+    assert "Miniformulär, version 1" in sv
+
+
+# Questions from the region, as the supplier finds them -------------------------------------------
+def _ask(client, response, questions: dict[str, str]):
+    data = {"action": "clarify"}
+    for key, text in questions.items():
+        data[f"ask_{key}"] = "y"
+        data[f"comment_{key}"] = text
+    assert client.submit(REVIEW.format(response.id), data).status_code == 302
+
+
+def test_the_supplier_finds_the_regions_questions_on_its_home_and_overview(
+    client, make_client, reviewer, owner_a, submitted, outbox
+):
+    client.login(reviewer)
+    _ask(
+        client,
+        submitted,
+        {"methods": "Which dialogue, with whom?", "has_policy": "Who adopted it, and when?"},
+    )
+    supplier = make_client()
+    supplier.login(owner_a)
+    for page in ("/supplier", f"/responses/{submitted.id}"):
+        html = supplier.get(page).get_data(as_text=True)
+        block = html.split('id="region-questions-title"', 1)[1].split("</section>", 1)[0]
+        links = re.findall(r'<a href="([^"]+#question-[a-z_]+)">([^<]+)</a>', block)
+        assert links == [
+            (
+                f"/responses/{submitted.id}/sections/basics#question-has_policy",
+                "Do you have a policy?",
+            ),
+            (f"/responses/{submitted.id}/sections/details#question-methods", "Methods"),
+        ]
+        assert block.index("Who adopted it, and when?") < block.index("Which dialogue, with whom?")
+    target = supplier.get(f"/responses/{submitted.id}/sections/basics").get_data(as_text=True)
+    assert 'id="question-has_policy"' in target
+
+    (mail,) = [m for m in outbox if m["To"] == owner_a.email]
+    assert link_in(mail, "/responses/") == (
+        f"/responses/{submitted.id}/sections/basics#question-has_policy"
+    )
+    assert "first of the 2 questions" in mail.get_content()
+
+
+def test_nothing_is_listed_when_nothing_is_asked(client, owner_a, submitted):
+    client.login(owner_a)
+    assert "Questions from the region" not in client.get("/supplier").get_data(as_text=True)
+    overview = client.get(f"/responses/{submitted.id}").get_data(as_text=True)
+    assert "Questions from the region" not in overview
+
+
+def test_the_supplier_home_takes_the_same_queries_for_one_question_or_many(
+    client, make_client, reviewer, owner_a, supplier_a, submitted, count_queries
+):
+    reviewing = make_client()
+    reviewing.login(reviewer)
+    _ask(reviewing, submitted, {"has_policy": "Who?"})
+    client.login(owner_a)
+    with count_queries() as one:
+        client.get("/supplier")
+    second = submitted_shipped_response(supplier_a, owner_a, opened_by=reviewer, title="Next")
+    _ask(reviewing, second, {q["key"]: f"Why {q['key']}?" for q in _gradable(second)[:8]})
+    with count_queries() as many:
+        html = client.get("/supplier").get_data(as_text=True)
+    assert html.count("#question-") == 9
+    assert many.count == one.count

@@ -73,10 +73,14 @@ class UserForm(VersionedForm):
 
 class InviteForm(FlaskForm):
     email = email_field(_l("E-mail address of the person to invite"))
-    role = SelectField(_l("Role"))
+    # No role is preselected: an owner or administrator invited by a slip of the mouse has
+    # rights nobody meant to give, so the person inviting must choose.
+    role = SelectField(_l("Role"), validators=[DataRequired(_l("Choose the role to invite as."))])
 
     def set_roles(self, roles) -> None:
-        self.role.choices = [SelectChoice(r.value, r.label) for r in roles]
+        self.role.choices = [SelectChoice("", _l("Choose a role"))] + [
+            SelectChoice(r.value, r.label) for r in roles
+        ]
 
     @property
     def role_enum(self) -> Role:

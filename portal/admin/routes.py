@@ -9,6 +9,7 @@ from wtforms import SelectChoice
 from portal.access import BUYER_ADMIN, allow
 from portal.admin.forms import AuditFilterForm, InviteForm, OrganisationForm, UserForm
 from portal.audit.models import AuditEvent
+from portal.audit.sentences import describe
 from portal.audit.services import ACTIONS, action_label
 from portal.auth import services as auth_services
 from portal.auth import users
@@ -17,6 +18,7 @@ from portal.extensions import db
 from portal.forms import ConfirmForm
 from portal.orgs import services as orgs
 from portal.orgs.models import Organisation, OrgKind
+from portal.questionnaires.services import latest_submitted
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -30,9 +32,11 @@ def _me():
 @bp.route("/")
 @allow(BUYER_ADMIN)
 def index():
+    rows = orgs.supplier_organisations_with_counts()
     return render_template(
         "admin/index.html",
-        rows=orgs.supplier_organisations_with_counts(),
+        rows=rows,
+        latest=latest_submitted([org.id for org, _count in rows]),
         buyer=orgs.buyer_organisation(),
     )
 
@@ -239,6 +243,7 @@ def audit_log():
     return render_template(
         "admin/audit.html",
         page=page,
+        sentences=describe(page.items),
         form=form,
         label=action_label,
         organisations=organisations,

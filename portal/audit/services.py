@@ -45,6 +45,7 @@ ACTIONS = {
     "factory.changed": _l("Factory changed"),
     "factory.left": _l("Factory left the supply chain"),
     "factory.imported": _l("Factory list imported"),
+    "factory.columns_matched": _l("Columns of a factory list matched"),
     "factory.risk_added": _l("Factory risk added"),
     "factory.risk_removed": _l("Factory risk removed"),
     "factory.risk_scale": _l("Risk scale changed"),

@@ -121,7 +121,12 @@ def upload(
 
 
 def _count_files(response: Response, key: str, user: User) -> None:
-    """Keep the slot's answer in step with its files, so progress and submission see them."""
+    """Keep an evidence slot's answer in step with its files, so progress and submission see
+    them. A question of another type that accepts documents keeps its typed answer as it is:
+    its files are found through the documents themselves."""
+    question = response.version.definition.questions.get(key)
+    if question is None or question["type"] != "evidence":
+        return
     count = db.session.scalar(
         db.select(func.count(EvidenceDocument.id)).where(
             EvidenceDocument.response_id == response.id, EvidenceDocument.question_key == key

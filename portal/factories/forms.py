@@ -19,6 +19,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 
 from portal.factories.labels import (
     COMPONENT_LABELS,
+    FIELD_LABELS,
     PRODUCT_LABELS,
     RISK_LABELS,
     RISK_STATUS_LABELS,
@@ -216,3 +217,56 @@ class AsOfForm(FlaskForm):
 class ConfirmImportForm(FlaskForm):
     #: Rows with errors that the user chose to leave out.
     drop = Checkboxes(_l("Leave these rows out"), coerce=int, validate_choice=False)
+    #: Possible duplicates that the user chose to import all the same.
+    keep = Checkboxes(_l("Keep these rows"), coerce=int, validate_choice=False)
+
+
+class ColumnMatchingForm(FlaskForm):
+    """One choice per column of an imported file: the field it holds, or none. Made for each
+    file by column_matching_form."""
+
+    column_count = 0
+
+    def columns(self) -> list[SelectField]:
+        return [self[f"column_{index}"] for index in range(self.column_count)]
+
+    def matching(self) -> list[str | None]:
+        """The field chosen for each column, in the file's order (None: not imported)."""
+        return [column.data or None for column in self.columns()]
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        chosen: dict[str, SelectField] = {}
+        for column in self.columns():
+            if not column.data:
+                continue
+            if column.data in chosen:
+                column.errors.append(
+                    _l(
+                        "%(other)s is already read as %(field)s. Choose one column for it.",
+                        other=chosen[column.data].label.text,
+                        field=FIELD_LABELS[column.data],
+                    )
+                )
+                valid = False
+            else:
+                chosen[column.data] = column
+        if "name" not in chosen:
+            self.form_errors.append(_l("Choose the column that holds the factories' names."))
+            valid = False
+        return valid
+
+
+def column_matching_form(
+    headings: list[str], initial: list[str | None], **kwargs
+) -> ColumnMatchingForm:
+    """The matching form for a file with these headings, each choice labelled by its heading
+    and set to `initial` (the field at the same index, or None)."""
+    choices = [SelectChoice("", _l("Not imported")), *_choices(FIELD_LABELS)]
+
+    class Form(ColumnMatchingForm):
+        column_count = len(headings)
+
+    for index, (heading, field) in enumerate(zip(headings, initial, strict=True)):
+        setattr(Form, f"column_{index}", SelectField(heading, choices=choices, default=field or ""))
+    return Form(**kwargs)

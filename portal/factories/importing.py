@@ -1,10 +1,15 @@
 """Reading suppliers' factory lists (CSV or XLSX) into rows checked field by field.
 
 Suppliers send what their spreadsheet writes: Open Supply Hub downloads, Swedish "CSV
-(semicolon)" in Windows-1252, workbooks with stray spaces and formulas. `read_upload` turns the
-bytes of an upload into a `ParseResult`: one `ParsedRow` per non-empty row, with the cleaned
-values, the cells as read, and every error and warning tied to the column as the supplier wrote
-it. Nothing here touches the database or the request; the caller stores only rows without errors.
+(semicolon)" in Windows-1252, their own systems' exports with headings in any language,
+workbooks with stray spaces and formulas. Reading happens in two steps. `read_table` turns the
+bytes of an upload into a `Table`: the headings and the cells as read. `parse_table` reads it
+with a *matching* (the field each heading holds, or None) into a `ParseResult`: one `ParsedRow`
+per non-empty row, with the cleaned values, the cells as read, and every error and warning tied
+to the column as the supplier wrote it. `recognised_matching` is the matching the headings name
+exactly; `guess_matching` adds what similar headings and the columns' values suggest, for the
+user to confirm. `read_upload` does both steps with the recognised matching. Nothing here
+touches the database or the request; the caller stores only rows without errors.
 
 Formulas are never evaluated: workbooks are opened with `data_only=False`, a formula in a field
 that needs a value is an error, and `neutralise` keeps text that looks like a formula from being
@@ -13,12 +18,15 @@ run by a spreadsheet when it is exported again.
 
 import codecs
 import csv
+import difflib
+import hashlib
 import io
+import math
 import re
 import unicodedata
 import warnings
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from functools import cache
@@ -27,6 +35,7 @@ from typing import Any
 import openpyxl
 import pycountry
 from babel import Locale
+from charset_normalizer import from_bytes
 from flask_babel import lazy_gettext as _l
 
 FIELDS = (
@@ -71,7 +80,33 @@ PRODUCTS = (
     "desktop_equipment",
     "small_printers",
 )
+#: What a column of a file can be matched to: FIELDS, with one "workers" column for the range.
+MATCHABLE = (
+    "name",
+    "name_local",
+    "address",
+    "city",
+    "postal_code",
+    "country",
+    "role",
+    "component_categories",
+    "product_categories",
+    "brands",
+    "workers",
+    "os_hub_id",
+    "rba_id",
+    "entered_on",
+    "left_on",
+)
 MAX_ROWS = 20_000
+#: More headed columns than any factory list has (and than a form of one choice per column
+#: should carry).
+MAX_COLUMNS = 300
+#: Bytes of a CSV file that encoding detection reads: many rows, and a bound on the work
+#: whatever the file's size.
+DETECT_BYTES = 64 * 1024
+#: Cells per column that guess_matching looks at.
+GUESS_ROWS = 20
 MAX_XLSX_MEMBERS = 500
 MAX_XLSX_UNCOMPRESSED = 200 * 1024 * 1024
 #: Longest text accepted per field (the register's column sizes); longer is a pasted document.
@@ -94,6 +129,16 @@ _XLSX_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _CSV_EXTENSIONS = (".csv", ".txt", ".tsv")
 _DELIMITERS = (",", ";", "\t")
+# Byte-order marks decide the encoding before any detection; UTF-32's starts like UTF-16's.
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+# Control characters other than tab and line breaks: what binary data decodes into, never text.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class ImportFileError(Exception):
@@ -143,10 +188,108 @@ class ParseResult:
     columns: dict[str, str]
     #: Headers not understood (their cells are not imported), in the file's order.
     ignored_columns: list[str]
-    #: For CSV: 'utf-8-sig', 'utf-16', 'utf-8' or 'cp1252'; None for XLSX.
+    #: For CSV: the encoding it was read in ('utf-8-sig', 'utf-8', 'cp1252', 'gb18030'...);
+    #: None for XLSX.
     encoding: str | None
     #: For CSV: ',', ';' or '\t'; None for XLSX.
     delimiter: str | None
+
+
+@dataclass
+class Table:
+    """A file's headings and the non-empty rows under them, as read, before any checking."""
+
+    #: The headings as written (spaces around them removed, runs of spaces inside made single;
+    #: a heading that repeats gets its column number), one per column that has a heading.
+    headings: list[str]
+    #: Where each heading's cells are in a row (columns without a heading are skipped).
+    positions: list[int]
+    #: (the row's number as a spreadsheet shows it, its cells) for each non-empty data row.
+    records: list[tuple[int, list[Any]]]
+    #: As in ParseResult.
+    encoding: str | None = None
+    delimiter: str | None = None
+
+    @property
+    def lost_letters(self) -> bool:
+        """Whether a "?" inside a word may be a letter the file's code page had no room for."""
+        return self.encoding is not None and not self.encoding.startswith("utf")
+
+    def values(self, column: int, limit: int | None = None) -> list[Any]:
+        """The first `limit` non-blank cells of the column at this index of `headings`."""
+        position = self.positions[column]
+        found = []
+        for _number, cells in self.records:
+            if position < len(cells) and not _is_blank(cells[position]):
+                found.append(cells[position])
+                if len(found) == limit:
+                    break
+        return found
+
+    def samples(self, column: int, count: int = 3) -> list[str]:
+        """Up to `count` different values of the column as a person reads them, to show."""
+        found: list[str] = []
+        for value in self.values(column, GUESS_ROWS):
+            text = " ".join(_as_text(value).split())
+            if text not in found:
+                found.append(text)
+            if len(found) == count:
+                break
+        return found
+
+    def to_json(self) -> dict:
+        """The table as JSON-ready data that from_json reads back cell for cell."""
+        return {
+            "headings": self.headings,
+            "positions": self.positions,
+            "records": [
+                [number, [_cell_to_json(c) for c in cells]] for number, cells in self.records
+            ],
+            "encoding": self.encoding,
+            "delimiter": self.delimiter,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Table":
+        return cls(
+            headings=list(data["headings"]),
+            positions=list(data["positions"]),
+            records=[
+                (number, [_cell_from_json(c) for c in cells]) for number, cells in data["records"]
+            ],
+            encoding=data.get("encoding"),
+            delimiter=data.get("delimiter"),
+        )
+
+
+def _cell_to_json(value: Any) -> Any:  # noqa: PLR0911 (one return per kind of cell reads best)
+    """A cell as JSON: text, numbers, booleans and empty cells as themselves; formulas, dates
+    and times tagged, so that they come back as what they were."""
+    if isinstance(value, _Formula):
+        return {"formula": str(value)}
+    if isinstance(value, datetime):
+        return {"datetime": value.isoformat()}
+    if isinstance(value, date):
+        return {"date": value.isoformat()}
+    if isinstance(value, time):
+        return {"time": value.isoformat()}
+    if value is None or isinstance(value, str | bool | int):
+        return value
+    if isinstance(value, float) and math.isfinite(value):
+        return value
+    return _as_text(value)
+
+
+def _cell_from_json(value: Any) -> Any:
+    if not isinstance(value, dict):
+        return value
+    [(kind, text)] = value.items()
+    return {
+        "formula": _Formula,
+        "datetime": datetime.fromisoformat,
+        "date": date.fromisoformat,
+        "time": time.fromisoformat,
+    }[kind](text)
 
 
 class _DuplicateIssue(Issue):
@@ -424,13 +567,26 @@ def _country(text: str) -> str | None:
 
 
 def read_upload(data: bytes, filename: str) -> ParseResult:
-    """Every non-empty row of an uploaded factory list, checked; nothing is stored.
+    """Every non-empty row of an uploaded factory list, checked, its columns matched by their
+    headings alone; nothing is stored.
+
+    Raises ImportFileError as read_table does, and when no heading names the factories' names.
+    """
+    table = read_table(data, filename)
+    return parse_table(table, recognised_matching(table))
+
+
+def read_table(data: bytes, filename: str) -> Table:
+    """The headings and cells of an uploaded factory list, unchecked; nothing is stored.
 
     The content decides how the file is read (XLSX is a zip, anything else is CSV) and the
-    filename's extension must agree with it; the filename is used for nothing else. Raises
-    ImportFileError, with a message for the user, for a file that cannot be read as a whole:
-    an unsupported or mislabelled type, an unreadable encoding or workbook, a workbook that
-    would unpack too large, more than MAX_ROWS data rows, no recognisable name column.
+    filename's extension must agree with it; the filename is used for nothing else. A CSV
+    file's encoding is detected from its first DETECT_BYTES. Of a workbook's sheets, the first
+    whose headings name the factories' names is read, else the first where guess_matching
+    finds them, else the first that is not empty. Raises ImportFileError, with a message for
+    the user, for a file that cannot be read as a whole: an unsupported or mislabelled type,
+    text in no encoding, an unreadable workbook or one that would unpack too large, more than
+    MAX_ROWS data rows or MAX_COLUMNS headings, nothing in it.
     """
     extension = "." + filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     if not data:
@@ -482,6 +638,19 @@ def _too_many_rows() -> ImportFileError:
     )
 
 
+def _too_many_columns(count: int) -> ImportFileError:
+    return ImportFileError(
+        str(
+            _l(
+                "The file has %(count)s columns, more than a factory list needs (at most "
+                "%(max)s). Leave out the columns that are not about the factories.",
+                count=count,
+                max=MAX_COLUMNS,
+            )
+        )
+    )
+
+
 def _no_name_column() -> ImportFileError:
     return ImportFileError(
         str(
@@ -494,27 +663,59 @@ def _no_name_column() -> ImportFileError:
 
 
 def _decode(data: bytes) -> tuple[str, str]:
-    """The text of a CSV file and the encoding it was read in."""
+    """The text of a CSV file and the encoding it was read in.
+
+    A byte-order mark decides; otherwise charset-normalizer detects the encoding from the first
+    DETECT_BYTES. When a later byte does not fit (the first rows were plain ASCII, a "ö" comes
+    in row 3,000), the stretch from that line on is detected once more, and that encoding must
+    read the whole file.
+    """
     not_text = ImportFileError(
         str(_l("The file could not be read as text. Save the list as CSV (UTF-8) or as .xlsx."))
     )
+    encoding = next((name for bom, name in _BOMS if data.startswith(bom)), None)
+    encoding = encoding or _detect(data[:DETECT_BYTES])
+    if encoding is None:
+        raise not_text
     try:
-        if data.startswith(codecs.BOM_UTF8):
-            text, encoding = data[len(codecs.BOM_UTF8) :].decode("utf-8"), "utf-8-sig"
-        elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            text, encoding = data.decode("utf-16"), "utf-16"
-        else:
-            try:
-                text, encoding = data.decode("utf-8"), "utf-8"
-            except UnicodeDecodeError:
-                # Excel on Windows saves "CSV" in the ANSI code page, Windows-1252 in the West.
-                text, encoding = data.decode("cp1252"), "cp1252"
+        text = data.decode(encoding)
     except UnicodeDecodeError as error:
-        raise not_text from error
-    if "\x00" in text:
+        start = data.rfind(b"\n", 0, error.start) + 1
+        encoding = _detect(data[start : start + DETECT_BYTES])
+        if encoding is None:
+            raise not_text from error
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError as again:
+            raise not_text from again
+    if _CONTROL.search(text):
         # A binary file (or UTF-16 without a byte-order mark) decodes, but not into a list.
         raise not_text
     return text, encoding
+
+
+def _detect(data: bytes) -> str | None:
+    """The encoding charset-normalizer finds most likely for `data` (a Python codec name), or
+    None when the bytes are no text.
+
+    A short list fits several Western code pages equally well, and its detection then picks
+    among them by little more than their order; Excel on a Swedish (or any Western) Windows
+    saves "CSV" in Windows-1252, so among the matches as clean as the best, that one wins.
+    Plain ASCII is read as UTF-8, which it is a part of. UTF-16 and UTF-32 only count with a
+    byte-order mark (spreadsheets write one): bytes that only they would read are binary.
+    """
+    matches = from_bytes(data)
+    best = matches.best()
+    if best is None:
+        return None
+    name = codecs.lookup(best.encoding).name
+    if name.startswith(("utf-16", "utf-32")):
+        return None
+    if not name.startswith("utf") and any(
+        match.chaos <= best.chaos and "cp1252" in match.could_be_from_charset for match in matches
+    ):
+        name = "cp1252"
+    return "utf-8" if name == "ascii" else name
 
 
 def _detect_delimiter(text: str) -> tuple[str, str]:
@@ -535,7 +736,7 @@ def _detect_delimiter(text: str) -> tuple[str, str]:
     return (best if counts[best] else ","), text
 
 
-def _read_csv(data: bytes) -> ParseResult:
+def _read_csv(data: bytes) -> Table:
     text, encoding = _decode(data)
     delimiter, text = _detect_delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
@@ -549,11 +750,11 @@ def _read_csv(data: bytes) -> ParseResult:
                 str(_l("The CSV file could not be read near line %(line)s.", line=reader.line_num))
             ) from error
 
-    result = _parse_table(records(), lost_letters=encoding == "cp1252")
-    if result is None:
+    table = _table(records())
+    if table is None:
         raise _no_name_column()
-    result.encoding, result.delimiter = encoding, delimiter
-    return result
+    table.encoding, table.delimiter = encoding, delimiter
+    return table
 
 
 def _check_zip(data: bytes) -> None:
@@ -592,7 +793,7 @@ def _check_zip(data: bytes) -> None:
         )
 
 
-def _read_xlsx(data: bytes) -> ParseResult:
+def _read_xlsx(data: bytes) -> Table:
     _check_zip(data)
     unreadable = ImportFileError(str(_l("The file is not a readable Excel workbook (.xlsx).")))
     # openpyxl warns about features it drops (data validation, conditional formatting); they
@@ -607,19 +808,36 @@ def _read_xlsx(data: bytes) -> ParseResult:
         except Exception as error:
             raise unreadable from error
         try:
-            # The first sheet with a name column: a workbook may open on an instructions sheet.
+            # A workbook may open on an instructions sheet: choose by the first rows.
+            chosen, best = None, -1
             for sheet in workbook.worksheets:
-                try:
-                    result = _parse_table(_sheet_rows(sheet), lost_letters=False)
-                except ImportFileError:
-                    raise
-                except Exception as error:
-                    raise unreadable from error
-                if result is not None:
-                    return result
+                head = _sheet_table(sheet, limit=GUESS_ROWS)
+                if head is None:
+                    continue
+                rank = 2 if "name" in recognised_matching(head) else 0
+                rank = rank or (1 if "name" in guess_matching(head) else 0)
+                if rank > best:
+                    chosen, best = sheet, rank
+                if rank == 2:
+                    break
+            if chosen is None:
+                raise _no_name_column()
+            return _sheet_table(chosen)
         finally:
             workbook.close()
-    raise _no_name_column()
+
+
+def _sheet_table(sheet, limit: int | None = None) -> Table | None:
+    """The sheet's table (its first `limit` data rows); what openpyxl raises on a broken sheet
+    becomes ImportFileError."""
+    try:
+        return _table(_sheet_rows(sheet), limit=limit)
+    except ImportFileError:
+        raise
+    except Exception as error:
+        raise ImportFileError(
+            str(_l("The file is not a readable Excel workbook (.xlsx)."))
+        ) from error
 
 
 def _sheet_rows(sheet) -> Iterator[tuple[int, list[Any]]]:
@@ -667,42 +885,9 @@ class _Column:
     field: str | None  # None: understood but not stored, or not understood
 
 
-def _layout(header_cells: list[Any]) -> tuple[list[_Column], dict[str, str], list[str]]:
-    """Each column's header and field; the field -> header map; the headers not understood."""
-    columns: list[_Column] = []
-    mapping: dict[str, str] = {}
-    ignored: list[str] = []
-    seen: set[str] = set()
-    for index, cell in enumerate(header_cells):
-        header = " ".join(_as_text(cell).split())
-        if not header:
-            continue
-        if header in seen:
-            # Keep `raw` keys unique when a header repeats.
-            header = f"{header} ({index + 1})"
-        seen.add(header)
-        term = _term(header)
-        found = _HEADER_FIELDS.get(term)
-        if found == "workers":
-            if "workers_min" in mapping:
-                found = None
-            else:
-                mapping["workers_min"] = mapping["workers_max"] = header
-        elif found is not None:
-            if found in mapping:
-                found = None  # a second column for the same field: the first one counts
-            else:
-                mapping[found] = header
-        if found is None and term not in _UNDERSTOOD_NOT_STORED:
-            ignored.append(header)
-        columns.append(_Column(index, header, found))
-    return columns, mapping, ignored
-
-
-def _parse_table(
-    records: Iterable[tuple[int, list[Any]]], *, lost_letters: bool
-) -> ParseResult | None:
-    """The rows under the first non-empty row (the header); None if it has no name column."""
+def _table(records: Iterable[tuple[int, list[Any]]], *, limit: int | None = None) -> Table | None:
+    """The first non-empty row as headings and the non-empty rows under it (the first `limit`
+    of them, or all up to MAX_ROWS); None if every row is empty."""
     iterator = iter(records)
     for _number, cells in iterator:
         if not all(_is_blank(cell) for cell in cells):
@@ -710,17 +895,88 @@ def _parse_table(
             break
     else:
         return None
-    columns, mapping, ignored = _layout(header_cells)
-    if "name" not in mapping:
-        return None
-    rows: list[ParsedRow] = []
+    headings: list[str] = []
+    positions: list[int] = []
+    for position, cell in enumerate(header_cells):
+        heading = " ".join(_as_text(cell).split())
+        if not heading:
+            continue
+        if heading in headings:
+            # Keep `raw` keys unique when a heading repeats.
+            heading = f"{heading} ({position + 1})"
+        headings.append(heading)
+        positions.append(position)
+    if len(headings) > MAX_COLUMNS:
+        raise _too_many_columns(len(headings))
+    table = Table(headings, positions, [])
     for number, cells in iterator:
         if all(_is_blank(cell) for cell in cells):
             continue
-        if len(rows) >= MAX_ROWS:
+        if len(table.records) == limit:
+            break
+        if len(table.records) >= MAX_ROWS:
             raise _too_many_rows()
-        rows.append(_parse_row(number, cells, columns, mapping, lost_letters=lost_letters))
-    return ParseResult(rows, mapping, ignored, encoding=None, delimiter=None)
+        table.records.append((number, cells))
+    return table
+
+
+def recognised_matching(table: Table) -> list[str | None]:
+    """The field of MATCHABLE each heading names exactly (in English, Swedish or as Open Supply
+    Hub writes it), None for the others; where two headings name one field, the first counts."""
+    matching: list[str | None] = []
+    for heading in table.headings:
+        found = _HEADER_FIELDS.get(_term(heading))
+        matching.append(None if found in matching else found)
+    return matching
+
+
+def headings_key(headings: list[str]) -> str:
+    """What two files share when their headings read alike, in the same order (case, spacing
+    and punctuation aside): a matching is remembered under it."""
+    return hashlib.sha256("\x1f".join(_term(h) for h in headings).encode()).hexdigest()
+
+
+def _layout(
+    table: Table, matching: list[str | None]
+) -> tuple[list[_Column], dict[str, str], list[str]]:
+    """Each column's heading and field; the field -> heading map; the headings not imported."""
+    columns: list[_Column] = []
+    mapping: dict[str, str] = {}
+    ignored: list[str] = []
+    for position, heading, found in zip(table.positions, table.headings, matching, strict=True):
+        field_ = found
+        if found == "workers":
+            if "workers_min" in mapping:
+                field_ = None
+            else:
+                mapping["workers_min"] = mapping["workers_max"] = heading
+        elif found is not None:
+            if found in mapping:
+                field_ = None  # a second column for the same field: the first one counts
+            else:
+                mapping[found] = heading
+        if field_ is None and _term(heading) not in _UNDERSTOOD_NOT_STORED:
+            ignored.append(heading)
+        columns.append(_Column(position, heading, field_))
+    return columns, mapping, ignored
+
+
+def parse_table(table: Table, matching: list[str | None]) -> ParseResult:
+    """Every row of the table checked, each column read as the field of MATCHABLE that
+    `matching` gives it at the same index (None: not imported). Raises ImportFileError when no
+    column holds the factories' names."""
+    if len(matching) != len(table.headings) or any(
+        found is not None and found not in MATCHABLE for found in matching
+    ):
+        raise ValueError("the matching does not fit the table")
+    columns, mapping, ignored = _layout(table, matching)
+    if "name" not in mapping:
+        raise _no_name_column()
+    rows = [
+        _parse_row(number, cells, columns, mapping, lost_letters=table.lost_letters)
+        for number, cells in table.records
+    ]
+    return ParseResult(rows, mapping, ignored, table.encoding, table.delimiter)
 
 
 class _RowChecker:
@@ -1111,6 +1367,168 @@ def _date_fields(check: _RowChecker, cells: dict[str, Any], mapping: dict[str, s
             ),
         )
         values["left_on"] = None
+
+
+# --- Guessing a matching ------------------------------------------------------------------------
+
+# Headings shorter than this are compared only exactly: "ort" is 0.86 like "sort".
+_FUZZY_MIN = 5
+# How alike (difflib's ratio) a heading must be to a known one to count as a misspelling of it.
+_FUZZY_CUTOFF = 0.8
+# The least score, from 0 to 1, at which a column is guessed to hold a field.
+_GUESS_CUTOFF = 0.5
+# Words of company names and factory names, in the languages suppliers write them in.
+_NAME_WORDS = frozenset({
+    "ltd", "limited", "co", "corp", "corporation", "company", "inc", "incorporated", "llc",
+    "plc", "gmbh", "ag", "kg", "se", "sa", "sas", "sarl", "srl", "spa", "bv", "nv", "oy", "oyj",
+    "ab", "as", "aps", "sro", "zrt", "kft", "sp", "zoo", "pvt", "pte", "sdn", "bhd", "tbk",
+    "jsc", "kk", "tnhh", "cv", "factory", "factories", "works", "manufacturing",
+    "manufacturer", "electronics", "electronic", "technology", "technologies", "industrial",
+    "industries", "industry", "precision", "plant", "fabrik", "werk", "werke", "usine",
+    "fabriek", "fabbrica", "tecnologia", "elettronica", "elektronik", "teknik", "verk",
+})  # fmt: skip
+# Words of street addresses.
+_ADDRESS_WORDS = frozenset({
+    "road", "rd", "street", "st", "avenue", "ave", "av", "lane", "blvd", "boulevard", "highway",
+    "way", "lot", "plot", "block", "zone", "park", "district", "building", "floor", "no", "str",
+    "straße", "strasse", "weg", "platz", "gatan", "gata", "vägen", "väg", "calle", "rua", "via",
+    "estate", "ward", "village", "county", "province",
+})  # fmt: skip
+
+
+def guess_matching(table: Table) -> list[str | None]:
+    """The importer's best guess of the field each column holds, for the user to confirm.
+
+    Each column is scored for each field from its heading (a known heading scores 1; one like a
+    known heading, misspelt, abbreviated or inside a longer heading, less) and from its first
+    GUESS_ROWS values (a column of ISO codes or country names is probably the country, one of
+    "Final assembly" and "Component" the role, company names the name). Then, best score
+    first, each field goes to one column and each column gets one field, above a cutoff. If no
+    column is the name, the first column of distinct texts left over is. Headings known not to
+    be stored (Open Supply Hub's sector, say) are left out, as by recognised_matching.
+    """
+    candidates: list[tuple[float, int, str]] = []
+    for column, heading in enumerate(table.headings):
+        if _term(heading) in _UNDERSTOOD_NOT_STORED:
+            continue
+        by_heading = _heading_scores(heading)
+        by_values = _value_scores(table.values(column, GUESS_ROWS))
+        for name in by_heading.keys() | by_values.keys():
+            # Either kind of evidence alone can carry a guess; both together make it surer.
+            score = 1 - (1 - by_heading.get(name, 0)) * (1 - by_values.get(name, 0))
+            candidates.append((score, column, name))
+    matching: list[str | None] = [None] * len(table.headings)
+    for score, column, name in sorted(candidates, key=lambda c: (-c[0], c[1], c[2])):
+        if score >= _GUESS_CUTOFF and matching[column] is None and name not in matching:
+            matching[column] = name
+    if "name" not in matching:
+        for column, heading in enumerate(table.headings):
+            if (
+                matching[column] is None
+                and _term(heading) not in _UNDERSTOOD_NOT_STORED
+                and _looks_like_names(table.values(column, GUESS_ROWS))
+            ):
+                matching[column] = "name"
+                break
+    return matching
+
+
+def _heading_scores(heading: str) -> dict[str, float]:
+    """Field -> how surely the heading names it."""
+    term = _term(heading)
+    exact = _HEADER_FIELDS.get(term)
+    if exact is None and term.endswith("s"):
+        exact = _HEADER_FIELDS.get(term[:-1])
+    if exact is not None:
+        return {exact: 1.0}
+    scores: dict[str, float] = {}
+
+    def note(name: str, score: float) -> None:
+        scores[name] = max(score, scores.get(name, 0))
+
+    words = term.split()
+    squeezed = term.replace(" ", "")
+    for known, name in _HEADER_FIELDS.items():
+        known_words = known.split()
+        if squeezed == known.replace(" ", ""):
+            note(name, 0.95)  # "Postnr." and "post nr", "ZipCode" and "zip code"
+        elif len(words) == len(known_words) and all(
+            len(word) >= 2 and known_word.startswith(word)
+            for word, known_word in zip(words, known_words, strict=True)
+        ):
+            note(name, 0.9)  # "Fac. name" for "facility name", "Fact. addr." for an address
+        elif len(term) >= _FUZZY_MIN and len(known) >= _FUZZY_MIN:
+            # The quick upper bounds first, as difflib.get_close_matches does.
+            matcher = difflib.SequenceMatcher(None, term, known)
+            if (
+                matcher.real_quick_ratio() >= _FUZZY_CUTOFF
+                and matcher.quick_ratio() >= _FUZZY_CUTOFF
+                and (ratio := matcher.ratio()) >= _FUZZY_CUTOFF
+            ):
+                note(name, ratio * 0.9)  # "Adresse", "Factroy name", "No. of employees"
+        if len(known_words) == 1 and len(known) >= 4 and len(words) > 1 and known in words:
+            note(name, 0.6)  # "Supplier country", "Factory address"
+    return scores
+
+
+def _share(values: list[Any], test: Callable[[str], bool]) -> float:
+    return sum(1 for value in values if test(_as_text(value).strip())) / len(values)
+
+
+def _value_scores(values: list[Any]) -> dict[str, float]:
+    """Field -> how surely a column with these (non-blank) values holds it."""
+    if not values:
+        return {}
+    scores: dict[str, float] = {}
+    for name, share, weight in (
+        ("country", _share(values, lambda text: _country(text) is not None), 0.95),
+        ("role", _share(values, lambda text: _lookup(_ROLES, text) is not None), 0.95),
+        ("os_hub_id", _share(values, lambda text: bool(OS_HUB_ID.match(text.upper()))), 0.95),
+        ("component_categories", _share(values, _known_components), 0.8),
+        ("product_categories", _share(values, _known_products), 0.8),
+        ("address", _share(values, _looks_like_address), 0.85),
+        ("name", _share(values, _looks_like_company), 0.85),
+    ):
+        if share >= 0.6:
+            scores[name] = weight * share
+    if _share(values, lambda text: _date(text) is not None) >= 0.8 or all(
+        isinstance(value, date) for value in values
+    ):
+        # The first column of dates is when factories entered, a second when they left.
+        scores["entered_on"], scores["left_on"] = 0.6, 0.55
+    if all(_workers(value) is not None for value in values):
+        # Numbers alone could be postal codes or a system's own IDs: too weak on their own.
+        ranges = any(isinstance(v, str) and _WORKERS_RANGE.match(v.strip()) for v in values)
+        scores["workers"] = 0.7 if ranges else 0.4
+    return scores
+
+
+def _known_components(text: str) -> bool:
+    return all(key is not None for _item, key in _list_items(text, _COMPONENTS))
+
+
+def _known_products(text: str) -> bool:
+    return all(key is not None for _item, key in _list_items(text, _PRODUCTS))
+
+
+def _looks_like_address(text: str) -> bool:
+    words = set(_term(text).split())
+    has_digit = any(c.isdigit() for c in text)
+    return has_digit and len(text) >= 8 and ("," in text or bool(words & _ADDRESS_WORDS))
+
+
+def _looks_like_company(text: str) -> bool:
+    return bool(set(_term(text).split()) & _NAME_WORDS) and not _looks_like_address(text)
+
+
+def _looks_like_names(values: list[Any]) -> bool:
+    """Mostly texts with letters, and mostly different: names, not codes or categories."""
+    texts = [_as_text(value).strip() for value in values]
+    if not texts:
+        return False
+    wordy = sum(1 for text in texts if sum(c.isalpha() for c in text) >= 3) / len(texts)
+    distinct = len({text.casefold() for text in texts}) / len(texts)
+    return wordy >= 0.8 and distinct >= 0.8
 
 
 # --- After reading ------------------------------------------------------------------------------

@@ -47,3 +47,21 @@ RISK_STATUS_LABELS = {
     "mitigated": _l("Mitigated"),
     "accepted": _l("Accepted, monitored"),
 }
+#: What each column of an imported file can hold (importing.MATCHABLE), as the form names it.
+FIELD_LABELS = {
+    "name": _l("Factory name"),
+    "name_local": _l("Name in the local language"),
+    "address": _l("Address"),
+    "city": _l("City"),
+    "postal_code": _l("Postal code"),
+    "country": _l("Country"),
+    "role": _l("Role in the supply chain"),
+    "component_categories": _l("Components made there"),
+    "product_categories": _l("Product categories it makes for"),
+    "brands": _l("Brands"),
+    "workers": _l("Number of workers"),
+    "os_hub_id": _l("Open Supply Hub ID"),
+    "rba_id": _l("RBA ID"),
+    "entered_on": _l("In the supply chain since"),
+    "left_on": _l("Left the supply chain on"),
+}

@@ -2,7 +2,16 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.auth.models import User
@@ -130,8 +139,42 @@ class FactoryImport(db.Model):
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     #: As the browser sent it; shown to the user, never used as a path.
     filename: Mapped[str] = mapped_column(String(255))
-    #: The parsed rows with their values, problems and duplicate flags.
+    #: The parsed rows with their values, problems and duplicate flags; empty while the
+    #: columns wait to be matched.
     rows: Mapped[list] = mapped_column(JSON)
     summary: Mapped[dict] = mapped_column(JSON, default=dict)
+    #: The file's headings and cells as read (importing.Table.to_json), so that its columns
+    #: can be matched again; None for imports staged before matching existed.
+    cells: Mapped[dict | None] = mapped_column(JSON)
+    #: The field each heading of `cells` is read as (None: not imported), in the file's
+    #: order; None while the user has yet to match the columns.
+    matching: Mapped[list | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    @property
+    def awaits_matching(self) -> bool:
+        return self.cells is not None and self.matching is None
+
+
+class ColumnMatching(db.Model):
+    """How an organisation matched the columns of a file with these headings, so that its
+    next file with the same headings is read the same way."""
+
+    __tablename__ = "factory_column_matchings"
+    __table_args__ = (
+        UniqueConstraint(
+            "organisation_id", "headings_key", name="uq_factory_column_matchings_organisation_id"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    #: importing.headings_key of the headings: alike when they read alike, in the same order.
+    headings_key: Mapped[str] = mapped_column(String(64))
+    #: The headings as written in the file it was made for.
+    headings: Mapped[list] = mapped_column(JSON)
+    #: The field of importing.MATCHABLE each heading holds (None: not imported), in order.
+    fields: Mapped[list] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

@@ -27,6 +27,7 @@ from portal.factories.forms import (
     RiskForm,
     RiskScaleForm,
     UploadForm,
+    column_matching_form,
 )
 from portal.factories.importing import ImportFileError
 from portal.factories.labels import (
@@ -39,6 +40,7 @@ from portal.factories.labels import (
 from portal.forms import ConfirmForm
 from portal.orgs.models import Organisation, OrgKind
 from portal.orgs.services import country_choices
+from portal.timeutil import show_date
 
 bp = Blueprint("factories", __name__)
 
@@ -148,7 +150,7 @@ def end(factory_id: int):
                     "%(name)s has left the list from %(date)s; it still shows in the list as "
                     "of earlier dates.",
                     name=factory.name,
-                    date=form.left_on.data.isoformat(),
+                    date=show_date(form.left_on.data),
                 ),
                 "success",
             )
@@ -234,8 +236,31 @@ def upload():
             except ImportFileError as error:
                 form.file.errors.append(str(error))
             else:
-                return redirect(url_for("factories.preview", import_id=staged.id))
+                step = "factories.match_columns" if staged.awaits_matching else "factories.preview"
+                return redirect(url_for(step, import_id=staged.id))
     return render_template("factories/upload.html", form=form)
+
+
+@bp.route("/factories/import/<int:import_id>/columns", methods=["GET", "POST"])
+@allow(SUPPLIERS)
+def match_columns(import_id: int):
+    staged = services.import_or_404(_me(), import_id)
+    if staged.confirmed_at is not None:
+        flash(_("This file has already been imported."), "info")
+        return redirect(url_for("factories.index"))
+    if staged.cells is None:
+        return redirect(url_for("factories.preview", import_id=staged.id))
+    table, initial = services.matching_to_offer(staged)
+    form = column_matching_form(table.headings, initial)
+    if form.validate_on_submit():
+        services.match_columns(staged, form.matching(), user=_me())
+        return redirect(url_for("factories.preview", import_id=staged.id))
+    return render_template(
+        "factories/columns.html",
+        staged=staged,
+        form=form,
+        columns=[(field, table.samples(n)) for n, field in enumerate(form.columns())],
+    )
 
 
 @bp.route("/factories/import/<int:import_id>", methods=["GET", "POST"])
@@ -245,14 +270,22 @@ def preview(import_id: int):
     if staged.confirmed_at is not None:
         flash(_("This file has already been imported."), "info")
         return redirect(url_for("factories.index"))
+    if staged.awaits_matching:
+        return redirect(url_for("factories.match_columns", import_id=staged.id))
     form = ConfirmImportForm()
     erroneous = [r["number"] for r in staged.rows if r["errors"]]
-    form.drop.choices = [SelectChoice(n, str(n)) for n in erroneous]
+    duplicates = [r["number"] for r in staged.rows if r["duplicate_of"]]
+    form.drop.choices = [SelectChoice(n, str(n)) for n in erroneous if n not in duplicates]
+    form.keep.choices = [SelectChoice(n, str(n)) for n in duplicates]
     status = 200
     if form.validate_on_submit():
-        dropped = set(form.drop.data or [])
         try:
-            written = services.confirm_import(staged, dropped=dropped, user=_me())
+            written = services.confirm_import(
+                staged,
+                dropped=set(form.drop.data or []),
+                kept=set(form.keep.data or []),
+                user=_me(),
+            )
         except services.ImportBlockedError:
             form.form_errors.append(
                 _(
@@ -270,7 +303,7 @@ def preview(import_id: int):
         form=form,
         errors=len(erroneous),
         warnings=sum(1 for r in staged.rows if r["warnings"]),
-        duplicates=sum(1 for r in staged.rows if r["duplicate_of"]),
+        duplicates=len(duplicates),
     ), status
 
 

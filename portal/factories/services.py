@@ -1,6 +1,6 @@
 """The factory register: listing as of a date, editing, risks, imports and snapshots."""
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import date
 
 from flask import abort
@@ -11,12 +11,24 @@ from portal.auth.models import User
 from portal.extensions import db
 from portal.factories.importing import (
     FIELDS,
+    MATCHABLE,
     ParsedRow,
+    Table,
     find_duplicates,
+    guess_matching,
+    headings_key,
     normalise_key,
-    read_upload,
+    parse_table,
+    read_table,
+    recognised_matching,
 )
-from portal.factories.models import Factory, FactoryImport, FactoryRisk, RiskScale
+from portal.factories.models import (
+    ColumnMatching,
+    Factory,
+    FactoryImport,
+    FactoryRisk,
+    RiskScale,
+)
 from portal.orgs.models import Organisation
 from portal.timeutil import utcnow
 
@@ -27,17 +39,22 @@ def today() -> date:
     return utcnow().date()
 
 
+def _in_chain(organisation_id: int, day: date | None):
+    """The conditions of a factory in the organisation's supply chain on `day` (today)."""
+    day = day or today()
+    return (
+        Factory.organisation_id == organisation_id,
+        Factory.entered_on <= day,
+        (Factory.left_on.is_(None)) | (Factory.left_on > day),
+    )
+
+
 def register_on(organisation_id: int, day: date | None = None) -> list[Factory]:
     """The organisation's factories in the supply chain on `day` (today by default)."""
-    day = day or today()
     return list(
         db.session.scalars(
             db.select(Factory)
-            .where(
-                Factory.organisation_id == organisation_id,
-                Factory.entered_on <= day,
-                (Factory.left_on.is_(None)) | (Factory.left_on > day),
-            )
+            .where(*_in_chain(organisation_id, day))
             .order_by(Factory.role, Factory.country, func.lower(Factory.name))
         )
     )
@@ -199,24 +216,108 @@ def _plain(row: ParsedRow) -> dict:
 def stage_import(
     organisation: Organisation, data: bytes, filename: str, *, user: User
 ) -> FactoryImport:
-    """Read an uploaded file into a preview. Raises ImportFileError for an unreadable file."""
-    result = read_upload(data, filename)
-    find_duplicates(result.rows, existing_keys(organisation.id))
+    """Stage an uploaded file; nothing reaches the register. Raises ImportFileError for a file
+    that cannot be read.
+
+    The rows are read into a preview at once when the organisation matched the columns of a
+    file with the same headings before (that matching again), or when the headings name every
+    column the importer would guess a field for. Otherwise the import awaits match_columns.
+    """
+    table = read_table(data, filename)
     staged = FactoryImport(
         organisation_id=organisation.id,
         uploaded_by_id=user.id,
         filename=filename[:255],
-        rows=[_plain(r) for r in result.rows],
-        summary={
-            "columns": result.columns,
-            "ignored": result.ignored_columns,
-            "encoding": result.encoding,
-            "delimiter": result.delimiter,
-        },
+        rows=[],
+        cells=table.to_json(),
+        summary={"encoding": table.encoding, "delimiter": table.delimiter},
     )
     db.session.add(staged)
+    remembered = remembered_matching(organisation.id, table.headings)
+    recognised = recognised_matching(table)
+    if remembered is not None:
+        _read_rows(staged, table, remembered, matched_by="remembered")
+    elif "name" in recognised and guess_matching(table) == recognised:
+        _read_rows(staged, table, recognised, matched_by="headings")
     db.session.flush()
     return staged
+
+
+def _read_rows(
+    staged: FactoryImport, table: Table, matching: list[str | None], *, matched_by: str
+) -> None:
+    result = parse_table(table, matching)
+    find_duplicates(result.rows, existing_keys(staged.organisation_id))
+    staged.matching = list(matching)
+    staged.rows = [_plain(r) for r in result.rows]
+    staged.summary = {
+        "columns": result.columns,
+        "ignored": result.ignored_columns,
+        "encoding": result.encoding,
+        "delimiter": result.delimiter,
+        # "headings", "remembered" (an earlier file's matching) or "user".
+        "matched_by": matched_by,
+    }
+
+
+def matching_to_offer(staged: FactoryImport) -> tuple[Table, list[str | None]]:
+    """The staged file's table and the matching to show for it: the one its rows were read
+    with, else the importer's best guess."""
+    table = Table.from_json(staged.cells)
+    return table, staged.matching or guess_matching(table)
+
+
+def match_columns(staged: FactoryImport, matching: list[str | None], *, user: User) -> None:
+    """Read the staged file's rows with the user's matching (a field of MATCHABLE or None per
+    heading, one of them "name"), and remember it for the organisation's next file with the
+    same headings."""
+    if staged.confirmed_at is not None:
+        raise ImportBlockedError
+    table = Table.from_json(staged.cells)
+    _read_rows(staged, table, matching, matched_by="user")
+    key = headings_key(table.headings)
+    remembered = db.session.scalar(
+        db.select(ColumnMatching).where(
+            ColumnMatching.organisation_id == staged.organisation_id,
+            ColumnMatching.headings_key == key,
+        )
+    )
+    if remembered is None:
+        remembered = ColumnMatching(organisation_id=staged.organisation_id, headings_key=key)
+        db.session.add(remembered)
+    remembered.headings = table.headings
+    remembered.fields = list(matching)
+    remembered.updated_at = utcnow()
+    remembered.updated_by_id = user.id
+    record(
+        "factory.columns_matched",
+        actor=user,
+        organisation_id=staged.organisation_id,
+        target=staged,
+        details={
+            "file": staged.filename,
+            "columns": {h: f for h, f in zip(table.headings, matching, strict=True) if f},
+        },
+    )
+
+
+def remembered_matching(organisation_id: int, headings: list[str]) -> list[str | None] | None:
+    """The matching the organisation last chose for a file with these headings, if any (and
+    if it still fits: one known field or None per heading, with a name)."""
+    fields = db.session.scalar(
+        db.select(ColumnMatching.fields).where(
+            ColumnMatching.organisation_id == organisation_id,
+            ColumnMatching.headings_key == headings_key(headings),
+        )
+    )
+    if (
+        fields is None
+        or len(fields) != len(headings)
+        or "name" not in fields
+        or any(f is not None and f not in MATCHABLE for f in fields)
+    ):
+        return None
+    return fields
 
 
 def import_or_404(user: User, import_id: int) -> FactoryImport:
@@ -227,20 +328,26 @@ def import_or_404(user: User, import_id: int) -> FactoryImport:
 
 
 class ImportBlockedError(Exception):
-    """Rows with errors are neither fixed nor dropped; nothing was written."""
+    """Rows with errors are neither fixed nor dropped (or the import was confirmed already, or
+    its columns are not matched yet); nothing was written."""
 
 
-def confirm_import(staged: FactoryImport, *, dropped: set[int], user: User) -> int:
-    """Write every kept row, in one statement, or nothing. Returns the number written."""
-    if staged.confirmed_at is not None:
+def confirm_import(
+    staged: FactoryImport, *, dropped: set[int], kept: set[int] = frozenset(), user: User
+) -> int:
+    """Write, in one statement, every row except those `dropped` and the possible duplicates
+    (of an earlier row or of the register) not in `kept`; or nothing, when a row to write has
+    errors. Returns the number written."""
+    if staged.confirmed_at is not None or staged.awaits_matching:
         raise ImportBlockedError
-    kept = [r for r in staged.rows if r["number"] not in dropped]
-    if any(r["errors"] for r in kept):
+    duplicates = {r["number"] for r in staged.rows if r["duplicate_of"]} - kept
+    written = [r for r in staged.rows if r["number"] not in dropped | duplicates]
+    if any(r["errors"] for r in written):
         raise ImportBlockedError
     now = utcnow()
     start = today()
     records = []
-    for row in kept:
+    for row in written:
         values = row["values"]
         records.append(
             {
@@ -277,12 +384,53 @@ def confirm_import(staged: FactoryImport, *, dropped: set[int], user: User) -> i
         actor=user,
         organisation_id=staged.organisation_id,
         target=staged,
-        details={"file": staged.filename, "rows": len(records), "dropped": sorted(dropped)},
+        details={
+            "file": staged.filename,
+            "rows": len(records),
+            "dropped": sorted(dropped),
+            "duplicates_left_out": sorted(duplicates - dropped),
+        },
     )
     return len(records)
 
 
 # Snapshots and the buyer's view -------------------------------------------------------------------
+@dataclass(frozen=True)
+class Coverage:
+    """What an organisation's current register holds, for the questions it answers."""
+
+    #: Current factories per role.
+    counts: dict[str, int]
+    #: Brand names (trimmed, case-folded) with at least one current final-assembly factory.
+    assembled_brands: frozenset[str]
+
+    def count(self, roles: list[str] | None = None) -> int:
+        return sum(n for role, n in self.counts.items() if not roles or role in roles)
+
+    def unassembled(self, brands: list[str]) -> list[str]:
+        """The brands, as written, that no current final-assembly factory names."""
+        return [b for b in brands if brand_key(b) not in self.assembled_brands]
+
+
+def brand_key(name: str) -> str:
+    """How brand names are compared: spacing and case do not matter."""
+    return " ".join(str(name).split()).casefold()
+
+
+def coverage(organisation_id: int, day: date | None = None) -> Coverage:
+    """The register's current factories summed up by role and assembled brand (one query)."""
+    rows = db.session.execute(
+        db.select(Factory.role, Factory.brands).where(*_in_chain(organisation_id, day))
+    )
+    counts: dict[str, int] = {}
+    assembled: set[str] = set()
+    for role, brands in rows:
+        counts[role] = counts.get(role, 0) + 1
+        if role == "final_assembly":
+            assembled.update(brand_key(b) for b in brands or [] if str(b).strip())
+    return Coverage(counts, frozenset(assembled))
+
+
 def snapshot(organisation_id: int, roles: list[str] | None = None) -> list[dict]:
     """The register as it stands now, as plain data to freeze into a submitted response."""
     factories = register_on(organisation_id)

@@ -57,7 +57,8 @@ class Series:
 @dataclass
 class Tick:
     position: float
-    label: str
+    #: A step number, or a day (the template formats days in the page's language).
+    label: str | date
 
 
 @dataclass
@@ -111,7 +112,7 @@ def climb_chart(
 
     chart.y_ticks = [Tick(y_of(step), str(step)) for step in range(top_step + 1)]
     days = sorted({start + timedelta(days=round(span * i / (X_TICKS - 1))) for i in range(X_TICKS)})
-    chart.x_ticks = [Tick(x_of(day), day.isoformat()) for day in days]
+    chart.x_ticks = [Tick(x_of(day), day) for day in days]
     column_width = (chart.right - chart.left) / LEGEND_COLUMNS
     for index, (name, points) in enumerate(drawn):
         nudge = NUDGES[index % len(NUDGES)]

@@ -29,6 +29,10 @@ class MarkingFormBase(FlaskForm):
     version = HiddenField()
 
     milestone_keys: tuple[str, ...] = ()
+    #: The evidence kinds each milestone accepts, by milestone key.
+    accepted_kinds: dict[str, tuple[str, ...]] = {}
+    #: The supplier's documents by id, to name the kind of one posted for the wrong step.
+    documents: dict[int, EvidenceDocument] = {}
 
     def part(self, part: str, milestone_key: str):
         return self[part_name(part, milestone_key)]
@@ -51,6 +55,8 @@ class MarkingFormBase(FlaskForm):
                 day.errors[:] = [_l("Enter the date as YYYY-MM-DD.")]
             elif day.data > today:
                 day.errors.append(_l("The date cannot be in the future."))
+            if document.data is not None:
+                self._check_document(key, document)
             if status.data == "achieved" and not document.data and not evidence_note.data:
                 evidence_note.errors.append(
                     _l("An achieved milestone needs evidence: choose a document or describe it.")
@@ -58,6 +64,24 @@ class MarkingFormBase(FlaskForm):
         if not chosen and not self.errors:
             self.form_errors.append(_l("Choose a status for at least one milestone."))
         return not self.errors
+
+    def _check_document(self, key: str, field) -> None:
+        """Only a document of a kind the milestone accepts proves it (the list offers no
+        other; this refuses one posted anyway, saying why)."""
+        accepted = self.accepted_kinds.get(key, ())
+        chosen = self.documents.get(field.data)
+        if chosen is None:
+            field.errors.append(_l("Choose one of the supplier's documents from the list."))
+        elif chosen.kind not in accepted:
+            field.errors.append(
+                _l(
+                    "%(file)s is a document of the kind %(kind)s; this step accepts only: "
+                    "%(accepted)s.",
+                    file=chosen.filename,
+                    kind=EVIDENCE_LABELS.get(chosen.kind, chosen.kind),
+                    accepted=", ".join(str(EVIDENCE_LABELS.get(k, k)) for k in accepted),
+                )
+            )
 
     def marks(self) -> list[dict]:
         """The marks to record: one per milestone given a status, in ladder order."""
@@ -80,19 +104,29 @@ def marking_form(milestones: list[dict], documents: list[EvidenceDocument], **kw
     statuses = [SelectChoice("", _l("Leave as it is"))] + [
         SelectChoice(code, label) for code, label in STATUS_LABELS.items()
     ]
-    files = [SelectChoice("", _l("No document"))] + [
-        SelectChoice(str(d.id), f"{d.filename} ({EVIDENCE_LABELS.get(d.kind, d.kind)})")
-        for d in documents
-    ]
-    attrs: dict = {"milestone_keys": tuple(m["key"] for m in milestones)}
+    attrs: dict = {
+        "milestone_keys": tuple(m["key"] for m in milestones),
+        "accepted_kinds": {m["key"]: tuple(m["evidence"]) for m in milestones},
+        "documents": {d.id: d for d in documents},
+    }
     for milestone in milestones:
         key = milestone["key"]
+        # Only the documents of the kinds this milestone names as its evidence.
+        files = [SelectChoice("", _l("No document"))] + [
+            SelectChoice(str(d.id), f"{d.filename} ({EVIDENCE_LABELS.get(d.kind, d.kind)})")
+            for d in documents
+            if d.kind in milestone["evidence"]
+        ]
         attrs[part_name("status", key)] = SelectField(_l("Status"), choices=statuses, default="")
         attrs[part_name("marked_on", key)] = DateField(
             _l("Holds from"), description=_l("The date of the evidence, as YYYY-MM-DD.")
         )
         attrs[part_name("document", key)] = SelectField(
-            _l("Evidence document"), choices=files, coerce=_id_or_none
+            _l("Evidence document"),
+            description=_l("The supplier's documents of the kinds this step accepts."),
+            choices=files,
+            coerce=_id_or_none,
+            validate_choice=False,  # checked in validate(), with a message that says why
         )
         attrs[part_name("evidence_note", key)] = TextAreaField(
             _l("Evidence in words"),

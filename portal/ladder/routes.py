@@ -21,6 +21,7 @@ from portal.ladder.chart import climb_chart
 from portal.ladder.forms import marking_form
 from portal.ladder.labels import STATUS_LABELS
 from portal.questionnaires.labels import EVIDENCE_LABELS
+from portal.questionnaires.services import latest_submitted
 from portal.timeutil import utcnow
 
 bp = Blueprint("ladder", __name__)
@@ -79,6 +80,7 @@ def overview():
         ladder=ladder,
         lang=_lang(),
         rows=rows,
+        latest=latest_submitted([o.id for o in organisations]),
         climbs=climbs,
         chart=climb_chart(
             [(o.name, points) for o, points in climbs], top_step=ladder.top, today=utcnow().date()

@@ -266,7 +266,7 @@ def mark(
     """Record a reviewer's verdict on one milestone, as a new row of the history, and log it.
 
     Raises MarkError for a milestone the current ladder does not mark, an unknown status, or
-    a document of another organisation.
+    a document of another organisation or of a kind the milestone does not accept.
     """
     version = current_version()
     milestone = version.ladder.milestone(milestone_key) if version else None
@@ -278,6 +278,8 @@ def mark(
         document = db.session.get(EvidenceDocument, evidence_document_id)
         if document is None or document.organisation_id != organisation.id:
             raise MarkError("The document is not the organisation's.")
+        if document.kind not in milestone["evidence"]:
+            raise MarkError(f"A {document.kind} document does not prove {milestone_key!r}.")
     new = MilestoneMark(
         organisation_id=organisation.id,
         ladder_version_id=version.id,

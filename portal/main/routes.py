@@ -10,6 +10,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -22,7 +23,8 @@ from portal.extensions import limiter
 from portal.i18n import LANG_COOKIE
 from portal.main.forms import AccessibilityReportForm, LanguageForm
 from portal.orgs import services as orgs
-from portal.questionnaires.services import submitted_responses
+from portal.questionnaires.services import latest_submitted, submitted_responses
+from portal.review.threads import waiting_for_answers
 from portal.urls import is_local
 
 bp = Blueprint("main", __name__)
@@ -46,15 +48,20 @@ def index():
 @bp.route("/supplier")
 @allow(SUPPLIERS)
 def supplier_home():
-    return render_template("main/supplier_home.html")
+    return render_template(
+        "main/supplier_home.html",
+        waiting=waiting_for_answers(current_user.organisation_id, str(get_locale())),
+    )
 
 
 @bp.route("/review")
 @allow(BUYER_STAFF)
 def reviewer_home():
+    rows = orgs.supplier_organisations_with_counts()
     return render_template(
         "main/reviewer_home.html",
-        rows=orgs.supplier_organisations_with_counts(),
+        rows=rows,
+        latest=latest_submitted([org.id for org, _count in rows]),
         submitted=submitted_responses(),
     )
 

@@ -25,6 +25,8 @@ from wtforms import (
     widgets,
 )
 
+from portal.timeutil import show_date
+
 REGISTRY: dict[str, "FieldType"] = {}
 
 
@@ -75,8 +77,32 @@ class FieldType:
         return []
 
     def display(self, value, question: dict, lang: str) -> str:
-        """The answer as text for read-only pages, history and print."""
+        """The answer as one line of text (a colleague's conflicting answer, JSON replies);
+        pages that show answers use templates/questionnaires/_answer.html."""
         return "" if value is None else str(value)
+
+    def keep(self, value, stored):
+        """The posted value with whatever of the stored one the form does not edit."""
+        return value
+
+
+class Problem(str):
+    """A problem with an answer: its message, and for a table where it is (the row number
+    from 1 and the column key), so that pages can mark that cell. Stored as the message
+    alone; answers stored before problems had places read the same."""
+
+    row: int | None
+    column: str | None
+
+    def __new__(cls, message: str, row: int | None = None, column: str | None = None):
+        problem = super().__new__(cls, message)
+        problem.row, problem.column = row, column
+        return problem
+
+
+def lower_first(text: str) -> str:
+    """A sentence continued after a colon: "Enter 100 or less." → "enter 100 or less."."""
+    return text[:1].lower() + text[1:]
 
 
 @register
@@ -169,9 +195,13 @@ class MultipleChoice(SingleChoice):
         chosen = set(field.data or [])
         return [v for v in order if v in chosen] or None, []
 
-    def display(self, value, question, lang):
+    def labels(self, value, question, lang) -> list[str]:
+        """The chosen options' labels, in the definition's order."""
         labels = {o["value"]: text_in(o["label"], lang) for o in question.get("options", [])}
-        return ", ".join(labels.get(v, v) for v in value or [])
+        return [labels.get(v, v) for v in value or []]
+
+    def display(self, value, question, lang):
+        return ", ".join(self.labels(value, question, lang))
 
 
 def parse_number(raw: str):
@@ -259,6 +289,9 @@ class Date(FieldType):
     def problems(self, value, question):
         return date_problems(value)
 
+    def display(self, value, question, lang):
+        return show_date(value)
+
 
 _URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 
@@ -295,11 +328,22 @@ class Evidence(FieldType):
         return [] if question.get("evidence") else [("evidence", "Name the evidence kinds.")]
 
     def form_field(self, question, lang):
-        return TextAreaField(render_kw={"rows": 3})
+        return TextAreaField(
+            _l("Note on the documents (optional)"),
+            description=_l("Which document shows what, if that is not clear from the documents."),
+            render_kw={"rows": 3},
+        )
 
     def from_field(self, field, question):
         note = (field.data or "").strip()
         return ({"note": note} if note else None), []
+
+    def keep(self, value, stored):
+        """The number of files is kept by the evidence feature, never by the form."""
+        files = stored.get("files") if isinstance(stored, dict) else None
+        if not files:
+            return value
+        return {**(value or {}), "files": files}
 
     def to_form(self, value, question):
         return (value or {}).get("note", "")
@@ -354,7 +398,7 @@ class Table(FieldType):
         )
 
     def from_field(self, field, question):
-        rows, problems = [], []
+        rows = []
         for entry in field.entries:
             row = {}
             for column in question["columns"]:
@@ -366,36 +410,58 @@ class Table(FieldType):
                 row[column["key"]] = raw if raw not in ("", None) else None
             if any(v is not None for v in row.values()):
                 rows.append(row)
-                problems += self._row_problems(row, question, len(rows))
-        return (rows or None), problems
+        return (rows or None), self.problems(rows, question)
 
-    def _row_problems(self, row, question, number) -> list[str]:
+    def _row_problems(self, row, question, number) -> list[Problem]:
+        """Each cell's problems, naming the row and the column. Rows are numbered as they are
+        stored and shown again, empty rows left out."""
         problems = []
+        lang = str(get_locale())
         for column in question["columns"]:
             value = row.get(column["key"])
-            label = column["label"]
+            label = text_in(column["label"], lang)
             if column.get("required") and value is None:
-                problems.append(
-                    str(
-                        _l(
-                            "Row %(n)d: fill in %(column)s.",
-                            n=number,
-                            column=text_in(label, str(get_locale())),
-                        )
-                    )
-                )
+                message = _l("Fill in %(column)s in row %(n)d.", column=label, n=number)
+                problems.append(Problem(str(message), number, column["key"]))
             check = _CELL_PROBLEMS.get(column["type"])
             for problem in check(value, column) if check else []:
-                problems.append(str(_l("Row %(n)d: %(problem)s", n=number, problem=problem)))
+                message = _l(
+                    "Row %(n)d, %(column)s: %(problem)s",
+                    n=number,
+                    column=label,
+                    problem=lower_first(problem),
+                )
+                problems.append(Problem(str(message), number, column["key"]))
         return problems
 
-    def problems(self, value, question):
+    def problems(self, value, question) -> list[Problem]:
         problems = []
         for number, row in enumerate(value or [], start=1):
             problems += self._row_problems(row, question, number)
         if value and question.get("min_rows") and len(value) < question["min_rows"]:
-            problems.append(str(_l("Fill in at least %(n)d rows.", n=question["min_rows"])))
+            problems.append(
+                Problem(str(_l("Fill in at least %(n)d rows.", n=question["min_rows"])))
+            )
         return problems
+
+    def problems_by_cell(self, problems: list[str]) -> dict[tuple[int, str], list[int]]:
+        """Where each placed problem is: (row number, column key) → positions in `problems`."""
+        cells: dict[tuple[int, str], list[int]] = {}
+        for index, problem in enumerate(problems):
+            if getattr(problem, "row", None):
+                cells.setdefault((problem.row, problem.column), []).append(index)
+        return cells
+
+    def cell_text(self, column: dict, value, lang: str) -> str:
+        """A cell as a person reads it: an option's label, a number as typed."""
+        if value is None or value == "":
+            return ""
+        if column["type"] == "single_choice":
+            labels = {o["value"]: text_in(o["label"], lang) for o in column.get("options", [])}
+            return labels.get(value, str(value))
+        if column["type"] == "number" and not isinstance(value, str | bool):
+            return _fmt(value)
+        return str(value)
 
     def to_form(self, value, question):
         rows = [
@@ -409,7 +475,17 @@ class Table(FieldType):
         return rows + [{} for _ in range(max(spare, 0))]
 
     def display(self, value, question, lang):
-        return str(len(value or []))
+        """One line: "Brand name: Acme, Share of contract volume: 40 %; Brand name: …"."""
+        rows = []
+        for row in value or []:
+            cells = []
+            for column in question["columns"]:
+                text = self.cell_text(column, row.get(column["key"]), lang)
+                unit = text_in(column.get("unit"), lang)
+                if text:
+                    cells.append(f"{text_in(column['label'], lang)}: {text} {unit}".strip())
+            rows.append(", ".join(cells))
+        return "; ".join(rows)
 
 
 @register
@@ -424,7 +500,41 @@ class FactoryList(FieldType):
         return None  # nothing to type: the register is the answer
 
     def is_answered(self, value):
-        return True  # the register itself is checked by its own feature
+        return True  # a frozen list is the answer; a draft's register is checked below
+
+    def register_problems(self, question: dict, coverage, brands: list[str]) -> list[str]:
+        """Why the register does not answer the question yet (empty when it does).
+
+        Met when the register holds a current final-assembly factory (or, for a question
+        that asks only for component factories, one of those) and every brand in `brands`
+        has a current final-assembly factory. `coverage` is a factories.services.Coverage.
+        """
+        roles = question.get("roles") or ["final_assembly", "main_component"]
+        if "final_assembly" not in roles:
+            if coverage.count(roles):
+                return []
+            return [str(_l("Your factory register has no current factory of this kind yet."))]
+        if not coverage.count(["final_assembly"]):
+            return [
+                str(
+                    _l(
+                        "Your factory register has no current final-assembly factory yet. "
+                        "Add the factories that assemble the products."
+                    )
+                )
+            ]
+        missing = coverage.unassembled(brands)
+        if missing:
+            return [
+                str(
+                    _l(
+                        "No current final-assembly factory in your factory register makes "
+                        "%(brands)s. Name the brand on the factory that assembles it.",
+                        brands=", ".join(missing),
+                    )
+                )
+            ]
+        return []
 
     def display(self, value, question, lang):
         if value is None:

@@ -53,3 +53,24 @@ CHANGE_LABELS = {
     "retyped": _l("Asked in a new way"),
     "changed": _l("Changed"),
 }
+
+#: What a question's definition keys are called when a comparison names what changed.
+ATTRIBUTE_LABELS = {
+    "type": _l("how it is asked"),
+    "help": _l("help text"),
+    "required": _l("whether an answer is required"),
+    "criterion": _l("criterion"),
+    "show_if": _l("when it is shown"),
+    "rubric": _l("rubric"),
+    "evidence": _l("evidence asked for"),
+    "options": _l("options"),
+    "max_length": _l("longest answer"),
+    "unit": _l("unit"),
+    "min": _l("lowest value"),
+    "max": _l("highest value"),
+    "integer": _l("whole numbers only"),
+    "columns": _l("table columns"),
+    "min_rows": _l("fewest rows"),
+    "max_rows": _l("most rows"),
+    "roles": _l("factory roles"),
+}

@@ -1,5 +1,6 @@
 """Rounds (buyer admin), responses (suppliers), and reading them (buyer staff)."""
 
+from dataclasses import dataclass
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
@@ -26,7 +27,7 @@ from portal.extensions import db
 from portal.forms import ConfirmForm
 from portal.orgs.models import Organisation, OrgKind
 from portal.questionnaires import services
-from portal.questionnaires.fieldtypes import REGISTRY, text_in
+from portal.questionnaires.fieldtypes import REGISTRY, lower_first, text_in
 from portal.questionnaires.forms import (
     RoundForm,
     StartForm,
@@ -36,10 +37,15 @@ from portal.questionnaires.forms import (
     section_form,
     seen_json,
 )
-from portal.questionnaires.labels import CHANGE_LABELS, EVIDENCE_LABELS, TYPE_LABELS
+from portal.questionnaires.labels import (
+    ATTRIBUTE_LABELS,
+    CHANGE_LABELS,
+    EVIDENCE_LABELS,
+    TYPE_LABELS,
+)
 from portal.questionnaires.models import QuestionnaireVersion, ResponseStatus
 from portal.questionnaires.schemas import ResponseExport
-from portal.review.threads import comments_for_supplier, threads_by_question
+from portal.review.threads import comments_for_supplier, open_questions, threads_by_question
 
 bp = Blueprint("questionnaires", __name__)
 
@@ -58,6 +64,9 @@ def paragraphs(text: str) -> Markup:
         for part in parts
     )
     return Markup(html)  # noqa: S704 - every piece of text was escaped above
+
+
+bp.add_app_template_filter(lower_first)
 
 
 def _me():
@@ -143,9 +152,10 @@ def compare(key: str):
         versions=versions,
         old=old,
         new=new,
-        changes=services.compare(old.definition, new.definition),
+        groups=services.compare_by_section(old.definition, new.definition),
         lang=_lang(),
         change_labels=CHANGE_LABELS,
+        attribute_labels=ATTRIBUTE_LABELS,
         type_labels=TYPE_LABELS,
         text_in=text_in,
     )
@@ -155,9 +165,19 @@ def compare(key: str):
 @bp.route("/responses")
 @allow(SUPPLIERS)
 def responses():
-    rows = services.responses_for_organisation(_me().organisation_id)
+    organisation_id = _me().organisation_id
+    rows = services.responses_for_organisation(organisation_id)
     lang = _lang()
-    items = [(r, services.progress(r.version.definition, answers, lang)) for r, answers in rows]
+    register = services.register_coverage(organisation_id)
+    items = [
+        (
+            r,
+            services.progress(
+                r.version.definition, answers, lang, services.register_gaps(r, answers, register)
+            ),
+        )
+        for r, answers in rows
+    ]
     return render_template("questionnaires/responses.html", items=items, lang=lang)
 
 
@@ -186,13 +206,17 @@ def _overview(response, problems=None, status=200):
         response=response,
         lang=lang,
         definition=response.version.definition,
-        progress=services.progress(response.version.definition, answers, lang),
+        progress=services.progress(
+            response.version.definition, answers, lang, services.register_gaps(response, answers)
+        ),
         problems=problems or [],
         previous=previous,
         carried_from=carried_from,
         start_form=StartForm(),
         submit_form=ConfirmForm(),
         question_text=lambda key: text_in(response.version.definition.questions[key]["text"], lang),
+        text_in=text_in,
+        open_questions=open_questions([response], lang).get(response.id, []),
     ), status
 
 
@@ -244,21 +268,67 @@ def section(response_id: int, section_key: str):
         if form.validate_on_submit():
             result = services.save_section(response, section, form, user=_me())
             answers = services.answers_of(response)
-            if not result.conflicts:
-                flash(_("Your answers are saved."), "success")
-                return redirect(_after_save(response, section, form))
-            # 200, not 409: the answers without a conflict were saved and must be committed.
-            return _section_page(response, section, answers, form=form, conflicts=result.conflicts)
+            if result.conflicts:
+                # 200, not 409: the answers without a conflict were saved and must be committed.
+                return _section_page(
+                    response, section, answers, form=form, conflicts=result.conflicts
+                )
+            if _attention(response, section, answers):
+                # Saved, but nobody is sent on as if all were well: the section comes back
+                # with what needs attention at the top (200, so that the draft is committed),
+                # its fields as stored, so that rows are numbered as the messages number them.
+                form = _stored_form(response, section, answers, lang)
+                return _section_page(response, section, answers, form=form, just_saved=True)
+            flash(_("Your answers are saved."), "success")
+            return redirect(_after_save(response, section, form))
         abort(400)
-    form = section_form(
+    form = _stored_form(response, section, answers, lang)
+    return _section_page(response, section, answers, form=form)
+
+
+def _stored_form(response, section, answers, lang):
+    """The section's form filled with the answers as they are stored."""
+    return section_form(
         section,
         lang,
-        unconfirmed=unconfirmed,
+        unconfirmed={k for k, a in answers.items() if a.is_unconfirmed},
         reply_keys=_reply_keys(response, section),
         formdata=None,
         data=_form_data(section, answers),
     )
-    return _section_page(response, section, answers, form=form)
+
+
+@dataclass
+class Attention:
+    """One problem in a section, for the summary at the top of its page."""
+
+    question_key: str
+    #: The id of the field at fault: a table's cell when the problem has a place.
+    field_id: str
+    message: str
+
+
+def _attention(response, section, answers) -> list[Attention]:
+    """The problems of the section's visible answers that the supplier can change."""
+    definition = response.version.definition
+    visible = definition.visible_keys(services.values_of(answers))
+    items = []
+    for question in definition.answerable(section):
+        key = question["key"]
+        answer = answers.get(key)
+        if key not in visible or answer is None or not answer.problems:
+            continue
+        if not response.is_open_question(key):
+            continue
+        problems = answer.problems
+        if question["type"] == "table":
+            problems = REGISTRY["table"].problems(answer.value, question)
+        for problem in problems:
+            field_id = field_name(key)
+            if getattr(problem, "row", None):
+                field_id = f"{field_id}-{problem.row - 1}-{problem.column}"
+            items.append(Attention(key, field_id, str(problem)))
+    return items
 
 
 def _after_save(response, section, form) -> str:
@@ -294,11 +364,12 @@ def _reply_keys(response, section) -> set[str]:
     return keys & set(response.open_questions or [])
 
 
-def _section_page(response, section, answers, *, form, conflicts=(), status=200):
+def _section_page(response, section, answers, *, form, conflicts=(), just_saved=False):
     lang = _lang()
     definition = response.version.definition
     by_key = {c.key: c for c in conflicts}
     form.seen.data = seen_json(answers)
+    readonly = not response.is_editable
     sections = definition.sections
     index = [s["key"] for s in sections].index(section["key"])
     return render_template(
@@ -314,14 +385,28 @@ def _section_page(response, section, answers, *, form, conflicts=(), status=200)
         registry=REGISTRY,
         field_name=field_name,
         confirm_name=confirm_name,
-        readonly=not response.is_editable,
+        readonly=readonly,
         documents=evidence_by_question(response.id),
         threads=threads_by_question(response.id),
+        register=_register_status(response, section, answers),
         reply_name=reply_name,
         index=index,
         sections=sections,
         text_in=text_in,
-    ), status
+        attention=_attention(response, section, answers) if not readonly else [],
+        just_saved=just_saved,
+    )
+
+
+def _register_status(response, section, answers):
+    """For a section with a factory-list question in a draft: the register's counts and
+    what it still lacks, per question key."""
+    if not any(q["type"] == "factory_list" for q in section["questions"]):
+        return None
+    if response.status not in (ResponseStatus.NOT_STARTED, ResponseStatus.DRAFT):
+        return None
+    coverage = services.register_coverage(response.organisation_id)
+    return {"coverage": coverage, "gaps": services.register_gaps(response, answers, coverage)}
 
 
 @bp.route("/responses/<int:response_id>/sections/<section_key>/autosave", methods=["POST"])

@@ -17,6 +17,8 @@ from sqlalchemy import insert, update
 from portal.audit.services import record
 from portal.auth.models import User
 from portal.extensions import db
+from portal.factories.services import Coverage
+from portal.factories.services import coverage as register_coverage
 from portal.factories.services import snapshot as factory_snapshot
 from portal.questionnaires.definitions import (
     Definition,
@@ -150,6 +152,18 @@ def compare(old: Definition, new: Definition) -> list[QuestionChange]:
     return changes
 
 
+def compare_by_section(old: Definition, new: Definition) -> list[tuple[dict, list[QuestionChange]]]:
+    """`compare`'s changes under the section each question is in: the new version's
+    sections in order, then sections that only the old version has (for removed questions).
+    Sections without changes are left out."""
+    groups: dict[str, list[QuestionChange]] = {}
+    for change in compare(old, new):
+        section_key = (new if change.new else old).section_of[change.key]
+        groups.setdefault(section_key, []).append(change)
+    sections = [*new.sections, *(s for s in old.sections if new.section(s["key"]) is None)]
+    return [(s, groups[s["key"]]) for s in sections if s["key"] in groups]
+
+
 def _other_changes(a: dict, b: dict) -> list[str]:
     return [
         name for name in sorted(set(a) | set(b)) if name != "text" and a.get(name) != b.get(name)
@@ -235,6 +249,30 @@ def submitted_responses(limit: int = 100) -> list[Response]:
     )
 
 
+def latest_submitted(organisation_ids: list[int]) -> dict[int, Response]:
+    """Each organisation's most recently submitted response (also one sent back for
+    clarification since), by organisation id; one query for any number of organisations."""
+    if not organisation_ids:
+        return {}
+    ranked = (
+        db.select(
+            Response.id,
+            db.func.row_number()
+            .over(
+                partition_by=Response.organisation_id,
+                order_by=(Response.submitted_at.desc(), Response.id.desc()),
+            )
+            .label("rank"),
+        )
+        .where(Response.organisation_id.in_(organisation_ids), Response.submitted_at.is_not(None))
+        .subquery()
+    )
+    found = db.session.scalars(
+        db.select(Response).join(ranked, ranked.c.id == Response.id).where(ranked.c.rank == 1)
+    )
+    return {response.organisation_id: response for response in found}
+
+
 def answers_of(response: Response) -> dict[str, Answer]:
     rows = db.session.scalars(db.select(Answer).where(Answer.response_id == response.id))
     return {a.question_key: a for a in rows}
@@ -258,12 +296,17 @@ class SectionProgress:
 
 
 def progress(
-    definition: Definition, answers: dict[str, Answer], lang: str
+    definition: Definition,
+    answers: dict[str, Answer],
+    lang: str,
+    gaps: dict[str, list[str]] | None = None,
 ) -> list[SectionProgress]:
     """Per section: required visible questions answered, of those required; hidden questions
-    count for nothing."""
+    count for nothing. `gaps` (from `register_gaps`) tells which factory-list questions the
+    register does not answer yet."""
     values = values_of(answers)
     visible = definition.visible_keys(values)
+    gaps = gaps or {}
     result = []
     for section in definition.sections:
         required = answered = problems = 0
@@ -273,11 +316,14 @@ def progress(
                 continue
             answer = answers.get(key)
             kind = REGISTRY[question["type"]]
-            has_value = answer is not None and kind.is_answered(answer.value)
+            if question["type"] == "factory_list" and answer is None:
+                has_value = key not in gaps
+            else:
+                has_value = answer is not None and kind.is_answered(answer.value)
             if question.get("required"):
                 required += 1
                 answered += has_value and not (answer.problems if answer else [])
-            if answer is not None and (answer.problems or answer.is_unconfirmed):
+            if key in gaps or (answer is not None and (answer.problems or answer.is_unconfirmed)):
                 problems += 1
         result.append(
             SectionProgress(
@@ -285,6 +331,52 @@ def progress(
             )
         )
     return result
+
+
+def listed_brands(definition: Definition, values: dict, visible: set[str]) -> list[str]:
+    """The brands the supplier names in the questionnaire's brand table: any visible table
+    question with a `brand_name` column. Each brand once, as first written."""
+    brands: dict[str, str] = {}
+    for key, question in definition.questions.items():
+        if question["type"] != "table" or key not in visible:
+            continue
+        if not any(c["key"] == "brand_name" for c in question["columns"]):
+            continue
+        for row in values.get(key) or []:
+            name = row.get("brand_name") if isinstance(row, dict) else None
+            if isinstance(name, str) and name.strip():
+                brands.setdefault(" ".join(name.split()).casefold(), name.strip())
+    return list(brands.values())
+
+
+def register_gaps(
+    response: Response, answers: dict[str, Answer], coverage: Coverage | None = None
+) -> dict[str, list[str]]:
+    """Each visible required factory-list question of a response still being drafted that
+    the organisation's register does not answer yet, with why. Once submitted, the frozen list
+    is the answer and nothing is missing. One query, or none when `coverage` is given."""
+    if response.status not in (ResponseStatus.NOT_STARTED, ResponseStatus.DRAFT):
+        return {}
+    definition = response.version.definition
+    questions = [
+        q
+        for q in definition.questions.values()
+        if q["type"] == "factory_list" and q.get("required")
+    ]
+    if not questions:
+        return {}
+    values = values_of(answers)
+    visible = definition.visible_keys(values)
+    brands = listed_brands(definition, values, visible)
+    coverage = coverage or register_coverage(response.organisation_id)
+    gaps = {}
+    for question in questions:
+        if question["key"] not in visible:
+            continue
+        problems = REGISTRY["factory_list"].register_problems(question, coverage, brands)
+        if problems:
+            gaps[question["key"]] = problems
+    return gaps
 
 
 def responses_for_organisation(organisation_id: int):
@@ -436,6 +528,7 @@ def save_section(response: Response, section: dict, form, *, user: User) -> Save
         kind = REGISTRY[question["type"]]
         value, problems = kind.from_field(field_, question)
         existing = answers.get(key)
+        value = kind.keep(value, existing.value if existing else None)
         seen_version, seen_digest = seen.get(key, (0, digest(None)))
         touched = digest(value) != seen_digest
         confirm = form._fields.get(confirm_name(key))
@@ -548,9 +641,11 @@ class SubmitProblem:
 
 def submit_problems(response: Response, answers: dict[str, Answer]) -> list[SubmitProblem]:
     """Everything that stops submission: visible required questions unanswered, answers
-    with problems, carried-over answers not confirmed. Hidden questions never count."""
+    with problems, carried-over answers not confirmed, factory-list questions the register
+    does not answer yet. Hidden questions never count."""
     definition = response.version.definition
     visible = definition.visible_keys(values_of(answers))
+    gaps = register_gaps(response, answers)
     problems = []
     for section in definition.sections:
         for question in definition.answerable(section):
@@ -559,7 +654,11 @@ def submit_problems(response: Response, answers: dict[str, Answer]) -> list[Subm
                 continue
             answer = answers.get(key)
             kind = REGISTRY[question["type"]]
-            if answer is not None and answer.problems:
+            if key in gaps:
+                problems += [SubmitProblem(section["key"], key, p) for p in gaps[key]]
+            elif question["type"] == "factory_list" and response.status == ResponseStatus.DRAFT:
+                continue  # the register answers it, and it does
+            elif answer is not None and answer.problems:
                 problems += [SubmitProblem(section["key"], key, p) for p in answer.problems]
             elif question.get("required") and not (answer and kind.is_answered(answer.value)):
                 problems.append(

@@ -2,21 +2,84 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, RadioField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import Length, Optional
 
 from portal.questionnaires.fieldtypes import text_in
 
 
 class GradingBase(FlaskForm):
-    #: Which button was pressed: "save", "clarify" or "accept".
+    #: Which button at the foot of the page was pressed: "save", "clarify" or "accept".
     action = StringField()
+    #: The section whose "Save grades for this section" button was pressed, if one was.
+    section = StringField()
+
+    #: Set by `grading_form`: the gradable question keys and the document ids it holds.
+    question_keys: tuple[str, ...] = ()
+    document_ids: tuple[int, ...] = ()
+
+    def entries(self) -> dict[str, dict]:
+        """Points, comment and internal note per gradable question, as posted."""
+        return {
+            key: {
+                "points": self[f"points_{key}"].data,
+                "comment": (self[f"comment_{key}"].data or "").strip(),
+                "note": (self[f"note_{key}"].data or "").strip(),
+            }
+            for key in self.question_keys
+        }
+
+    def decisions(self) -> dict[int, tuple[bool, str]]:
+        """(accepted, reason) per document that has a verdict."""
+        decisions = {}
+        for document_id in self.document_ids:
+            verdict = self[f"verdict_{document_id}"].data
+            if verdict in ("accepted", "rejected"):
+                reason = (self[f"reason_{document_id}"].data or "").strip()
+                decisions[document_id] = (verdict == "accepted", reason)
+        return decisions
+
+    def asked(self) -> dict[str, str]:
+        """The ticked questions, each with its comment to the supplier (the question asked)."""
+        return {
+            key: (self[f"comment_{key}"].data or "").strip()
+            for key in self.question_keys
+            if self[f"ask_{key}"].data
+        }
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        for document_id, (accepted, reason) in self.decisions().items():
+            if not accepted and not reason:
+                self[f"reason_{document_id}"].errors.append(_l("Say why the document is rejected."))
+                valid = False
+        asked = self.asked()
+        if self.action.data == "clarify" and (not asked or not all(asked.values())):
+            self.form_errors.append(
+                _l(
+                    "Tick the answers to ask about, and write your question "
+                    "in each one's comment to the supplier."
+                )
+            )
+            valid = False
+        return valid
 
 
 def grading_form(questions: list[dict], documents: list, lang: str, **kwargs):
     """A form with, per gradable question, its rubric levels, a comment, an internal note and
     a box to ask about it; per evidence document, a verdict and a reason."""
-    attrs = {}
+    attrs = {
+        "question_keys": tuple(q["key"] for q in questions),
+        "document_ids": tuple(d.id for d in documents),
+    }
     for question in questions:
         key = question["key"]
         attrs[f"points_{key}"] = RadioField(
@@ -54,5 +117,25 @@ def grading_form(questions: list[dict], documents: list, lang: str, **kwargs):
     return type("GradingForm", (GradingBase,), attrs)(**kwargs)
 
 
+def initial_data(grades: dict, verdicts: dict) -> dict:
+    """The form's values from what is stored: grades by question key, verdicts by document."""
+    data = {}
+    for key, grade in grades.items():
+        data[f"points_{key}"] = grade.points
+        data[f"comment_{key}"] = grade.comment
+        data[f"note_{key}"] = grade.note
+    for document_id, verdict in verdicts.items():
+        data[f"verdict_{document_id}"] = "accepted" if verdict.is_accepted else "rejected"
+        data[f"reason_{document_id}"] = verdict.reason
+    return data
+
+
 class AssignForm(FlaskForm):
     reviewer = SelectField(_l("Reviewer"), validate_choice=False)
+
+
+class AcceptForm(FlaskForm):
+    """Accepting a response although some answers have no grade: carries the number of
+    ungraded answers the reviewer was shown, so a change since is shown again."""
+
+    ungraded = HiddenField()

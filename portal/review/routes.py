@@ -19,15 +19,13 @@ from wtforms import SelectChoice
 
 from portal.access import BUYER_STAFF, allow
 from portal.auth.models import User
-from portal.evidence.services import by_question as evidence_by_question
 from portal.extensions import db
 from portal.factories import exporting
 from portal.orgs.models import KIND_LABELS
-from portal.questionnaires import services as questionnaire_services
 from portal.questionnaires.fieldtypes import REGISTRY, text_in
 from portal.questionnaires.labels import CRITERION_LABELS
 from portal.review import services
-from portal.review.forms import AssignForm, grading_form
+from portal.review.forms import AcceptForm, AssignForm, grading_form, initial_data
 from portal.review.threads import threads_by_question
 
 bp = Blueprint("review", __name__, url_prefix="/review")
@@ -63,118 +61,43 @@ def queue():
         kind=args.get("kind"),
         reviewer_id=args.get("reviewer", type=int),
     )
-    keys = sorted({v.key for v in questionnaire_services.published_versions()})
     return render_template(
         "review/queue.html",
         rows=rows,
         args=args,
         rounds=services.rounds(),
-        keys=keys,
+        questionnaires=services.questionnaire_choices(_lang()),
         reviewers=services.staff(),
         kind_labels=KIND_LABELS,
+        lang=_lang(),
     )
-
-
-def _gradable(response):
-    answers = questionnaire_services.answers_of(response)
-    definition = response.version.definition
-    visible = definition.visible_keys(questionnaire_services.values_of(answers))
-    questions = [
-        q for q in definition.questions.values() if q.get("rubric") and q["key"] in visible
-    ]
-    return answers, visible, questions
 
 
 @bp.route("/responses/<int:response_id>", methods=["GET", "POST"])
 @allow(BUYER_STAFF)
 def response(response_id: int):
     response = services.response_or_404(response_id)
-    review = services.review_of(response)
     lang = _lang()
-    answers, visible, questions = _gradable(response)
-    documents = evidence_by_question(response.id)
-    all_documents = [d for items in documents.values() for d in items]
-    grades = services.grades_of(response)
-    verdicts = services.verdicts_of(response)
-    form = grading_form(questions, all_documents, lang)
-    if request.method == "GET":
-        for question in questions:
-            grade = grades.get(question["key"])
-            if grade:
-                form[f"points_{question['key']}"].data = grade.points
-                form[f"comment_{question['key']}"].data = grade.comment
-                form[f"note_{question['key']}"].data = grade.note
-        for document in all_documents:
-            verdict = verdicts.get(document.id)
-            if verdict:
-                form[f"verdict_{document.id}"].data = (
-                    "accepted" if verdict.is_accepted else "rejected"
-                )
-                form[f"reason_{document.id}"].data = verdict.reason
-    elif form.validate_on_submit():
-        result = _apply(response, form, questions, all_documents, lang)
-        if result is not None:
-            return result
-    assign_form = AssignForm(reviewer=str(review.assigned_to_id or ""))
-    assign_form.reviewer.choices = [SelectChoice("", _("Nobody yet"))] + [
-        SelectChoice(str(u.id), u.full_name) for u in services.staff()
-    ]
-    return render_template(
-        "review/response.html",
-        response=response,
-        review=review,
-        form=form,
-        assign_form=assign_form,
-        questions=questions,
-        answers=answers,
-        visible=visible,
-        definition=response.version.definition,
-        documents=documents,
-        registry=REGISTRY,
-        text_in=text_in,
-        lang=lang,
-        scores=services.scores_of(response, lang),
-        threads=threads_by_question(response.id),
-        criterion_labels=CRITERION_LABELS,
-        status_labels=REVIEW_STATUS_LABELS,
-    ), 200 if not form.errors else 422
+    page = services.review_page(response, lang)
+    stored = initial_data(page.grades, page.verdicts) if request.method == "GET" else None
+    form = grading_form(page.questions, page.all_documents, lang, data=stored)
+    if form.validate_on_submit():
+        services.save_grades(response, form.entries(), actor=_me())
+        services.judge_evidence(response, form.decisions(), actor=_me())
+        return redirect(_after_grading(response, form, lang))
+    return _review_page(response, page, form, lang), 422 if form.errors else 200
 
 
-def _apply(response, form, questions, documents, lang):
-    """Save what the form holds, then do what the pressed button asks."""
-    me = _me()
-    entries = {
-        q["key"]: {
-            "points": form[f"points_{q['key']}"].data,
-            "comment": (form[f"comment_{q['key']}"].data or "").strip(),
-            "note": (form[f"note_{q['key']}"].data or "").strip(),
-        }
-        for q in questions
-    }
-    decisions = {}
-    for document in documents:
-        verdict = form[f"verdict_{document.id}"].data
-        reason = (form[f"reason_{document.id}"].data or "").strip()
-        if verdict == "rejected" and not reason:
-            form[f"reason_{document.id}"].errors.append(_("Say why the document is rejected."))
-            return None
-        if verdict:
-            decisions[document.id] = (verdict == "accepted", reason)
-    services.save_grades(response, entries, actor=me)
-    services.judge_evidence(response, decisions, actor=me)
-    action = form.action.data
-    if action == "clarify":
-        asked = {k: entries[k]["comment"] for k in entries if form[f"ask_{k}"].data}
-        missing = [k for k, text in asked.items() if not text]
-        if not asked or missing:
-            form.form_errors.append(
-                _(
-                    "Tick the answers to ask about, and write your question "
-                    "in each one's comment to the supplier."
-                )
-            )
-            return None
-        services.ask_clarification(response, asked, actor=me)
+def _after_grading(response, form, lang) -> str:
+    """Do what the pressed button asks once the grades are saved; where to go next."""
+    here = url_for("review.response", response_id=response.id)
+    section = form.section.data
+    if section and response.version.definition.section(section):
+        return url_for(
+            "review.response", response_id=response.id, saved=section, _anchor=f"section-{section}"
+        )
+    if form.action.data == "clarify":
+        services.ask_clarification(response, form.asked(), actor=_me())
         flash(
             _(
                 "The questions have been sent. The supplier can change only those answers "
@@ -182,19 +105,81 @@ def _apply(response, form, questions, documents, lang):
             ),
             "success",
         )
-    elif action == "accept":
-        result = services.accept(response, actor=me, lang=lang)
-        flash(
-            _(
-                "The response has been accepted: %(points)s of %(maximum)s award points.",
-                points=f"{result.award_points:.2f}",
-                maximum=f"{result.award_maximum:g}",
-            ),
-            "success",
-        )
+    elif form.action.data == "accept":
+        if services.ungraded_questions(response, lang):
+            return url_for("review.accept", response_id=response.id)
+        _accept(response, lang)
     else:
         flash(_("The grades have been saved."), "success")
-    return redirect(url_for("review.response", response_id=response.id))
+    return here
+
+
+def _review_page(response, page, form, lang):
+    review = services.review_of(response)
+    assign_form = AssignForm(reviewer=str(review.assigned_to_id or ""))
+    assign_form.reviewer.choices = [SelectChoice("", _("Nobody yet"))] + [
+        SelectChoice(str(u.id), u.full_name) for u in services.staff()
+    ]
+    saved = request.args.get("saved")
+    return render_template(
+        "review/response.html",
+        response=response,
+        review=review,
+        page=page,
+        form=form,
+        assign_form=assign_form,
+        answers=page.answers,
+        visible=page.visible,
+        definition=response.version.definition,
+        documents=page.documents,
+        registry=REGISTRY,
+        text_in=text_in,
+        lang=lang,
+        scores=services.scores_of(response, lang),
+        threads=threads_by_question(response.id),
+        criterion_labels=CRITERION_LABELS,
+        status_labels=REVIEW_STATUS_LABELS,
+        saved=saved if not form.errors else None,
+    )
+
+
+@bp.route("/responses/<int:response_id>/accept", methods=["GET", "POST"])
+@allow(BUYER_STAFF)
+def accept(response_id: int):
+    """Accepting although answers have no grade: says how many, and asks again."""
+    response = services.response_or_404(response_id)
+    lang = _lang()
+    ungraded = services.ungraded_questions(response, lang)
+    form = AcceptForm()
+    changed = False
+    if form.validate_on_submit():
+        if form.ungraded.data == str(len(ungraded)):
+            _accept(response, lang)
+            return redirect(url_for("review.response", response_id=response.id))
+        changed = True  # grades were given or removed since the page was shown
+    form.ungraded.data = str(len(ungraded))
+    return render_template(
+        "review/accept.html",
+        response=response,
+        form=form,
+        ungraded=ungraded,
+        changed=changed,
+        text_in=text_in,
+        lang=lang,
+        scores=services.scores_of(response, lang),
+    ), 422 if form.errors else 200
+
+
+def _accept(response, lang) -> None:
+    result = services.accept(response, actor=_me(), lang=lang)
+    flash(
+        _(
+            "The response has been accepted: %(points)s of %(maximum)s award points.",
+            points=f"{result.award_points:.2f}",
+            maximum=f"{result.award_maximum:g}",
+        ),
+        "success",
+    )
 
 
 @bp.route("/responses/<int:response_id>/assign", methods=["POST"])

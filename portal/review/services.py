@@ -1,5 +1,7 @@
 """Reviewing responses: the queue, grades, evidence verdicts, clarification, acceptance."""
 
+from dataclasses import dataclass
+
 from flask import abort, current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
@@ -8,9 +10,11 @@ from portal import mail
 from portal.audit.services import record
 from portal.auth.models import BUYER_ROLES, SUPPLIER_ROLES, User
 from portal.evidence.models import EvidenceDocument
+from portal.evidence.services import by_question as evidence_by_question
 from portal.extensions import db
 from portal.orgs.models import Organisation
 from portal.questionnaires import services as questionnaire_services
+from portal.questionnaires.fieldtypes import text_in
 from portal.questionnaires.models import QuestionnaireVersion, Response, ResponseStatus, Round
 from portal.review import scoring
 from portal.review.models import (
@@ -49,6 +53,12 @@ def queue(*, round_id=None, key=None, status=None, kind=None, reviewer_id=None):
     return db.session.execute(query.order_by(Response.submitted_at)).all()
 
 
+def questionnaire_choices(lang: str) -> list[tuple[str, str]]:
+    """(key, title of its latest version) of every published questionnaire, by title."""
+    latest = {v.key: v.title(lang) for v in questionnaire_services.published_versions()}
+    return sorted(latest.items(), key=lambda item: item[1])
+
+
 def response_or_404(response_id: int) -> Response:
     response = db.session.get(Response, response_id)
     if response is None or response.status not in REVIEWABLE:
@@ -73,6 +83,73 @@ def assign(review: Review, reviewer: User | None, *, actor: User) -> None:
         target=review,
         details={"reviewer": reviewer.email if reviewer else None},
     )
+
+
+@dataclass
+class SectionTally:
+    """One line of the review page's contents: how many of a section's gradable answers
+    have a grade."""
+
+    key: str
+    title: str
+    gradable: int = 0
+    graded: int = 0
+
+    @property
+    def ungraded(self) -> int:
+        return self.gradable - self.graded
+
+
+@dataclass
+class ReviewPage:
+    """What the review page of one response shows (a fixed number of queries)."""
+
+    answers: dict
+    #: Keys of the questions shown, given the answers.
+    visible: set[str]
+    #: The visible questions with a rubric, in questionnaire order.
+    questions: list[dict]
+    #: Evidence documents by question key.
+    documents: dict[str, list]
+    grades: dict[str, Grade]
+    verdicts: dict[int, EvidenceVerdict]
+    contents: list[SectionTally]
+
+    @property
+    def all_documents(self) -> list[EvidenceDocument]:
+        return [d for items in self.documents.values() for d in items]
+
+
+def review_page(response: Response, lang: str) -> ReviewPage:
+    answers = questionnaire_services.answers_of(response)
+    definition = response.version.definition
+    visible = definition.visible_keys(questionnaire_services.values_of(answers))
+    grades = grades_of(response)
+    questions, contents = [], []
+    for section in definition.sections:
+        tally = SectionTally(section["key"], text_in(section["title"], lang))
+        for question in section["questions"]:
+            if question.get("rubric") and question["key"] in visible:
+                questions.append(question)
+                tally.gradable += 1
+                grade = grades.get(question["key"])
+                tally.graded += grade is not None and grade.points is not None
+        contents.append(tally)
+    return ReviewPage(
+        answers=answers,
+        visible=visible,
+        questions=questions,
+        documents=evidence_by_question(response.id),
+        grades=grades,
+        verdicts=verdicts_of(response),
+        contents=contents,
+    )
+
+
+def ungraded_questions(response: Response, lang: str) -> list[dict]:
+    """The visible gradable questions that have no grade yet, in questionnaire order."""
+    keys = set(scores_of(response, lang).ungraded)
+    return [q for k, q in response.version.definition.questions.items() if k in keys]
 
 
 def staff() -> list[User]:
@@ -202,7 +279,16 @@ def ask_clarification(response: Response, questions: dict[str, str], *, actor: U
         target=response,
         details={"questions": sorted(questions)},
     )
-    _tell_supplier(response, _l("The region asks for clarification"), "clarification_requested")
+    definition = response.version.definition
+    first = next(k for k in definition.questions if k in questions)
+    _tell_supplier(
+        response,
+        _l("The region asks for clarification"),
+        "clarification_requested",
+        first_section=definition.section_of[first],
+        first_question=first,
+        count=len(questions),
+    )
 
 
 def accept(response: Response, *, actor: User, lang: str) -> scoring.Scores:
@@ -232,7 +318,7 @@ def scores_of(response: Response, lang: str) -> scoring.Scores:
     )
 
 
-def _tell_supplier(response: Response, subject, template: str) -> None:
+def _tell_supplier(response: Response, subject, template: str, **context) -> None:
     users = db.session.scalars(
         db.select(User).where(
             User.organisation_id == response.organisation_id,
@@ -243,7 +329,13 @@ def _tell_supplier(response: Response, subject, template: str) -> None:
     for user in users:
         mail.send_later(
             mail.compose(
-                user.email, subject, template, locale=user.locale, user=user, response=response
+                user.email,
+                subject,
+                template,
+                locale=user.locale,
+                user=user,
+                response=response,
+                **context,
             )
         )
 

@@ -1,9 +1,25 @@
 """Clarification threads, read by both sides."""
 
 from collections import defaultdict
+from dataclasses import dataclass
 
 from portal.extensions import db
+from portal.questionnaires.fieldtypes import text_in
+from portal.questionnaires.models import Response, ResponseStatus
 from portal.review.models import ClarificationMessage, Grade, Review
+
+
+@dataclass(frozen=True)
+class OpenQuestion:
+    """A question the region reopened, with what it asks about the answer."""
+
+    response_id: int
+    section_key: str
+    question_key: str
+    #: The question's text in the page's language.
+    text: str
+    #: The region's latest message on it (empty if it wrote none).
+    asked: str
 
 
 def threads_by_question(response_id: int) -> dict[str, list[ClarificationMessage]]:
@@ -26,3 +42,60 @@ def comments_for_supplier(response_id: int) -> dict[str, str]:
         .where(Grade.response_id == response_id, Review.status == "accepted", Grade.comment != "")
     )
     return {key: comment for key, comment in rows}  # noqa: C416 - rows are Row objects
+
+
+def open_questions(responses: list[Response], lang: str) -> dict[int, list[OpenQuestion]]:
+    """Per response under clarification, the questions the region reopened, in questionnaire
+    order, each with the region's latest message on it (one query, none without any)."""
+    waiting = [
+        r for r in responses if r.status == ResponseStatus.CLARIFICATION and r.open_questions
+    ]
+    if not waiting:
+        return {}
+    latest: dict[tuple[int, str], str] = {}
+    for response_id, key, body in db.session.execute(
+        db.select(
+            ClarificationMessage.response_id,
+            ClarificationMessage.question_key,
+            ClarificationMessage.body,
+        )
+        .where(
+            ClarificationMessage.response_id.in_([r.id for r in waiting]),
+            ClarificationMessage.side == "buyer",
+        )
+        .order_by(ClarificationMessage.created_at, ClarificationMessage.id)
+    ):
+        latest[response_id, key] = body
+    result = {}
+    for response in waiting:
+        definition = response.version.definition
+        keys = set(response.open_questions)
+        result[response.id] = [
+            OpenQuestion(
+                response.id,
+                definition.section_of[key],
+                key,
+                text_in(question["text"], lang),
+                latest.get((response.id, key), ""),
+            )
+            for key, question in definition.questions.items()
+            if key in keys
+        ]
+    return result
+
+
+def waiting_for_answers(organisation_id: int, lang: str) -> list[tuple[Response, list]]:
+    """The organisation's responses under clarification, oldest round first, each with its
+    open questions (two queries)."""
+    responses = list(
+        db.session.scalars(
+            db.select(Response)
+            .where(
+                Response.organisation_id == organisation_id,
+                Response.status == ResponseStatus.CLARIFICATION.value,
+            )
+            .order_by(Response.id)
+        )
+    )
+    questions = open_questions(responses, lang)
+    return [(r, questions[r.id]) for r in responses if questions.get(r.id)]

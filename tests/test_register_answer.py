@@ -1,0 +1,105 @@
+"""The factory-list question of every shipped questionnaire is answered by the register."""
+
+from datetime import date
+
+import pytest
+
+from portal.extensions import db
+from portal.questionnaires.models import Response
+from portal.questionnaires.services import answers_of
+from tests.fixtures.builders import (
+    fill_with_samples,
+    make_factory,
+    make_round,
+    publish_shipped,
+    response_of,
+    shipped_versions,
+)
+
+SHIPPED = shipped_versions()
+
+
+def _factory_question(version) -> dict:
+    [question] = [q for q in version.definition.questions.values() if q["type"] == "factory_list"]
+    return question
+
+
+@pytest.fixture(params=SHIPPED, ids=[f"{k}-v{n}" for k, n in SHIPPED])
+def shipped(request, app_context, supplier_a, owner_a, admin):
+    version = publish_shipped(*request.param)
+    response = response_of(make_round(version, [supplier_a], opened_by=admin), supplier_a)
+    fill_with_samples(response, owner_a, brands=["Lumenic", "Orbis"])
+    return version, response
+
+
+def _submit(client, response):
+    return client.submit(f"/responses/{response.id}/submit", page=f"/responses/{response.id}")
+
+
+def test_shipped_versions_are_found():
+    assert ("ict-social", 1) in SHIPPED
+    assert ("ict-social", 2) in SHIPPED
+    assert not any("ladder" in key for key, _ in SHIPPED)
+
+
+def test_an_empty_register_stops_submission_and_says_what_to_do(client, owner_a, shipped):
+    version, response = shipped
+    question = _factory_question(version)
+    section = version.definition.section_of[question["key"]]
+    client.login(owner_a)
+
+    refused = _submit(client, response)
+
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert "no current final-assembly factory yet" in html
+    assert f'href="/responses/{response.id}/sections/{section}#q_{question["key"]}"' in html
+    assert "Answer this question." not in html
+    page = client.get(f"/responses/{response.id}/sections/{section}").get_data(as_text=True)
+    assert "It now holds 0 final-assembly and 0 main-component factories." in page
+    assert 'href="/factories"' in page
+    assert db.session.get(Response, response.id).status == "draft"
+
+
+def test_every_brand_of_the_brand_table_needs_an_assembly_factory(
+    client, owner_a, supplier_a, shipped
+):
+    _, response = shipped
+    make_factory(supplier_a, role="final_assembly", brands=["Lumenic"])
+    make_factory(supplier_a, role="main_component", brands=["Orbis"])  # not assembly
+    make_factory(
+        supplier_a, role="final_assembly", brands=["Orbis"], left_on=date(2025, 1, 1)
+    )  # no longer in the supply chain
+    client.login(owner_a)
+
+    refused = _submit(client, response)
+
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert "makes Orbis." in html
+    assert "Lumenic." not in html
+
+
+def test_the_register_answers_the_question_and_is_frozen_on_submission(
+    client, owner_a, supplier_a, shipped
+):
+    version, response = shipped
+    question = _factory_question(version)
+    make_factory(supplier_a, name="Kunshan Assembly", role="final_assembly", brands=["LUMENIC"])
+    make_factory(supplier_a, name="Bac Ninh Works", role="final_assembly", brands=[" orbis "])
+    make_factory(supplier_a, name="Huanan Boards", role="main_component", brands=["Lumenic"])
+    client.login(owner_a)
+
+    accepted = _submit(client, response)
+
+    assert accepted.status_code == 302, accepted.get_data(as_text=True)
+    frozen = answers_of(db.session.get(Response, response.id))[question["key"]].value
+    assert sorted(f["name"] for f in frozen) == [
+        "Bac Ninh Works",
+        "Huanan Boards",
+        "Kunshan Assembly",
+    ]
+    section = version.definition.section_of[question["key"]]
+    page = client.get(f"/responses/{response.id}/sections/{section}").get_data(as_text=True)
+    assert "3 factories, as the register stood when the response was submitted" in page
+    assert "Huanan Boards" in page
