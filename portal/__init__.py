@@ -5,7 +5,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from portal import errors, i18n, request_boundary, security
+from portal import arguments, errors, i18n, request_boundary, request_limits, security
 from portal.account.routes import bp as account_bp
 from portal.admin.routes import bp as admin_bp
 from portal.auth.routes import bp as auth_bp
@@ -45,7 +45,9 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     security.init_app(app)
     i18n.init_app(app)
     request_boundary.init_app(app)
+    request_limits.init_app(app)
     errors.init_app(app)
+    arguments.init_app(app)
     _register_blueprints(app)
     register_cli(app)
     return app

@@ -8,12 +8,14 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from flask_babel import force_locale
 
+from portal.auth.cli import group as totp_commands
 from portal.auth.models import Role, User
 from portal.auth.passwords import hash_password, password_problems
 from portal.auth.services import find_user_by_email, normalise_email
 from portal.demo import load
 from portal.evidence.services import remind
 from portal.extensions import db
+from portal.factories.cli import group as import_commands
 from portal.ladder.cli import group as ladder_commands
 from portal.orgs.models import OrgKind
 from portal.orgs.services import buyer_organisation, create_organisation
@@ -28,6 +30,8 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(questionnaire_commands)
     app.cli.add_command(evidence_commands)
     app.cli.add_command(ladder_commands)
+    app.cli.add_command(import_commands)
+    app.cli.add_command(totp_commands)
 
 
 def _validate_password(ctx, param, value: str) -> str:

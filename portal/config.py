@@ -1,9 +1,13 @@
 """Configuration classes. Every value can be overridden by an environment variable of the same
 name (see README); production refuses to start without the secrets it needs."""
 
+import base64
+import hashlib
 import os
 from datetime import timedelta
 from pathlib import Path
+
+from cryptography.fernet import Fernet
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -22,6 +26,27 @@ def _env_bool(name: str, default: bool) -> bool:
 def _env_int(name: str, default: int) -> int:
     value = os.environ.get(name)
     return int(value) if value else default
+
+
+def derived_totp_key(secret_key: str) -> str:
+    """Development and tests only: a Fernet key derived from SECRET_KEY, so that nobody has
+    to make one to try the portal out. Production refuses to start without its own keys."""
+    digest = hashlib.sha256(b"totp-encryption-key\0" + secret_key.encode()).digest()
+    return base64.urlsafe_b64encode(digest).decode()
+
+
+def fernet_keys(value: str | None) -> list[str]:
+    """The keys of a comma-separated setting, newest first; ConfigError if one is malformed."""
+    keys = [key.strip() for key in (value or "").split(",") if key.strip()]
+    for key in keys:
+        try:
+            Fernet(key)
+        except ValueError:
+            raise ConfigError(
+                "Each key in TOTP_ENCRYPTION_KEYS must be a Fernet key: 32 random bytes in "
+                'URL-safe base64 (see README, "Rotating the TOTP key").'
+            ) from None
+    return keys
 
 
 class Config:
@@ -50,14 +75,28 @@ class Config:
 
     #: Largest evidence file; the request limit leaves room for the form around it.
     EVIDENCE_MAX_BYTES = _env_int("EVIDENCE_MAX_BYTES", 25 * 1024 * 1024)
+    #: Only views marked @takes_uploads (evidence, factory imports) accept this much.
     MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", EVIDENCE_MAX_BYTES + 1024 * 1024)
+    #: Every other request's body is refused above this, before it is read
+    #: (portal/request_limits.py).
+    FORM_MAX_BYTES = _env_int("FORM_MAX_BYTES", 1024 * 1024)
     #: A questionnaire section posts one part per field, and tables have many: 1,000 (Flask's
-    #: default) is too few for a large section, so the limit is raised knowingly.
+    #: default) is too few for a large section, so the limit is raised knowingly. It applies
+    #: to urlencoded forms as well (portal/request_limits.py).
     MAX_FORM_PARTS = _env_int("MAX_FORM_PARTS", 5000)
     EVIDENCE_STORAGE_URL = os.environ.get(
         "EVIDENCE_STORAGE_URL", f"file://{BASE_DIR / 'instance' / 'evidence'}"
     )
     FACTORY_IMPORT_MAX_BYTES = _env_int("FACTORY_IMPORT_MAX_BYTES", 10 * 1024 * 1024)
+    #: An uploaded factory list not confirmed within this time is gone (`flask imports purge`
+    #: deletes it), and an organisation keeps at most this many waiting: a newer upload
+    #: replaces the oldest.
+    FACTORY_IMPORT_EXPIRY_HOURS = _env_int("FACTORY_IMPORT_EXPIRY_HOURS", 24)
+    FACTORY_IMPORT_PENDING_MAX = _env_int("FACTORY_IMPORT_PENDING_MAX", 5)
+    #: Factory-list uploads per account (each is read at once, which takes seconds).
+    FACTORY_IMPORT_RATE_LIMIT = os.environ.get(
+        "FACTORY_IMPORT_RATE_LIMIT", "10 per minute;40 per hour"
+    )
 
     BABEL_DEFAULT_LOCALE = "sv"
     BABEL_DEFAULT_TIMEZONE = "Europe/Stockholm"
@@ -70,6 +109,10 @@ class Config:
     LOGIN_RATE_LIMIT_ACCOUNT = os.environ.get(
         "LOGIN_RATE_LIMIT_ACCOUNT", "5 per minute;20 per hour"
     )
+    #: Longest wait between two sign-in attempts on an account whose failures came from many
+    #: addresses (the wait doubles from one second; see portal/auth/throttle.py). 180 s keeps
+    #: such guessing to 20 attempts an hour, without ever closing the account.
+    LOGIN_SLOWDOWN_MAX_SECONDS = _env_int("LOGIN_SLOWDOWN_MAX_SECONDS", 180)
     FORM_RATE_LIMIT = os.environ.get("FORM_RATE_LIMIT", "10 per minute;50 per hour")
     RESET_MAILS_PER_ADDRESS = os.environ.get("RESET_MAILS_PER_ADDRESS", "3 per hour")
 
@@ -99,6 +142,9 @@ class Config:
     PASSWORD_RESET_MAX_AGE = timedelta(hours=1)
     INVITATION_MAX_AGE = timedelta(days=14)
     TOTP_ISSUER = os.environ.get("TOTP_ISSUER", "Fair ICT portal")
+    #: Fernet keys that encrypt TOTP secrets in the database, comma-separated, newest first:
+    #: the first encrypts, any of them decrypts (see README, "Rotating the TOTP key").
+    TOTP_ENCRYPTION_KEYS = os.environ.get("TOTP_ENCRYPTION_KEYS") or derived_totp_key(SECRET_KEY)
 
     @classmethod
     def settle(cls) -> dict:
@@ -110,6 +156,7 @@ class TestConfig(Config):
     ENV_NAME = "testing"
     TESTING = True
     SECRET_KEY = "test-secret-key"  # noqa: S105 - tests only
+    TOTP_ENCRYPTION_KEYS = derived_totp_key(SECRET_KEY)
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     RATELIMIT_STORAGE_URI = "memory://"
     MAIL_BACKEND = "memory"
@@ -120,6 +167,7 @@ class ProductionConfig(Config):
     ENV_NAME = "production"
     SECRET_KEY = os.environ.get("SECRET_KEY")
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")
+    TOTP_ENCRYPTION_KEYS = os.environ.get("TOTP_ENCRYPTION_KEYS")
     SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", True)
     #: The __Host- prefix makes browsers refuse the cookie unless it is Secure, host-only
     #: and for the whole site, so a sibling subdomain cannot plant or overwrite it.
@@ -131,7 +179,8 @@ class ProductionConfig(Config):
 
     @classmethod
     def settle(cls) -> dict:
-        missing = [name for name in ("SECRET_KEY", "DATABASE_URL") if not os.environ.get(name)]
+        required = ("SECRET_KEY", "DATABASE_URL", "TOTP_ENCRYPTION_KEYS")
+        missing = [name for name in required if not os.environ.get(name)]
         if missing:
             raise ConfigError("Production needs these environment variables: " + ", ".join(missing))
         if len(os.environ["SECRET_KEY"]) < 32:
@@ -149,6 +198,7 @@ class ProductionConfig(Config):
             "SQLALCHEMY_DATABASE_URI": os.environ["DATABASE_URL"],
             "RATELIMIT_STORAGE_URI": storage,
             "PUBLIC_URL": os.environ["PUBLIC_URL"],
+            "TOTP_ENCRYPTION_KEYS": ",".join(fernet_keys(os.environ["TOTP_ENCRYPTION_KEYS"])),
         }
 
 

@@ -2,14 +2,41 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
+from wtforms import EmailField, HiddenField, IntegerField, PasswordField
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    EqualTo,
+    Length,
+    StopValidation,
+    ValidationError,
+)
 
+from portal.arguments import MAX_INTEGER
 from portal.auth.passwords import MAX_LENGTH, password_problems
 
 
 class ConfirmForm(FlaskForm):
     """A button that changes state: carries only the CSRF token."""
+
+
+class WholeNumberField(IntegerField):
+    """A whole number that fits the database's INTEGER columns. A larger one is the user's
+    mistake, shown at the field: passed on, it would fail in the database, and WTForms'
+    NumberRange turns a number of hundreds of digits into a float, which fails there too."""
+
+    too_large = False
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        self.too_large = self.data is not None and abs(self.data) > MAX_INTEGER
+        if self.too_large:
+            self.data = None
+
+    def pre_validate(self, form):
+        # Before the validators: DataRequired would otherwise ask for a number.
+        if self.too_large:
+            raise StopValidation(_l("The number is too large."))
 
 
 def _strip(value):

@@ -2,8 +2,10 @@
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, String
 from sqlalchemy.types import TypeDecorator
+
+from portal import encryption
 
 
 class UTCDateTime(TypeDecorator):
@@ -27,3 +29,26 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+class EncryptedString(TypeDecorator):
+    """A string kept encrypted in the database with the keys of a configuration setting.
+
+    Python code reads and writes plain text; the column only ever holds Fernet tokens
+    (authenticated encryption), so a copy of the database or a backup does not give the
+    values away without the keys. Needs an application context, as every query does.
+    """
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, length: int, *, keys_setting: str):
+        super().__init__(length)
+        #: The configuration setting that holds the keys (see portal.encryption).
+        self.keys_setting = keys_setting
+
+    def process_bind_param(self, value: str | None, dialect):
+        return None if value is None else encryption.encrypt(value, self.keys_setting)
+
+    def process_result_value(self, value: str | None, dialect):
+        return None if value is None else encryption.decrypt(value, self.keys_setting)

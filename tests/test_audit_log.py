@@ -155,6 +155,14 @@ def _examples(w) -> dict[str, tuple[dict, str]]:
             },
             "Ada Admin changed the details of Alfa Data AB: name, country.",
         ),
+        "organisation.supplier_mfa": (
+            {
+                "actor": admin,
+                "organisation_id": admin.organisation_id,
+                "details": {"required": True},
+            },
+            "Ada Admin required two-factor sign-in of every supplier user.",
+        ),
         "accessibility.reported": (
             {"details": {"page": "/factories"}},
             "Someone reported an accessibility problem on the page /factories.",

@@ -11,14 +11,16 @@ import zipfile
 from datetime import timedelta
 
 import pytest
+from markupsafe import escape
 
 from portal.audit.models import AuditEvent
 from portal.evidence.models import EvidenceDocument, StoredFile
 from portal.extensions import db
-from portal.questionnaires.models import Answer
+from portal.questionnaires.models import Answer, Response
 from portal.timeutil import utcnow
 from tests.fixtures.builders import (
     fill_with_samples,
+    make_document,
     make_factory,
     make_round,
     publish_shipped,
@@ -134,12 +136,23 @@ def test_too_large_a_request_gets_the_friendly_413(client, started, app, monkeyp
     assert "The file is too large" in reply.get_data(as_text=True)
 
 
-def test_downloads_are_attachments_for_the_owner_and_buyer_staff_only(
+def _submit(client, response):
+    """Answer the mini questionnaire's required questions and submit, as its supplier."""
+    client.submit(
+        f"/responses/{response.id}/sections/basics", {"q_has_policy": "no", "q_workers": "3"}
+    )
+    client.submit(f"/responses/{response.id}/sections/details", {"q_methods": ["dialogue"]})
+    reply = client.submit(f"/responses/{response.id}/submit", page=f"/responses/{response.id}")
+    assert reply.status_code == 302
+
+
+def test_downloads_are_attachments_for_the_owner_and_for_staff_once_submitted(
     client, make_client, started, owner_b, reviewer
 ):
     _attach(client, started)
     document = db.session.scalar(db.select(EvidenceDocument))
-    reply = client.get(f"/evidence/{document.id}/download")
+    download = f"/evidence/{document.id}/download"
+    reply = client.get(download)
     assert reply.get_data() == PDF
     disposition = reply.headers["Content-Disposition"]
     assert disposition.startswith("attachment;")
@@ -148,16 +161,20 @@ def test_downloads_are_attachments_for_the_owner_and_buyer_staff_only(
     assert "sandbox" in reply.headers["Content-Security-Policy"]
     staff = make_client()
     staff.login(reviewer)
-    assert staff.get(f"/evidence/{document.id}/download").status_code == 200
     other = make_client()
     other.login(owner_b)
-    for url in (f"/evidence/{document.id}/download", f"/evidence/{document.id}/remove"):
+    # A draft's documents are the supplier's alone, as its answers are.
+    assert staff.get(download).status_code == 404
+    _submit(client, started)
+    assert staff.get(download).status_code == 200
+    assert client.get(download).status_code == 200
+    for url in (download, f"/evidence/{document.id}/remove"):
         assert other.get(url).status_code == 404
     assert other.get(f"/evidence/{document.id + 1}/download").status_code == 404
     downloads = db.session.scalars(
         db.select(AuditEvent).where(AuditEvent.action == "evidence.downloaded")
     ).all()
-    assert len(downloads) == 2
+    assert len(downloads) == 3
 
 
 def test_a_file_on_a_draft_can_be_removed(client, started):
@@ -170,16 +187,7 @@ def test_a_file_on_a_draft_can_be_removed(client, started):
 
 def test_a_file_on_a_submitted_response_stays(client, started):
     _attach(client, started)
-    client.submit(
-        f"/responses/{started.id}/sections/basics", {"q_has_policy": "no", "q_workers": "3"}
-    )
-    client.submit(f"/responses/{started.id}/sections/details", {"q_methods": ["dialogue"]})
-    assert (
-        client.submit(
-            f"/responses/{started.id}/submit", page=f"/responses/{started.id}"
-        ).status_code
-        == 302
-    )
+    _submit(client, started)
     document = db.session.scalar(db.select(EvidenceDocument))
     reply = client.get(f"/evidence/{document.id}/remove")
     assert reply.status_code == 302
@@ -215,6 +223,8 @@ def test_expiring_certificates_are_flagged_and_reminded_once(
     assert "Expires within 60 days" in client.get("/evidence").get_data(as_text=True)
     staff = make_client()
     staff.login(reviewer)
+    assert "ISO 45001" not in staff.get("/review/evidence").get_data(as_text=True)  # a draft's
+    _submit(client, started)
     assert "ISO 45001" in staff.get("/review/evidence").get_data(as_text=True)
     runner = app.test_cli_runner()
     first = runner.invoke(args=["evidence", "remind"])
@@ -284,3 +294,114 @@ def test_attaching_never_changes_a_typed_answer(client, owner_a, supplier_a, adm
     }
     for page in ("answers", "history"):
         assert client.get(f"/responses/{response.id}/{page}").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("sent", "stored", "disposition"),
+    [
+        (
+            "policy\x00.exe.pdf",
+            "policy.exe.pdf",
+            "attachment; filename=\"policy.exe.pdf\"; filename*=UTF-8''policy.exe.pdf",
+        ),
+        (
+            "../../etc/passwd.pdf",
+            "passwd.pdf",
+            "attachment; filename=\"passwd.pdf\"; filename*=UTF-8''passwd.pdf",
+        ),
+        (
+            "x" * 396 + ".pdf",
+            "x" * 251 + ".pdf",
+            f"attachment; filename=\"{'x' * 251}.pdf\"; filename*=UTF-8''{'x' * 251}.pdf",
+        ),
+        (
+            "invoice\u202efdp.exe\u202c.pdf",  # shown as "invoiceexe.pdf" by the override
+            "invoicefdp.exe.pdf",
+            "attachment; filename=\"invoicefdp.exe.pdf\"; filename*=UTF-8''invoicefdp.exe.pdf",
+        ),
+        (
+            "  Rapport – fabriksrevision\t åäö.pdf ",
+            "Rapport – fabriksrevision åäö.pdf",
+            'attachment; filename="Rapport _ fabriksrevision aao.pdf"; '
+            "filename*=UTF-8''Rapport%20%E2%80%93%20fabriksrevision%20%C3%A5%C3%A4%C3%B6.pdf",
+        ),
+        (
+            "Re\u0301sume\u0301 100%.pdf",  # accents as separate marks (NFD)
+            "Résumé 100%.pdf",
+            'attachment; filename="Resume 100_.pdf"; '
+            "filename*=UTF-8''R%C3%A9sum%C3%A9%20100%25.pdf",
+        ),
+        (
+            "\x00\u200b.pdf",
+            "document.pdf",
+            "attachment; filename=\"document.pdf\"; filename*=UTF-8''document.pdf",
+        ),
+    ],
+)
+def test_upload_names_are_cleaned_and_offered_back_safely(
+    client, started, sent, stored, disposition
+):
+    """Only the last part of a path, no control or invisible characters, NFC, at most 255
+    characters with the extension kept; the download offers it in a header that nothing in a
+    name can break (RFC 6266: an ASCII stand-in and the exact UTF-8 name)."""
+    reply = _attach(client, started, filename=sent)
+    assert reply.status_code == 302
+    document = db.session.scalar(db.select(EvidenceDocument))
+    assert document.filename == stored
+    page = client.get(reply.headers["Location"]).get_data(as_text=True)
+    assert escape(stored) in page  # the list on the question, and the message
+    download = client.get(f"/evidence/{document.id}/download")
+    assert download.status_code == 200
+    assert download.headers["Content-Disposition"] == disposition
+
+
+def test_a_name_stored_before_names_were_cleaned_is_sent_safely(client, owner_a, supplier_a):
+    # Line breaks could be stored before; a NUL byte never could be on PostgreSQL (and the
+    # SQLite-only case is covered by the upload test above).
+    document = make_document(
+        supplier_a, factory=make_factory(supplier_a), filename="a\r\nX-Injected: 1\t.pdf"
+    )
+    client.login(owner_a)
+    reply = client.get(f"/evidence/{document.id}/download")
+    assert reply.status_code == 200
+    assert "X-Injected" not in reply.headers
+    assert reply.headers["Content-Disposition"] == (
+        "attachment; filename=\"a X-Injected: 1.pdf\"; filename*=UTF-8''a%20X-Injected%3A%201.pdf"
+    )
+
+
+def test_staff_lists_show_a_drafts_documents_only_once_it_is_submitted(
+    client, make_client, started, supplier_a, reviewer
+):
+    """The review page, the answers page, the expiring list and the ladder's document choice
+    follow the download's rule; factory documents belong to the register staff always see."""
+    soon = (utcnow() + timedelta(days=30)).date().isoformat()
+    _attach(client, started, filename="draft-certificate.pdf", valid_until=soon)
+    factory = make_factory(supplier_a)
+    register_document = make_document(
+        supplier_a, factory=factory, filename="factory-audit.pdf", valid_until=utcnow().date()
+    )
+    staff = make_client()
+    staff.login(reviewer)
+    expiring = staff.get("/review/evidence").get_data(as_text=True)
+    assert "draft-certificate.pdf" not in expiring
+    assert "factory-audit.pdf" in expiring
+    assert staff.get(f"/evidence/{register_document.id}/download").status_code == 200
+
+    _submit(client, started)
+    assert "draft-certificate.pdf" in staff.get("/review/evidence").get_data(as_text=True)
+    for page in (f"/review/responses/{started.id}", f"/responses/{started.id}/answers"):
+        assert "draft-certificate.pdf" in staff.get(page).get_data(as_text=True), page
+
+    staff.submit(
+        f"/review/responses/{started.id}",
+        {"action": "clarify", "ask_has_policy": "y", "comment_has_policy": "Since when?"},
+    )
+    [document] = db.session.scalars(
+        db.select(EvidenceDocument).where(EvidenceDocument.response_id == started.id)
+    ).all()
+    assert db.session.get(Response, started.id).status == "clarification"
+    assert staff.get(f"/evidence/{document.id}/download").status_code == 200
+    assert "draft-certificate.pdf" in staff.get(f"/review/responses/{started.id}").get_data(
+        as_text=True
+    )

@@ -155,6 +155,15 @@ def test_import_preview_writes_nothing_until_confirmed(client, owner_a, supplier
     assert factories[1].role == "main_component"
 
 
+def test_an_import_keeps_the_files_name_cleaned(client, owner_a):
+    client.login(owner_a)
+    data = (SAMPLES / "osh-columns-utf8-bom.csv").read_bytes()
+    response = _upload(client, data, filename="../../exports/\u202efactories\x00 2025.csv")
+    preview = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "factories 2025.csv: 6 rows read." in preview
+    assert db.session.scalar(db.select(FactoryImport.filename)) == "factories 2025.csv"
+
+
 @pytest.mark.parametrize(("keep", "expected"), [([], 1), (["7"], 2)])
 def test_a_duplicate_row_is_left_out_unless_kept(client, owner_a, supplier_a, keep, expected):
     client.login(owner_a)

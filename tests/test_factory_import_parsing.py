@@ -3,6 +3,9 @@ edges hold (encodings, delimiters, zip bombs, the row limit, formulas, exports).
 
 import io
 import json
+import re
+import subprocess
+import sys
 import zipfile
 from datetime import date, datetime
 from pathlib import Path
@@ -559,6 +562,182 @@ def test_the_first_sheet_with_a_name_column_is_read():
 
     result = read_upload(buffer.getvalue(), "list.xlsx")
     assert [row.values["name"] for row in result.rows] == ["A"]
+
+
+# --- Files that would cost more than their size ------------------------------------------------
+
+#: Reads each file given on the command line as an upload, and prints the seconds it took and
+#: what came of it; run in a process of its own, so that a file that hangs is stopped.
+_READ_EACH = """
+import sys, time
+from portal.factories.importing import ImportFileError, read_upload
+for path in sys.argv[1:]:
+    data = open(path, "rb").read()
+    start = time.perf_counter()
+    try:
+        outcome = f"{len(read_upload(data, path).rows)} rows"
+    except ImportFileError as error:
+        outcome = str(error)
+    print(f"{time.perf_counter() - start:.2f}|{outcome}", flush=True)
+"""
+
+
+def _rewritten_sheet(change) -> bytes:
+    """A valid workbook (a header and one factory) whose sheet XML went through `change`."""
+    original = zipfile.ZipFile(
+        io.BytesIO(xlsx_bytes([["Name", "Country", "Role"], ["A", "CN", "assembly"]]))
+    )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(
+        buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1
+    ) as rewritten:
+        for member in original.infolist():
+            data = original.read(member)
+            if member.filename == "xl/worksheets/sheet1.xml":
+                data = change(data)
+            rewritten.writestr(member.filename, data)
+    return buffer.getvalue()
+
+
+def _before_the_rows(xml: bytes):
+    return lambda sheet: sheet.replace(b"<sheetData>", b"<sheetData>" + xml, 1)
+
+
+def _with_last_row(number: int, dimension: bytes):
+    row = f'<row r="{number}"><c r="A{number}" t="inlineStr"><is><t>B</t></is></c></row>'
+    return lambda sheet: re.sub(rb"<dimension [^>]*>", dimension, sheet).replace(
+        b"</sheetData>", row.encode() + b"</sheetData>"
+    )
+
+
+def _costly_files() -> dict[str, tuple[bytes, str]]:
+    """Small files that cost the server far more than their size, and what reading each
+    must come to."""
+    mb = 1024 * 1024
+    too_long = "would take too long to read"
+    return {
+        # The attack run's file, smaller: 22 kB holding a 20 MB comment took 18 s, and the
+        # time grew with the square of the comment's length.
+        "comment.xlsx": (
+            _rewritten_sheet(_before_the_rows(b"<!--" + b"a" * 20 * mb + b"-->")),
+            too_long,
+        ),
+        "comment-of-tags.xlsx": (
+            _rewritten_sheet(_before_the_rows(b"<!--" + b"<b>x</b>" * (20 * mb // 8) + b"-->")),
+            too_long,
+        ),
+        "instruction.xlsx": (
+            _rewritten_sheet(_before_the_rows(b"<?x " + b"<i>" * (7 * mb) + b"?>")),
+            too_long,
+        ),
+        "attribute.xlsx": (
+            _rewritten_sheet(_before_the_rows(b'<x a="' + b">" * 20 * mb + b'"/>')),
+            too_long,
+        ),
+        # 5 kB declaring the last row and column: openpyxl filled every row to 16,384 cells.
+        "declared-size.xlsx": (
+            _rewritten_sheet(_with_last_row(1_048_576, b'<dimension ref="A1:XFD1048576"/>')),
+            "2 rows",
+        ),
+        # A row far past Excel's last, no size declared: every empty row before it was read.
+        "far-row.xlsx": (
+            _rewritten_sheet(_with_last_row(99_999_999, b"")),
+            "not a readable Excel workbook",
+        ),
+        # Each of 100,000 headings was compared with those before it.
+        "headings.csv": (
+            ",".join(f"h{n}" for n in range(100_000)).encode() + b"\nA\n",
+            "100000 columns",
+        ),
+    }
+
+
+def test_files_that_would_cost_more_than_their_size_are_read_or_refused_in_seconds(tmp_path):
+    files = _costly_files()
+    for name, (data, _outcome) in files.items():
+        assert len(data) < 1024 * 1024, name  # small uploads, all of them
+        (tmp_path / name).write_bytes(data)
+    try:
+        run = subprocess.run(
+            [sys.executable, "-c", _READ_EACH, *(str(tmp_path / name) for name in files)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=Path(__file__).parent.parent,
+            check=True,
+        )
+    except subprocess.TimeoutExpired as stopped:
+        done = (stopped.stdout or b"").count(b"\n")
+        pytest.fail(f"still reading {list(files)[done]} after a minute")
+    lines = run.stdout.splitlines()
+    assert len(lines) == len(files), run.stderr
+    for (name, (_data, expected)), line in zip(files.items(), lines, strict=True):
+        seconds, outcome = line.split("|", 1)
+        assert expected in outcome, name
+        assert float(seconds) < 3, f"{name} took {seconds} s"
+
+
+def test_the_longest_cell_and_short_comments_are_read():
+    longest = "工" * 32_767  # the most Excel lets a cell hold: 96 kB of XML
+    data = _rewritten_sheet(_before_the_rows(b"<!-- exported by our ERP -->" * 100))
+    result = read_upload(data, "list.xlsx")
+    assert [row.values["name"] for row in result.rows] == ["A"]
+
+    result = read_upload(xlsx_bytes([["Name", "Country", "Role"], [longest, "CN", "x"]]), "l.xlsx")
+    assert errors(result.rows[0])[0] == ("Name", "The text is longer than 300 characters.")
+
+
+def test_one_part_too_large_is_refused_before_it_is_opened(monkeypatch):
+    buffer = io.BytesIO()
+    with (
+        zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf,
+        zf.open("xl/sharedStrings.xml", "w") as member,
+    ):
+        for _ in range(65):
+            member.write(b" " * 1024 * 1024)
+    monkeypatch.setattr(zipfile.ZipFile, "open", pytest.fail)
+    monkeypatch.setattr(openpyxl, "load_workbook", pytest.fail)
+
+    with pytest.raises(ImportFileError, match="more than 64 MB when unpacked"):
+        read_upload(buffer.getvalue(), "factories.xlsx")
+
+
+def test_thousands_of_digits_of_workers_are_a_row_error():
+    result = csv_result(
+        "Name;Country;Role;Workers\n"
+        f"A;CN;assembly;{'9' * 5000}\n"
+        f"B;CN;assembly;10-{'9' * 5000}\n"
+        f"C;CN;assembly;{'0' * 5000}7\n"
+    )
+    too_many = [("Workers", "More than 1000000 workers cannot be right; check the number.")]
+    assert errors(result.rows[0]) == too_many
+    assert errors(result.rows[1]) == too_many
+    assert (result.rows[2].values["workers_min"], result.rows[2].values["workers_max"]) == (7, 7)
+
+
+def test_a_cell_of_thousands_of_unknown_categories_is_a_few_warnings():
+    unknown = ", ".join(f"Gadget {n}" for n in range(3000))
+    result = csv_result(f'Name;Country;Role;Component\nA;CN;assembly;"Battery, {unknown}"\n')
+    [row] = result.rows
+    assert row.values["component_categories"] == ["battery"]
+    assert warnings_of(row) == [
+        *(
+            (
+                "Component",
+                f"'Gadget {n}' is not a component category this portal knows, so it was not "
+                "imported.",
+            )
+            for n in range(5)
+        ),
+        ("Component", "2995 more values were not imported either."),
+    ]
+
+
+def test_messages_repeat_at_most_a_hundred_characters_of_a_cell():
+    result = csv_result(f"Name;Country;Role\nA;{'X' * 10_000};assembly\n")
+    [(_column, message)] = errors(result.rows[0])
+    assert f"'{'X' * 100}…' is not a country" in message
+    assert len(message) < 300
 
 
 # --- Duplicates and exports -----------------------------------------------------------------------

@@ -20,6 +20,7 @@ from portal.ladder.definition import Ladder, load_ladder
 from portal.ladder.models import LadderVersion, MilestoneMark
 from portal.questionnaires.definitions import ROOT
 from portal.questionnaires.schemas import EVIDENCE_KINDS
+from portal.questionnaires.services import start
 from tests.fixtures.builders import make_document, make_factory, make_org
 
 SHIPPED = ROOT / services.LADDER_KEY / "v1.yaml"
@@ -323,6 +324,41 @@ def test_the_evidence_document_must_be_the_suppliers_own(
     [mark] = _marks_of(supplier_a)
     assert mark.evidence_document_id == own.id
     assert "foa-policy.pdf" in client.get(url).get_data(as_text=True).split("Marking history")[1]
+
+
+def test_a_drafts_documents_are_no_evidence_until_it_is_submitted(
+    client, ladder, reviewer, owner_a, supplier_a, round_a, response_a
+):
+    """The document choice follows the rule of the download: a draft response's documents
+    are the supplier's alone."""
+    start(response_a, user=owner_a, carry_from=None)
+    draft = make_document(
+        supplier_a, response=response_a, question_key="certificate", filename="draft-policy.pdf"
+    )
+    client.login(reviewer)
+    url = f"/review/ladder/{supplier_a.id}"
+    assert "draft-policy.pdf" not in client.get(url).get_data(as_text=True)
+    refused = client.submit(
+        url,
+        {
+            "status-policy_communicated": "achieved",
+            "marked_on-policy_communicated": "2025-03-01",
+            "document-policy_communicated": str(draft.id),
+        },
+    )
+    assert "Choose one of the supplier's documents from the list." in refused.get_data(as_text=True)
+    assert _marks_of(supplier_a) == []
+    with pytest.raises(services.MarkError):
+        services.mark(
+            supplier_a,
+            "policy_communicated",
+            "achieved",
+            date(2025, 3, 1),
+            draft.id,
+            "",
+            "",
+            reviewer,
+        )
 
 
 def test_a_milestone_offers_only_documents_of_the_kinds_it_accepts(

@@ -258,6 +258,11 @@ def test_reviewers_read_submitted_responses(client, make_client, owner_a, review
     assert re.search(r"<dd>\s*<p class=\"readonly-answer\">7</p>", page)
     refused = staff.submit(_section_url(response_a), {"q_workers": "1"}, page="/review")
     assert refused.status_code == 403
+    # Sent back for clarification, the response stays readable for the region's staff.
+    db.session.get(Response, response_a.id).status = "clarification"
+    db.session.commit()
+    for page in ("answers", "history", "export.json"):
+        assert staff.get(f"/responses/{response_a.id}/{page}").status_code == 200, page
 
 
 def test_supplier_b_cannot_reach_supplier_as_response(client, owner_b, response_a):

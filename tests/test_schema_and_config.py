@@ -4,10 +4,13 @@ production settings."""
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from cryptography.fernet import Fernet
 
 from portal import create_app
 from portal.config import ConfigError, ProductionConfig, TestConfig
 from portal.extensions import db
+
+TOTP_KEY = Fernet.generate_key().decode()
 
 
 def test_models_and_migrations_agree(app_context):
@@ -57,6 +60,7 @@ def test_production_refuses_to_start_without_secrets(monkeypatch):
 
 def test_production_refuses_a_short_secret(monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "short")
+    monkeypatch.setenv("TOTP_ENCRYPTION_KEYS", TOTP_KEY)
     monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://x@localhost/x")
     with pytest.raises(ConfigError, match="at least 32"):
         create_app(ProductionConfig)
@@ -64,6 +68,7 @@ def test_production_refuses_a_short_secret(monkeypatch):
 
 def test_production_refuses_per_worker_rate_limits(monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    monkeypatch.setenv("TOTP_ENCRYPTION_KEYS", TOTP_KEY)
     monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://x@localhost/x")
     monkeypatch.delenv("RATELIMIT_STORAGE_URI", raising=False)
     monkeypatch.setenv("PUBLIC_URL", "https://portal.example.se")
@@ -71,8 +76,23 @@ def test_production_refuses_per_worker_rate_limits(monkeypatch):
         create_app(ProductionConfig)
 
 
+def test_production_refuses_to_start_without_a_totp_key(monkeypatch):
+    """Without its own key, production would encrypt second factors with nothing secret."""
+    monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://x@localhost/x")
+    monkeypatch.setenv("RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/0")
+    monkeypatch.setenv("PUBLIC_URL", "https://portal.example.se")
+    monkeypatch.delenv("TOTP_ENCRYPTION_KEYS", raising=False)
+    with pytest.raises(ConfigError, match="TOTP_ENCRYPTION_KEYS"):
+        create_app(ProductionConfig)
+    monkeypatch.setenv("TOTP_ENCRYPTION_KEYS", f"{TOTP_KEY},not-a-key")
+    with pytest.raises(ConfigError, match="must be a Fernet key"):
+        create_app(ProductionConfig)
+
+
 def test_production_starts_with_its_secrets(monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    monkeypatch.setenv("TOTP_ENCRYPTION_KEYS", TOTP_KEY)
     monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://x@localhost/x")
     monkeypatch.setenv("RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/0")
     monkeypatch.setenv("PUBLIC_URL", "https://portal.example.se")

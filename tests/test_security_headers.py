@@ -103,7 +103,7 @@ def test_forbidden_page(client, owner_a):
 
 
 def test_too_large_a_request_gets_a_friendly_413(client, app, monkeypatch):
-    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 1000)
+    monkeypatch.setitem(app.config, "FORM_MAX_BYTES", 1000)
     response = client.post("/accessibility", data={"description": "x" * 5000})
     assert response.status_code == 413
     assert "The file is too large" in response.get_data(as_text=True)

@@ -1,6 +1,6 @@
 """A user's own account: password, two-factor sign-in, recovery codes."""
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -14,12 +14,13 @@ from portal.account.forms import (
 from portal.audit.services import record
 from portal.auth import mfa
 from portal.auth.services import (
-    RateLimitedError,
     ServiceError,
     change_password,
     check_password_again,
     renew_session,
+    two_factor_required,
 )
+from portal.auth.throttle import RateLimitedError
 from portal.extensions import limiter
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -48,6 +49,7 @@ def _overview(password_form=None, disable_form=None, codes_form=None):
         disable_form=disable_form or DisableMfaForm(prefix="off"),
         codes_form=codes_form or PasswordCheckForm(prefix="codes"),
         codes_left=mfa.remaining_recovery_codes(_me()) if _me().has_totp else 0,
+        may_turn_off=not two_factor_required(_me()),
     )
 
 
@@ -87,14 +89,12 @@ def setup_two_factor():
     if user.has_totp:
         flash(_("Two-factor sign-in is already on."), "info")
         return redirect(url_for("account.overview"))
-    secret = session.get("enrol_secret") or mfa.new_secret()
-    session["enrol_secret"] = secret
+    secret = mfa.pending_secret(user)  # kept in the user's row, never in the cookie
     form = AccountEnrolForm()
     if form.validate_on_submit():
         if not _password_ok(user, form.password.data):
             form.password.errors.append(_("The password is not correct."))
-        elif mfa.verify_totp(user, form.code.data, secret=secret):
-            user.totp_secret = secret
+        elif mfa.confirm_enrolment(user, form.code.data):
             codes = mfa.new_recovery_codes(user)
             record("auth.mfa_enabled", organisation_id=user.organisation_id)
             renew_session(user)  # a new factor: sessions elsewhere end
@@ -121,7 +121,7 @@ def setup_two_factor():
 @limiter.limit(_form_limit)
 def disable_two_factor():
     user = _me()
-    if user.requires_mfa:
+    if two_factor_required(user):  # the buyer may require it of suppliers too
         abort(403)
     form = DisableMfaForm(prefix="off")
     if form.validate_on_submit():

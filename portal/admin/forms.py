@@ -2,11 +2,11 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectChoice, SelectField, StringField
+from wtforms import BooleanField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from portal.auth.models import Role
-from portal.forms import VersionedForm, email_field
+from portal.forms import VersionedForm, WholeNumberField, email_field
 from portal.orgs.models import KIND_LABELS, SUPPLIER_KINDS
 from portal.orgs.services import country_choices, is_country, normalise_org_number
 
@@ -92,4 +92,14 @@ class AuditFilterForm(FlaskForm):
         csrf = False  # a GET search form changes nothing
 
     action = SelectField(_l("Event"), validators=[Optional()])
-    organisation = IntegerField(_l("Organisation"), validators=[Optional()])
+    organisation = WholeNumberField(_l("Organisation"), validators=[Optional()])
+
+
+class SupplierTwoFactorForm(FlaskForm):
+    required = BooleanField(
+        _l("Require two-factor sign-in of every supplier user"),
+        description=_l(
+            "Supplier users who have not set up an authenticator app are asked to at their "
+            "next sign-in, and can no longer turn it off."
+        ),
+    )

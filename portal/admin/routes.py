@@ -7,7 +7,14 @@ from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
 from portal.access import BUYER_ADMIN, allow
-from portal.admin.forms import AuditFilterForm, InviteForm, OrganisationForm, UserForm
+from portal.admin.forms import (
+    AuditFilterForm,
+    InviteForm,
+    OrganisationForm,
+    SupplierTwoFactorForm,
+    UserForm,
+)
+from portal.arguments import int_arg
 from portal.audit.models import AuditEvent
 from portal.audit.sentences import describe
 from portal.audit.services import ACTIONS, action_label
@@ -97,14 +104,43 @@ def organisation(org_id: int):
 
 
 def _organisation_page(org: Organisation, invite_form: InviteForm, status: int = 200):
+    two_factor_form = None
+    if org.is_buyer:
+        two_factor_form = SupplierTwoFactorForm(
+            formdata=None, required=org.is_mfa_required_for_suppliers
+        )
     return render_template(
         "admin/organisation.html",
         org=org,
         members=users.organisation_users(org.id),
         invitations=auth_services.open_invitations(org.id),
         invite_form=invite_form,
+        two_factor_form=two_factor_form,
         confirm_form=ConfirmForm(),
     ), status
+
+
+@bp.route("/organisations/<int:org_id>/supplier-two-factor", methods=["POST"])
+@allow(BUYER_ADMIN)
+def supplier_two_factor(org_id: int):
+    """Require (or stop requiring) two-factor sign-in of every supplier user."""
+    buyer = _org_or_404(org_id)
+    if not buyer.is_buyer:
+        abort(404)
+    form = SupplierTwoFactorForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if auth_services.set_supplier_two_factor(buyer, form.required.data, actor=_me()):
+        flash(
+            _(
+                "Supplier users must now use two-factor sign-in; those without it set it up "
+                "at their next sign-in."
+            )
+            if form.required.data
+            else _("Two-factor sign-in is now optional for supplier users."),
+            "success",
+        )
+    return redirect(url_for("admin.organisation", org_id=buyer.id))
 
 
 @bp.route("/organisations/<int:org_id>/edit", methods=["GET", "POST"])
@@ -235,7 +271,11 @@ def audit_log():
             query = query.where(AuditEvent.organisation_id == form.organisation.data)
     query = query.order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
     page = db.paginate(
-        query, per_page=AUDIT_PAGE_SIZE, max_per_page=AUDIT_PAGE_SIZE, error_out=False
+        query,
+        page=int_arg("page", 1),
+        per_page=AUDIT_PAGE_SIZE,
+        max_per_page=AUDIT_PAGE_SIZE,
+        error_out=False,
     )
     organisations = db.session.execute(
         db.select(Organisation.id, Organisation.name).order_by(db.func.lower(Organisation.name))

@@ -325,6 +325,13 @@ SENTENCES: dict[str, Callable[[Event], str]] = {
         kind=str(KIND_LABELS.get(OrgKind(e.details.get("kind", "reseller")), "")).lower(),
     ),
     "organisation.updated": _organisation_updated,
+    "organisation.supplier_mfa": lambda e: (
+        gettext("%(actor)s required two-factor sign-in of every supplier user.", actor=e.actor)
+        if e.details.get("required")
+        else gettext(
+            "%(actor)s made two-factor sign-in optional for supplier users.", actor=e.actor
+        )
+    ),
     "accessibility.reported": lambda e: gettext(
         "%(actor)s reported an accessibility problem on the page %(page)s.",
         actor=e.actor,

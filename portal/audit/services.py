@@ -29,6 +29,7 @@ ACTIONS = {
     "user.reactivated": _l("User reactivated"),
     "organisation.created": _l("Organisation created"),
     "organisation.updated": _l("Organisation changed"),
+    "organisation.supplier_mfa": _l("Two-factor sign-in for suppliers changed"),
     "accessibility.reported": _l("Accessibility problem reported"),
     "round.opened": _l("Round opened"),
     "review.assigned": _l("Response assigned to a reviewer"),

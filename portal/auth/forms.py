@@ -3,7 +3,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, Optional
 
 from portal.auth.passwords import MAX_LENGTH
 from portal.forms import email_field, new_password_fields
@@ -18,6 +18,17 @@ class LoginForm(FlaskForm):
             Length(max=MAX_LENGTH, message=_l("Use at most %(max)d characters.")),
         ],
         render_kw={"autocomplete": "current-password"},
+    )
+    #: Offered when the account is being throttled: the password and a code together get in
+    #: whatever others have tried (portal/auth/throttle.py).
+    code = StringField(
+        _l("Code from your authenticator app"),
+        description=_l(
+            "If you use an authenticator app, enter its code with your password to sign in at "
+            "once. Otherwise leave this empty."
+        ),
+        validators=[Optional(), Length(max=16)],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
     )
 
 

@@ -6,7 +6,9 @@ import time
 
 import pyotp
 import segno
+import sqlalchemy as sa
 
+from portal import encryption
 from portal.auth.models import RecoveryCode, User
 from portal.auth.passwords import hash_password, verify_password
 from portal.extensions import db
@@ -14,8 +16,13 @@ from portal.timeutil import utcnow
 
 RECOVERY_CODE_COUNT = 10
 _STEP = 30
-#: Codes from one step either side of now are accepted, for clocks that drift.
+#: Codes from one step either side of now are accepted: phones' clocks drift, and a code
+#: typed in the last seconds of its step arrives in the next (RFC 6238 section 5.2; ASVS 5.0
+#: V6.5.5 allows such a small window). A code still works only once (`totp_last_step`), and
+#: one two steps away is refused, so a code lives at most 90 seconds.
 _WINDOW = 1
+#: The configuration setting whose keys encrypt the secrets in the database.
+KEYS_SETTING = "TOTP_ENCRYPTION_KEYS"
 
 
 def new_secret() -> str:
@@ -111,9 +118,29 @@ def remaining_recovery_codes(user: User) -> int:
     )
 
 
+def pending_secret(user: User) -> str:
+    """The secret being set up for the user: made on first use and kept, encrypted, in their
+    row until a code from it is confirmed, so that reloading the page shows the same QR code
+    and the secret never travels in the (readable) session cookie."""
+    if user.totp_pending_secret is None:
+        user.totp_pending_secret = new_secret()
+    return user.totp_pending_secret
+
+
+def confirm_enrolment(user: User, code: str) -> bool:
+    """Turn two-factor sign-in on when `code` comes from the pending secret."""
+    secret = user.totp_pending_secret
+    if secret is None or not verify_totp(user, code, secret=secret):
+        return False
+    user.totp_secret = secret
+    user.totp_pending_secret = None
+    return True
+
+
 def turn_off(user: User) -> None:
     """Remove the user's authenticator secret and every recovery code."""
     user.totp_secret = None
+    user.totp_pending_secret = None
     user.totp_last_step = None
     db.session.execute(db.delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
 
@@ -123,3 +150,31 @@ def enrolment_context(user: User, secret: str, issuer: str) -> dict:
     uri = provisioning_uri(secret, user.email, issuer)
     grouped = " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
     return {"qr": qr_data_uri(uri), "secret": grouped}
+
+
+def reencrypt_secrets() -> int:
+    """Encrypt every stored secret (set up or pending) with the newest key of
+    TOTP_ENCRYPTION_KEYS; returns how many values were rewritten. Afterwards the older keys
+    can be removed from the setting."""
+    # The columns as stored (Fernet tokens), not through the model's decrypting type.
+    users = sa.table(
+        "users",
+        sa.column("id", sa.Integer),
+        sa.column("totp_secret", sa.String),
+        sa.column("totp_pending_secret", sa.String),
+    )
+    count = 0
+    rows = db.session.execute(
+        sa.select(users).where(
+            sa.or_(users.c.totp_secret.is_not(None), users.c.totp_pending_secret.is_not(None))
+        )
+    ).all()
+    for row in rows:
+        values = {
+            name: encryption.rotate(getattr(row, name), KEYS_SETTING)
+            for name in ("totp_secret", "totp_pending_secret")
+            if getattr(row, name) is not None
+        }
+        db.session.execute(sa.update(users).where(users.c.id == row.id).values(**values))
+        count += len(values)
+    return count

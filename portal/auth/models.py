@@ -8,7 +8,7 @@ from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
-from portal.models_types import UTCDateTime
+from portal.models_types import EncryptedString, UTCDateTime
 from portal.orgs.models import Organisation
 from portal.timeutil import utcnow
 
@@ -36,7 +36,8 @@ ROLE_LABELS = {
 }
 BUYER_ROLES = (Role.BUYER_ADMIN, Role.REVIEWER)
 SUPPLIER_ROLES = (Role.SUPPLIER_OWNER, Role.SUPPLIER_MEMBER)
-#: Roles that may not sign in without a second factor.
+#: Roles that may never sign in without a second factor (the buyer can require it of
+#: supplier users too: portal.auth.services.two_factor_required).
 MFA_REQUIRED_ROLES = BUYER_ROLES
 
 _ROLE_SQL = ", ".join(f"'{r.value}'" for r in Role)
@@ -60,8 +61,15 @@ class User(db.Model):
     role: Mapped[str] = mapped_column(String(32))
     password_hash: Mapped[str] = mapped_column(String(255))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
-    #: Base32 TOTP secret once two-factor sign-in is set up.
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    #: Base32 TOTP secret once two-factor sign-in is set up; encrypted in the database.
+    totp_secret: Mapped[str | None] = mapped_column(
+        EncryptedString(255, keys_setting="TOTP_ENCRYPTION_KEYS")
+    )
+    #: The secret shown while two-factor sign-in is being set up, until a code from it is
+    #: confirmed: kept here (encrypted), never in the session cookie.
+    totp_pending_secret: Mapped[str | None] = mapped_column(
+        EncryptedString(255, keys_setting="TOTP_ENCRYPTION_KEYS")
+    )
     #: The last TOTP time step accepted, so that a code can never be used twice.
     totp_last_step: Mapped[int | None] = mapped_column(Integer)
     #: Preferred interface language ("sv" or "en"); None follows the browser.

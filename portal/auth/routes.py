@@ -4,6 +4,7 @@ import time
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, session, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from portal.access import ANONYMOUS, SIGNED_IN, allow
@@ -19,19 +20,20 @@ from portal.auth.forms import (
 )
 from portal.auth.models import User
 from portal.auth.services import (
-    RateLimitedError,
     ServiceError,
     accept_invitation,
-    check_account_throttle,
     check_credentials,
-    count_failed_attempt,
+    check_credentials_and_code,
+    check_second_factor,
     end_session,
     pending_invitation,
     request_password_reset,
     reset_password,
     start_session,
+    two_factor_required,
     user_for_reset_token,
 )
+from portal.auth.throttle import RateLimitedError
 from portal.extensions import db, limiter
 from portal.forms import ConfirmForm
 from portal.urls import safe_next
@@ -58,20 +60,51 @@ def login():
         return redirect(url_for("main.index"))
     form = LoginForm()
     if form.validate_on_submit():
+        code = (form.code.data or "").strip()
         try:
-            user = check_credentials(form.email.data, form.password.data)
-        except RateLimitedError:
-            abort(429)
+            if code:
+                user = check_credentials_and_code(form.email.data, form.password.data, code)
+            else:
+                user = check_credentials(form.email.data, form.password.data)
+        except RateLimitedError as error:
+            return _throttled(form, error)
         if user is None:
-            # One message for an unknown address and a wrong password alike.
-            form.form_errors.append(_("The e-mail address or the password is not correct."))
+            # One message for an unknown address and a wrong password (or code) alike.
+            form.form_errors.append(
+                _("The e-mail address, the password or the code is not correct.")
+                if code
+                else _("The e-mail address or the password is not correct.")
+            )
+        elif code:
+            start_session(user, method="totp")
+            return redirect(safe_next() or url_for("main.index"))
         else:
             return _after_password(user, safe_next())
-    return render_template("auth/login.html", form=form)
+    return render_template("auth/login.html", form=form, ask_code=bool(form.code.data))
+
+
+def _throttled(form: LoginForm, error: RateLimitedError):
+    """The sign-in page again (429), offering the ways in that still work."""
+    if error.retry_after is None:
+        message = _(
+            "Too many attempts to sign in to this account from your network. Wait a few "
+            "minutes, or choose a new password."
+        )
+    else:
+        message = ngettext(
+            "Too many attempts to sign in to this account. Try again in %(num)d second, or "
+            "choose a new password.",
+            "Too many attempts to sign in to this account. Try again in %(num)d seconds, or "
+            "choose a new password.",
+            error.retry_after,
+        )
+    form.form_errors.append(message)
+    headers = {"Retry-After": str(error.retry_after)} if error.retry_after else {}
+    return render_template("auth/login.html", form=form, ask_code=True), 429, headers
 
 
 def _after_password(user: User, next_url: str | None):
-    if not user.has_totp and not user.requires_mfa:
+    if not user.has_totp and not two_factor_required(user):
         start_session(user)
         return redirect(next_url or url_for("main.index"))
     session.clear()
@@ -105,16 +138,9 @@ def login_code():
     form = CodeForm()
     if form.validate_on_submit():
         try:
-            check_account_throttle(user.email)
+            method = check_second_factor(user, form.code.data.strip())
         except RateLimitedError:
             abort(429)
-        code = form.code.data.strip()
-        method = None
-        if mfa.verify_totp(user, code):
-            method = "totp"
-        elif mfa.use_recovery_code(user, code):
-            method = "recovery-code"
-            record("auth.recovery_code_used", actor=user, organisation_id=user.organisation_id)
         if method:
             next_url = session.get("pending", {}).get("next")
             start_session(user, method=method)
@@ -127,8 +153,6 @@ def login_code():
                     "info",
                 )
             return redirect(next_url or url_for("main.index"))
-        count_failed_attempt(user.email)
-        record("auth.mfa_failed", actor=user, organisation_id=user.organisation_id)
         form.code.errors.append(_("That code is not correct, or it has already been used."))
     return render_template("auth/login_code.html", form=form)
 
@@ -137,18 +161,15 @@ def login_code():
 @allow(ANONYMOUS)
 @limiter.limit(_ip_limit, methods=["POST"])
 def setup_mfa():
-    """Forced set-up of two-factor sign-in for roles that require it."""
+    """Forced set-up of two-factor sign-in for those who must use it. The secret waits in
+    the user's row (encrypted) until confirmed; the cookie only says who is signing in."""
     user = _pending_user()
     if user is None or user.has_totp:
         return _restart_login()
-    secret = session["pending"].get("secret")
-    if not secret:
-        secret = mfa.new_secret()
-        session["pending"] = {**session["pending"], "secret": secret}
+    secret = mfa.pending_secret(user)
     form = EnrolForm()
     if form.validate_on_submit():
-        if mfa.verify_totp(user, form.code.data, secret=secret):
-            user.totp_secret = secret
+        if mfa.confirm_enrolment(user, form.code.data):
             codes = mfa.new_recovery_codes(user)
             record("auth.mfa_enabled", actor=user, organisation_id=user.organisation_id)
             start_session(user, method="totp-setup")
@@ -161,6 +182,7 @@ def setup_mfa():
     return render_template(
         "auth/setup_mfa.html",
         form=form,
+        required_of_suppliers=user.is_supplier,
         **mfa.enrolment_context(user, secret, current_app.config["TOTP_ISSUER"]),
     )
 

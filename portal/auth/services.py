@@ -10,15 +10,16 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import login_user, logout_user
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from limits import parse, parse_many
+from limits import parse
 from sqlalchemy.orm import contains_eager
 
 from portal import mail
 from portal.audit.services import record
+from portal.auth import mfa, throttle
 from portal.auth.models import Invitation, Role, User, UserSession
 from portal.auth.passwords import dummy_hash, hash_password, needs_rehash, verify_password
 from portal.extensions import db, limiter
-from portal.orgs.models import Organisation
+from portal.orgs.models import Organisation, OrgKind
 from portal.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -26,10 +27,6 @@ log = logging.getLogger(__name__)
 
 class ServiceError(Exception):
     """A refusal with a message that can be shown to the user as it is."""
-
-
-class RateLimitedError(Exception):
-    """Too many failed attempts for this account; answer 429."""
 
 
 def _sha256(value: str) -> str:
@@ -44,67 +41,127 @@ def find_user_by_email(email: str) -> User | None:
     return db.session.scalar(db.select(User).where(User.email == normalise_email(email)))
 
 
-# Throttling ---------------------------------------------------------------------------
-def _account_limits():
-    return parse_many(current_app.config["LOGIN_RATE_LIMIT_ACCOUNT"])
-
-
-def _account_key(email: str) -> tuple[str, str, str]:
-    # Same storage as Flask-Limiter's own limits (Redis in production), same key prefix.
-    return (
-        current_app.config["RATELIMIT_KEY_PREFIX"],
-        "login-account",
-        _sha256(normalise_email(email)),
-    )
-
-
 def check_password_again(user: User, password: str) -> bool:
     """Re-check the signed-in user's password before a sensitive change, counting failures
-    against the same per-account limit as signing in (RateLimitedError when exceeded)."""
-    check_account_throttle(user.email)
+    like those of signing in (RateLimitedError when this address has had too many)."""
+    throttle.check_address(user.email)
     if verify_password(user.password_hash, password):
         return True
-    count_failed_attempt(user.email)
+    throttle.count_password_failure(user.email)
     return False
 
 
-def check_account_throttle(email: str) -> None:
-    """Raise RateLimitedError when this account has had too many failed attempts lately."""
-    for item in _account_limits():
-        if not limiter.limiter.test(item, *_account_key(email)):
-            raise RateLimitedError
-
-
-def count_failed_attempt(email: str) -> None:
-    for item in _account_limits():
-        limiter.limiter.hit(item, *_account_key(email))
-
-
 # Authentication -------------------------------------------------------------------------
-def check_credentials(email: str, password: str) -> User | None:
-    """The active user with this e-mail and password, or None (same work either way)."""
-    check_account_throttle(email)
+def _password_matches(email: str, password: str) -> tuple[User | None, bool]:
+    """The active user with this e-mail (or None) and whether the password is theirs; the
+    same work either way, so timing does not tell whether an account exists."""
     user = find_user_by_email(email)
     if user is None or not user.is_active:
-        verify_password(dummy_hash(), password)  # equalise timing for unknown accounts
-        ok = False
-    else:
-        ok = verify_password(user.password_hash, password)
-    if not ok:
-        log.warning(
-            "failed sign-in for %r from %s", normalise_email(email)[:254], request.remote_addr
-        )
-        count_failed_attempt(email)
-        record(
-            "auth.login_failed",
-            actor=user,
-            organisation_id=user.organisation_id if user else None,
-            details={"email": normalise_email(email)[:254]},
-        )
-        return None
+        verify_password(dummy_hash(), password)
+        return None, False
+    return user, verify_password(user.password_hash, password)
+
+
+def _failed(email: str, user: User | None) -> None:
+    log.warning("failed sign-in for %r from %s", normalise_email(email)[:254], request.remote_addr)
+    throttle.count_password_failure(email)
+    record(
+        "auth.login_failed",
+        actor=user,
+        organisation_id=user.organisation_id if user else None,
+        details={"email": normalise_email(email)[:254]},
+    )
+
+
+def _signed_in_with(user: User, password: str) -> User:
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user
+
+
+def check_credentials(email: str, password: str) -> User | None:
+    """The active user with this e-mail and password, or None.
+
+    RateLimitedError (before the password is tried) when this address has failed too often
+    on the account, or when the account is slowed down and it is not this attempt's turn
+    (see portal.auth.throttle).
+    """
+    throttle.check_password_attempt(email)
+    user, ok = _password_matches(email, password)
+    if not ok:
+        _failed(email, user)
+        return None
+    return _signed_in_with(user, password)
+
+
+def check_credentials_and_code(email: str, password: str, code: str) -> User | None:
+    """The user when the password and a code from their authenticator app are both right,
+    or None, whichever of the two was wrong (and for accounts without an app).
+
+    Not held back by failures of others: the pair cannot be guessed, so the owner of an
+    account under attack still gets in this way. RateLimitedError only when the account has
+    had too many wrong codes after the right password lately. Recovery codes are not taken
+    here: checking them takes long enough to tell that the password was right.
+    """
+    throttle.check_code_attempt(email)
+    user, ok = _password_matches(email, password)
+    if not ok or not user.has_totp:
+        _failed(email, user)
+        return None
+    if not mfa.verify_totp(user, code):
+        throttle.count_code_failure(email)
+        record("auth.mfa_failed", actor=user, organisation_id=user.organisation_id)
+        return None
+    return _signed_in_with(user, password)
+
+
+def check_second_factor(user: User, code: str) -> str | None:
+    """After the right password: how the code signs the user in ("totp" or "recovery-code"),
+    or None. RateLimitedError when the account has had too many wrong codes lately."""
+    throttle.check_code_attempt(user.email)
+    if mfa.verify_totp(user, code):
+        return "totp"
+    if mfa.use_recovery_code(user, code):
+        record("auth.recovery_code_used", actor=user, organisation_id=user.organisation_id)
+        return "recovery-code"
+    throttle.count_code_failure(user.email)
+    record("auth.mfa_failed", actor=user, organisation_id=user.organisation_id)
+    return None
+
+
+# Two-factor policy --------------------------------------------------------------------------
+def two_factor_required(user: User) -> bool:
+    """Whether the user may sign in only with a second factor: buyer staff always; supplier
+    users when a buyer admin has required it of them all."""
+    if user.requires_mfa:
+        return True
+    return user.is_supplier and bool(
+        db.session.scalar(
+            db.select(
+                db.exists().where(
+                    Organisation.kind == OrgKind.BUYER.value,
+                    Organisation.is_mfa_required_for_suppliers.is_(True),
+                )
+            )
+        )
+    )
+
+
+def set_supplier_two_factor(buyer: Organisation, required: bool, *, actor: User) -> bool:
+    """Require (or stop requiring) a second factor of every supplier user; True when this
+    changed the setting. Supplier users without one set it up at their next sign-in."""
+    if buyer.is_mfa_required_for_suppliers == required:
+        return False
+    buyer.is_mfa_required_for_suppliers = required
+    record(
+        "organisation.supplier_mfa",
+        actor=actor,
+        organisation_id=buyer.id,
+        target=buyer,
+        details={"required": required},
+    )
+    db.session.flush()
+    return True
 
 
 def start_session(user: User, *, method: str = "password") -> None:
@@ -251,7 +308,10 @@ def user_for_reset_token(token: str) -> User | None:
 
 
 def reset_password(user: User, password: str) -> None:
+    """Set the password chosen through a reset link. The account's failed sign-ins are
+    forgotten, so its owner gets in at once even while someone else is guessing."""
     set_password(user, password)
+    throttle.forget_failures(user.email)
     record("auth.password_reset", actor=user, organisation_id=user.organisation_id)
 
 

@@ -8,6 +8,7 @@ from portal.audit.services import record
 from portal.auth.models import Invitation, Role, User
 from portal.auth.services import ServiceError, revoke_all_sessions, roles_for
 from portal.extensions import db
+from portal.orgs.models import Organisation
 from portal.orgs.services import StaleEditError
 from portal.timeutil import utcnow
 
@@ -45,9 +46,18 @@ def _active_owners(organisation_id: int, role: Role) -> int:
 
 
 def _keeps_someone_in_charge(user: User) -> None:
-    """Refuse to leave an organisation without an active owner or buyer admin."""
+    """Refuse to leave an organisation without an active owner or buyer admin.
+
+    Two owners removing each other at the same moment would each count two owners and both
+    go ahead, so the organisation's row is locked first (SELECT … FOR UPDATE on PostgreSQL;
+    SQLite's transactions already run one at a time, see portal/security.py): the second
+    waits until the first has committed, then counts again and is refused.
+    """
     if user.role not in (Role.SUPPLIER_OWNER, Role.BUYER_ADMIN) or not user.is_active:
         return
+    db.session.execute(
+        db.select(Organisation.id).where(Organisation.id == user.organisation_id).with_for_update()
+    )
     if _active_owners(user.organisation_id, Role(user.role)) <= 1:
         raise ServiceError(
             _l(

@@ -21,11 +21,14 @@ from portal.evidence.forms import UploadForm
 from portal.evidence.labels import KIND_LABELS
 from portal.extensions import db
 from portal.factories import services as factory_services
+from portal.filenames import content_disposition
 from portal.forms import ConfirmForm
 from portal.orgs.models import Organisation
 from portal.questionnaires import services as questionnaire_services
 from portal.questionnaires.fieldtypes import text_in
 from portal.questionnaires.models import ResponseStatus
+from portal.request_limits import takes_uploads
+from portal.urls import local_or
 
 bp = Blueprint("evidence", __name__)
 
@@ -60,6 +63,7 @@ def _meta(form: UploadForm) -> dict:
 
 @bp.route("/responses/<int:response_id>/evidence/<question_key>", methods=["GET", "POST"])
 @allow(SUPPLIERS)
+@takes_uploads
 def attach_to_question(response_id: int, question_key: str):
     response = questionnaire_services.response_for(_me(), response_id)
     if response is None or response.status == ResponseStatus.NOT_STARTED:
@@ -79,7 +83,7 @@ def attach_to_question(response_id: int, question_key: str):
     form = _form(question["evidence"])
     if form.validate_on_submit():
         try:
-            services.upload(
+            document = services.upload(
                 response.organisation_id,
                 form.file.data,
                 _meta(form),
@@ -90,7 +94,7 @@ def attach_to_question(response_id: int, question_key: str):
         except services.UploadRefused as refusal:
             form.file.errors.append(str(refusal))
         else:
-            flash(_("The document %(name)s is attached.", name=form.file.data.filename), "success")
+            flash(_("The document %(name)s is attached.", name=document.filename), "success")
             return redirect(back)
     return render_template(
         "evidence/upload.html",
@@ -102,6 +106,7 @@ def attach_to_question(response_id: int, question_key: str):
 
 @bp.route("/factories/<int:factory_id>/evidence", methods=["GET", "POST"])
 @allow(SUPPLIERS)
+@takes_uploads
 def attach_to_factory(factory_id: int):
     factory = factory_services.factory_or_404(_me(), factory_id)
     back = url_for("factories.edit", factory_id=factory.id)
@@ -110,13 +115,13 @@ def attach_to_factory(factory_id: int):
         form.factories.data = [factory.id]
     if form.validate_on_submit():
         try:
-            services.upload(
+            document = services.upload(
                 factory.organisation_id, form.file.data, _meta(form), user=_me(), factory=factory
             )
         except services.UploadRefused as refusal:
             form.file.errors.append(str(refusal))
         else:
-            flash(_("The document %(name)s is attached.", name=form.file.data.filename), "success")
+            flash(_("The document %(name)s is attached.", name=document.filename), "success")
             return redirect(back)
     return render_template("evidence/upload.html", form=form, back=back, subject=factory.name)
 
@@ -133,12 +138,14 @@ def download(document_id: int):
     )
     reply = send_file(
         services.open_content(document),
-        as_attachment=True,
-        download_name=document.filename,
         mimetype=document.stored_file.content_type,
         conditional=False,
         max_age=0,
     )
+    # Always an attachment. Not Werkzeug's header (download_name): it would pass on control
+    # characters in a name stored before names were cleaned, and its ASCII stand-in drops
+    # every letter that is not ASCII.
+    reply.headers["Content-Disposition"] = content_disposition(document.filename)
     # Even if something opened it in place, it could run nothing and reach nothing.
     reply.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
     reply.headers["X-Content-Type-Options"] = "nosniff"
@@ -149,8 +156,7 @@ def download(document_id: int):
 @allow(SUPPLIERS)
 def remove(document_id: int):
     document = services.owned_or_404(_me(), document_id)
-    back = request.args.get("back", "")
-    back = back if back.startswith("/") and not back.startswith("//") else url_for("evidence.index")
+    back = local_or(request.args.get("back"), url_for("evidence.index"))
     if not services.removable(document):
         flash(_("Documents of a submitted response stay as they were submitted."), "error")
         return redirect(back)
@@ -166,14 +172,15 @@ def remove(document_id: int):
 @allow(SUPPLIERS)
 def index():
     return render_template(
-        "evidence/index.html", documents=services.organisation_documents(_me().organisation_id)
+        "evidence/index.html",
+        documents=services.organisation_documents(_me().organisation_id, _me()),
     )
 
 
 @bp.route("/review/evidence")
 @allow(BUYER_STAFF)
 def expiring():
-    documents = services.expiring_documents()
+    documents = services.expiring_documents(viewer=_me())
     names = dict(
         db.session.execute(
             db.select(Organisation.id, Organisation.name).where(

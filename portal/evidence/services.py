@@ -5,7 +5,7 @@ from datetime import date, timedelta
 
 from flask import abort, current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func
+from sqlalchemy import ColumnElement, func, or_
 
 from portal import mail
 from portal.audit.services import record
@@ -15,7 +15,8 @@ from portal.evidence.models import EvidenceDocument, StoredFile
 from portal.evidence.storage import Storage, TooLarge, storage_from_url
 from portal.extensions import db
 from portal.factories.models import Factory
-from portal.questionnaires.models import Answer, Response, ResponseStatus
+from portal.filenames import clean_filename
+from portal.questionnaires.models import STAFF_VISIBLE, Answer, Response, ResponseStatus
 from portal.questionnaires.services import put_answer
 from portal.timeutil import utcnow
 
@@ -47,8 +48,10 @@ def upload(
 ) -> EvidenceDocument:
     """Check and store an uploaded file (streamed, never whole in memory) and describe it.
 
-    The same content uploaded again by the organisation is stored once.
+    The same content uploaded again by the organisation is stored once. The name kept is the
+    browser's, cleaned (portal.filenames.clean_filename), and the type check reads that name.
     """
+    filename = clean_filename(file.filename)
     backend = storage()
     try:
         temporary, digest, size = backend.receive(file.stream, max_bytes())
@@ -57,7 +60,7 @@ def upload(
             str(_l("The file is larger than %(mb)d MB.", mb=max_bytes() // 2**20))
         ) from None
     try:
-        kind = detect(temporary, file.filename or "")
+        kind = detect(temporary, filename)
     except RefusedFile as refusal:
         backend.discard(temporary)
         raise UploadRefused(str(refusal)) from None
@@ -81,7 +84,7 @@ def upload(
     document = EvidenceDocument(
         organisation_id=organisation_id,
         stored_file_id=stored.id,
-        filename=(file.filename or "document")[:255],
+        filename=filename,
         kind=meta["kind"],
         issuer=meta.get("issuer") or None,
         reference=meta.get("reference") or None,
@@ -140,14 +143,41 @@ def _count_files(response: Response, key: str, user: User) -> None:
     put_answer(response, key, answer, new, user=user, kind="edit")
 
 
+def visible_to(user: User) -> ColumnElement[bool]:
+    """The documents `user` may see, as a condition on EvidenceDocument: the one rule for
+    downloading a document and for every list that shows documents.
+
+    An organisation sees all its own documents. Buyer staff see a document attached to a
+    response exactly when they see that response's answers: once it is submitted (and while
+    it is back for clarification, STAFF_VISIBLE); a draft's documents are the supplier's
+    alone, as its answers are. Documents attached to no response (a factory's certificates
+    and audit reports) belong to the factory register, which the region sees as it stands on
+    any day (/review/factories), so staff always see those. Nobody else sees any.
+    """
+    own = EvidenceDocument.organisation_id == user.organisation_id
+    if not user.is_buyer_staff:
+        return own
+    return or_(
+        own,
+        EvidenceDocument.response_id.is_(None),
+        EvidenceDocument.response_id.in_(
+            db.select(Response.id).where(Response.status.in_(STAFF_VISIBLE))
+        ),
+    )
+
+
+def readable(user: User, document_id: int) -> EvidenceDocument | None:
+    """The document if `user` may see it (visible_to), else None."""
+    return db.session.scalar(
+        db.select(EvidenceDocument).where(EvidenceDocument.id == document_id, visible_to(user))
+    )
+
+
 def readable_or_404(user: User, document_id: int) -> EvidenceDocument:
-    """The document for its own organisation, and for buyer staff; 404 for anyone else."""
-    document = db.session.get(EvidenceDocument, document_id)
+    """The document if `user` may see it (visible_to); 404 otherwise, so ids reveal nothing."""
+    document = readable(user, document_id)
     if document is None:
         abort(404)
-    if document.organisation_id == user.organisation_id or user.is_buyer_staff:
-        return document
-    abort(404)
     return document
 
 
@@ -187,23 +217,24 @@ def open_content(document: EvidenceDocument):
     return storage().open(document.stored_file.storage_key)
 
 
-def by_question(response_id: int) -> dict[str, list[EvidenceDocument]]:
-    """The response's documents grouped by question (one query)."""
+def by_question(response_id: int, viewer: User) -> dict[str, list[EvidenceDocument]]:
+    """The response's documents that `viewer` may see, grouped by question (one query)."""
     grouped: dict[str, list[EvidenceDocument]] = defaultdict(list)
     for document in db.session.scalars(
         db.select(EvidenceDocument)
-        .where(EvidenceDocument.response_id == response_id)
+        .where(EvidenceDocument.response_id == response_id, visible_to(viewer))
         .order_by(EvidenceDocument.uploaded_at)
     ):
         grouped[document.question_key].append(document)
     return grouped
 
 
-def for_factory(factory_id: int) -> list[EvidenceDocument]:
+def for_factory(factory_id: int, viewer: User) -> list[EvidenceDocument]:
+    """The documents uploaded for the factory that `viewer` may see, oldest first."""
     return list(
         db.session.scalars(
             db.select(EvidenceDocument)
-            .where(EvidenceDocument.factory_id == factory_id)
+            .where(EvidenceDocument.factory_id == factory_id, visible_to(viewer))
             .order_by(EvidenceDocument.uploaded_at)
         )
     )
@@ -221,11 +252,12 @@ def expiry(document: EvidenceDocument, today: date | None = None) -> str | None:
     return None
 
 
-def organisation_documents(organisation_id: int) -> list[EvidenceDocument]:
+def organisation_documents(organisation_id: int, viewer: User) -> list[EvidenceDocument]:
+    """The organisation's documents that `viewer` may see, those expiring first."""
     return list(
         db.session.scalars(
             db.select(EvidenceDocument)
-            .where(EvidenceDocument.organisation_id == organisation_id)
+            .where(EvidenceDocument.organisation_id == organisation_id, visible_to(viewer))
             .order_by(
                 EvidenceDocument.valid_until.is_(None),
                 EvidenceDocument.valid_until,
@@ -235,16 +267,18 @@ def organisation_documents(organisation_id: int) -> list[EvidenceDocument]:
     )
 
 
-def expiring_documents(today: date | None = None) -> list[EvidenceDocument]:
-    """Every supplier's documents expired or expiring within 60 days, soonest first."""
+def expiring_documents(
+    today: date | None = None, *, viewer: User | None = None
+) -> list[EvidenceDocument]:
+    """Every supplier's documents expired or expiring within 60 days, soonest first: those
+    `viewer` may see, or all of them (for reminders to their own organisations)."""
     today = today or utcnow().date()
-    return list(
-        db.session.scalars(
-            db.select(EvidenceDocument)
-            .where(EvidenceDocument.valid_until <= today + timedelta(days=EXPIRY_WARNING_DAYS))
-            .order_by(EvidenceDocument.valid_until)
-        )
+    query = db.select(EvidenceDocument).where(
+        EvidenceDocument.valid_until <= today + timedelta(days=EXPIRY_WARNING_DAYS)
     )
+    if viewer is not None:
+        query = query.where(visible_to(viewer))
+    return list(db.session.scalars(query.order_by(EvidenceDocument.valid_until)))
 
 
 def remind(today: date | None = None) -> int:

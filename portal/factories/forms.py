@@ -7,7 +7,6 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     DateField,
-    IntegerField,
     SelectChoice,
     SelectField,
     SelectMultipleField,
@@ -17,6 +16,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
+from portal.factories.importing import MAX_WORKERS
 from portal.factories.labels import (
     COMPONENT_LABELS,
     FIELD_LABELS,
@@ -25,7 +25,7 @@ from portal.factories.labels import (
     RISK_STATUS_LABELS,
     ROLE_LABELS,
 )
-from portal.forms import VersionedForm
+from portal.forms import VersionedForm, WholeNumberField
 from portal.orgs.services import country_choices, is_country
 
 _OS_ID = re.compile(r"^[A-Z]{2}\d{7}[A-Z0-9]{6,7}$")
@@ -103,8 +103,17 @@ class FactoryForm(VersionedForm):
             raise ValidationError(_l("Choose the country from the list."))
 
     def validate_workers(self, field):
-        if field.data and not _WORKERS.match(field.data):
+        if not field.data:
+            return
+        match = _WORKERS.match(field.data)
+        if not match:
             raise ValidationError(_l("Enter a number, or a range such as 51-100."))
+        numbers = [re.sub(r"\s", "", number) for number in match.groups() if number]
+        # The length first: int() itself refuses thousands of digits.
+        if any(len(n) > len(str(MAX_WORKERS)) or int(n) > MAX_WORKERS for n in numbers):
+            raise ValidationError(
+                _l("More than %(max)s workers cannot be right; check the number.", max=MAX_WORKERS)
+            )
 
     def validate_os_hub_id(self, field):
         if field.data and not _OS_ID.match(field.data.upper()):
@@ -149,10 +158,10 @@ class EndForm(FlaskForm):
 
 class RiskForm(FlaskForm):
     category = SelectField(_l("Risk"), choices=_choices(RISK_LABELS))
-    severity = IntegerField(
+    severity = WholeNumberField(
         _l("Severity"), validators=[DataRequired(_l("Enter the severity as a whole number."))]
     )
-    likelihood = IntegerField(
+    likelihood = WholeNumberField(
         _l("Likelihood"), validators=[DataRequired(_l("Enter the likelihood as a whole number."))]
     )
     mitigation = TextAreaField(
@@ -185,10 +194,10 @@ class RiskForm(FlaskForm):
 
 
 class RiskScaleForm(FlaskForm):
-    severity_max = IntegerField(
+    severity_max = WholeNumberField(
         _l("Highest severity level"), default=5, validators=[DataRequired(), NumberRange(2, 10)]
     )
-    likelihood_max = IntegerField(
+    likelihood_max = WholeNumberField(
         _l("Highest likelihood level"), default=5, validators=[DataRequired(), NumberRange(2, 10)]
     )
     method = TextAreaField(

@@ -14,6 +14,10 @@ touches the database or the request; the caller stores only rows without errors.
 Formulas are never evaluated: workbooks are opened with `data_only=False`, a formula in a field
 that needs a value is an error, and `neutralise` keeps text that looks like a formula from being
 run by a spreadsheet when it is exported again.
+
+The work of reading grows with the file, never faster: a workbook is checked part by part
+before openpyxl parses it (sizes from the zip directory, then the XML's longest runs, which
+expat would read over and over), and rows, cells and headings are counted as they come.
 """
 
 import codecs
@@ -26,17 +30,19 @@ import re
 import unicodedata
 import warnings
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from functools import cache
-from typing import Any
+from typing import IO, Any
 
 import openpyxl
 import pycountry
 from babel import Locale
 from charset_normalizer import from_bytes
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
 FIELDS = (
     "name",
@@ -109,6 +115,23 @@ DETECT_BYTES = 64 * 1024
 GUESS_ROWS = 20
 MAX_XLSX_MEMBERS = 500
 MAX_XLSX_UNCOMPRESSED = 200 * 1024 * 1024
+#: Largest part of a workbook, unpacked: the sheet of a list of MAX_ROWS factories with many
+#: columns takes about 20 MB, and reading costs time in proportion to the size read.
+MAX_XLSX_PART = 64 * 1024 * 1024
+#: Longest stretch of a workbook's XML without a "<", and longest comment or processing
+#: instruction in it. Python's XML parser (expat) is fed 16 kB at a time and reads a tag,
+#: comment or instruction left unfinished at the end of a piece again from its start, so one
+#: long one costs the square of its length (a 20 MB comment took 18 s, 190 MB over 11
+#: minutes); below this length the cost stays a few seconds for the largest part. A cell
+#: holds at most 32,767 characters (96 kB of Chinese text), which this leaves room for.
+MAX_XML_RUN = 128 * 1024
+#: Cells a sheet may yield, the empty ones before the last filled one of each row included:
+#: MAX_ROWS rows of 200 columns. A few rows reaching column XFD would be billions.
+MAX_SHEET_CELLS = 20_000 * 200
+#: Excel's last row; openpyxl would count empty rows up to any number a sheet names.
+_LAST_ROW = 1_048_576
+#: How much of a workbook part is checked at a time (less than MAX_XML_RUN).
+_XML_CHUNK = 64 * 1024
 #: Longest text accepted per field (the register's column sizes); longer is a pasted document.
 TEXT_LIMITS = {
     "name": 300,
@@ -118,6 +141,11 @@ TEXT_LIMITS = {
     "postal_code": 40,
     "brands": 200,
 }
+#: Longest cell text a message repeats, and longest heading kept; longer ones are cut.
+_SHOWN = 100
+MAX_HEADING = 200
+#: Unknown categories of one cell that get a warning each; the rest are counted in one more.
+_UNKNOWN_SHOWN = 5
 #: More workers than any factory has; also keeps the number inside a 32-bit database integer.
 MAX_WORKERS = 1_000_000
 
@@ -758,18 +786,31 @@ def _read_csv(data: bytes) -> Table:
 
 
 def _check_zip(data: bytes) -> None:
-    """Refuse a workbook that would unpack into too many parts or too many bytes.
+    """Refuse a workbook that would unpack into too many parts or too many bytes, or whose
+    XML would cost the parser more than its size (_check_xml_part).
 
-    The sizes come from the zip's central directory, so nothing is decompressed to find out;
-    Python's zipfile never inflates a member beyond the size its directory entry declares, so a
-    directory that lies gets a truncated member (and a CRC error), not a bigger one.
+    The sizes come from the zip's central directory, so nothing is decompressed before they
+    are checked; Python's zipfile never inflates a member beyond the size its directory entry
+    declares, so a directory that lies gets a truncated member (and a CRC error), not a
+    bigger one.
     """
     unreadable = ImportFileError(str(_l("The file is not a readable Excel workbook (.xlsx).")))
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             members = archive.infolist()
+            _check_sizes(members)
+            for member in members:
+                with archive.open(member) as stream:
+                    _check_xml_part(stream)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError) as error:
         raise unreadable from error
+    except (RuntimeError, NotImplementedError, EOFError, zlib.error) as error:
+        # An encrypted part, a compression method zipfile lacks, a truncated stream.
+        raise unreadable from error
+
+
+def _check_sizes(members: list[zipfile.ZipInfo]) -> None:
+    """Refuse too many parts, too many bytes in all, or too many in one part."""
     if len(members) > MAX_XLSX_MEMBERS:
         raise ImportFileError(
             str(
@@ -791,6 +832,81 @@ def _check_zip(data: bytes) -> None:
                 )
             )
         )
+    if any(member.file_size > MAX_XLSX_PART for member in members):
+        raise ImportFileError(
+            str(
+                _l(
+                    "A part of the workbook would take more than %(size)s MB when unpacked, "
+                    "too much for a factory list.",
+                    size=MAX_XLSX_PART // (1024 * 1024),
+                )
+            )
+        )
+
+
+_XML_OPENINGS = re.compile(rb"<!--|<\?")
+_XML_CLOSINGS = {b"<!--": b"-->", b"<?": b"?>"}
+
+
+def _check_xml_part(stream: IO[bytes]) -> None:
+    """Refuse a workbook part whose XML would cost the parser more than its size: a stretch
+    of more than MAX_XML_RUN bytes without a "<" (a tag that long, or text), or a comment or
+    processing instruction longer than that (see MAX_XML_RUN).
+
+    Reads the part once, a _XML_CHUNK at a time. A part that does not start like XML in
+    UTF-8 is not checked: the parser stops at its first byte. UTF-16 XML, which no
+    spreadsheet program writes, is refused, as its markup is not visible byte by byte.
+    """
+    chunk = stream.read(_XML_CHUNK)
+    if chunk.startswith(codecs.BOM_UTF8):
+        chunk = chunk[len(codecs.BOM_UTF8) :]
+    if chunk[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, b"<\x00", b"\x00<"):
+        raise ImportFileError(str(_l("The file is not a readable Excel workbook (.xlsx).")))
+    if not chunk[:1] or chunk[:1] not in b"< \t\r\n":
+        return
+    read = 0  # bytes of the part before `chunk`
+    last_open = 0  # where the last "<" is (the part's start counts as one)
+    # An unfinished comment or instruction: where it starts, its opening's length, its end.
+    opened_at, opening, closing = 0, 0, b""
+    tail = b""  # the last bytes before `chunk`, where an opening or end may have begun
+    while chunk:
+        first = chunk.find(b"<")
+        if (read + first if first >= 0 else read + len(chunk)) - last_open > MAX_XML_RUN:
+            raise _too_costly()
+        if first >= 0:
+            last_open = read + chunk.rfind(b"<")
+        data, start = tail + chunk, read - len(tail)  # data[0] is at `start` in the part
+        position = 0
+        while True:
+            if closing:
+                end = data.find(closing, max(position, opened_at + opening - start))
+                if end < 0:
+                    break
+                position, closing = end + len(closing), b""
+                if start + position - opened_at > MAX_XML_RUN:
+                    raise _too_costly()
+            found = _XML_OPENINGS.search(data, position)
+            if found is None:
+                break
+            opened_at, opening = start + found.start(), len(found.group())
+            closing, position = _XML_CLOSINGS[found.group()], found.end()
+        read += len(chunk)
+        if closing and read - opened_at > MAX_XML_RUN:
+            raise _too_costly()
+        tail = data[-3:]
+        chunk = stream.read(_XML_CHUNK)
+
+
+def _too_costly() -> ImportFileError:
+    return ImportFileError(
+        str(
+            _l(
+                "The workbook holds XML that would take too long to read (a very long comment, "
+                "tag or text). Open it in your spreadsheet program, save it again as .xlsx and "
+                "upload that file."
+            )
+        )
+    )
 
 
 def _read_xlsx(data: bytes) -> Table:
@@ -841,9 +957,30 @@ def _sheet_table(sheet, limit: int | None = None) -> Table | None:
 
 
 def _sheet_rows(sheet) -> Iterator[tuple[int, list[Any]]]:
-    """(row number, cell values) for every row; formula cells come as _Formula text."""
+    """(row number, cell values) for every row with cells; formula cells come as _Formula
+    text. Raises ImportFileError past Excel's last row or MAX_SHEET_CELLS cells."""
+    # The size a sheet declares would have openpyxl fill every row up to its last column and
+    # every row number up to its last row, whatever the cells: each row is read as written.
+    sheet.reset_dimensions()
+    cells_read = 0
     # In read-only mode openpyxl yields a row for every row number, empty ones included.
     for number, cells in enumerate(sheet.iter_rows(), start=1):
+        if number > _LAST_ROW:
+            raise ImportFileError(str(_l("The file is not a readable Excel workbook (.xlsx).")))
+        if not cells:
+            continue
+        cells_read += len(cells)
+        if cells_read > MAX_SHEET_CELLS:
+            raise ImportFileError(
+                str(
+                    _l(
+                        "The sheet holds more than %(max)s cells, more than a factory list "
+                        "needs. Leave out the rows and columns that are not about the "
+                        "factories.",
+                        max=MAX_SHEET_CELLS,
+                    )
+                )
+            )
         values = []
         for cell in cells:
             value = cell.value
@@ -871,6 +1008,13 @@ def _as_text(value: Any) -> str:  # noqa: PLR0911 (one return per kind of cell r
     return str(value)
 
 
+def _shown(value: Any) -> str:
+    """The cell's text to repeat in a message, cut after _SHOWN characters: a row's problems
+    stay about as large as the row."""
+    text = _as_text(value)
+    return text if len(text) <= _SHOWN else text[:_SHOWN] + "…"
+
+
 def _is_blank(value: Any) -> bool:
     return _as_text(value).strip() == ""
 
@@ -895,19 +1039,20 @@ def _table(records: Iterable[tuple[int, list[Any]]], *, limit: int | None = None
             break
     else:
         return None
+    texts = [" ".join(_as_text(cell).split()) for cell in header_cells]
+    named = [(position, text) for position, text in enumerate(texts) if text]
+    # Counted first: the check for repeats below takes the square of the headings' number.
+    if len(named) > MAX_COLUMNS:
+        raise _too_many_columns(len(named))
     headings: list[str] = []
     positions: list[int] = []
-    for position, cell in enumerate(header_cells):
-        heading = " ".join(_as_text(cell).split())
-        if not heading:
-            continue
+    for position, text in named:
+        heading = text if len(text) <= MAX_HEADING else text[:MAX_HEADING] + "…"
         if heading in headings:
             # Keep `raw` keys unique when a heading repeats.
             heading = f"{heading} ({position + 1})"
         headings.append(heading)
         positions.append(position)
-    if len(headings) > MAX_COLUMNS:
-        raise _too_many_columns(len(headings))
     table = Table(headings, positions, [])
     for number, cells in iterator:
         if all(_is_blank(cell) for cell in cells):
@@ -1022,7 +1167,7 @@ def _parse_row(
                     "'%(value)s' has a '?' where a letter should probably be: the spreadsheet "
                     "could not save that letter in this file's encoding. Check the spelling, or "
                     "save the list as CSV (UTF-8) or .xlsx.",
-                    value=text,
+                    value=_shown(text),
                 ),
             )
     headed = {column.index for column in columns}
@@ -1056,7 +1201,7 @@ def _formula_error(check: _RowChecker, header: str | None, value: Any) -> None:
         _l(
             "This cell holds a formula (%(value)s). Formulas are not evaluated on import: "
             "enter the value itself.",
-            value=_as_text(value),
+            value=_shown(value),
         ),
     )
 
@@ -1086,7 +1231,7 @@ def _text_field(check: _RowChecker, name: str, value: Any, header: str | None) -
             _l(
                 "'%(value)s' looks like a spreadsheet formula. It is kept as plain text and "
                 "never calculated.",
-                value=text,
+                value=_shown(text),
             ),
         )
     check.row.values[name] = text or None
@@ -1110,7 +1255,7 @@ def _country_field(check: _RowChecker, value: Any, header: str | None) -> None:
             _l(
                 "'%(value)s' is not a country we recognise. Write the country's name in English "
                 "or Swedish, or its ISO code such as CN or VNM.",
-                value=text,
+                value=_shown(text),
             ),
         )
         return
@@ -1134,7 +1279,7 @@ def _role_field(check: _RowChecker, value: Any, header: str | None) -> None:
             header,
             _l(
                 "'%(value)s' is not a role. Write final assembly or main component.",
-                value=text,
+                value=_shown(text),
             ),
         )
         return
@@ -1165,7 +1310,7 @@ def _categories(check: _RowChecker, cells: dict[str, Any], mapping: dict[str, st
     products = cells.get("product_categories")
     components = cells.get("component_categories")
     if products is not None:
-        header = mapping["product_categories"]
+        unknown = []
         for item, key in _list_items(products, _PRODUCTS):
             if key is not None:
                 _append_new(values["product_categories"], key)
@@ -1174,28 +1319,58 @@ def _categories(check: _RowChecker, cells: dict[str, Any], mapping: dict[str, st
             elif (component := _lookup(_COMPONENTS, item)) is not None:
                 _append_new(values["component_categories"], component)
             else:
-                check.warn(
-                    header,
-                    _l(
-                        "'%(value)s' is not a product category this portal knows, so it was "
-                        "not imported.",
-                        value=item,
-                    ),
-                )
+                unknown.append(item)
+        _warn_unknown(
+            check,
+            mapping["product_categories"],
+            unknown,
+            lambda item: _l(
+                "'%(value)s' is not a product category this portal knows, so it was not imported.",
+                value=item,
+            ),
+        )
     if components is not None:
-        header = mapping["component_categories"]
+        unknown = []
         for item, key in _list_items(components, _COMPONENTS):
             if key is not None:
                 _append_new(values["component_categories"], key)
             else:
-                check.warn(
-                    header,
-                    _l(
-                        "'%(value)s' is not a component category this portal knows, so it was "
-                        "not imported.",
-                        value=item,
-                    ),
-                )
+                unknown.append(item)
+        _warn_unknown(
+            check,
+            mapping["component_categories"],
+            unknown,
+            lambda item: _l(
+                "'%(value)s' is not a component category this portal knows, so it was not "
+                "imported.",
+                value=item,
+            ),
+        )
+
+
+def _warn_unknown(
+    check: _RowChecker, header: str, items: list[str], message: Callable[[str], Any]
+) -> None:
+    """A warning for each different unknown item of a cell, up to _UNKNOWN_SHOWN of them, and
+    one that counts the rest: a cell of thousands of unknown items is not thousands of
+    warnings."""
+    seen: set[str] = set()
+    different = []
+    for item in items:
+        if item.casefold() not in seen:
+            seen.add(item.casefold())
+            different.append(item)
+    for item in different[:_UNKNOWN_SHOWN]:
+        check.warn(header, message(_shown(item)))
+    if len(different) > _UNKNOWN_SHOWN:
+        check.warn(
+            header,
+            ngettext(
+                "%(num)d more value was not imported either.",
+                "%(num)d more values were not imported either.",
+                len(different) - _UNKNOWN_SHOWN,
+            ),
+        )
 
 
 def _brands_field(check: _RowChecker, value: Any, header: str | None) -> None:
@@ -1207,7 +1382,7 @@ def _brands_field(check: _RowChecker, value: Any, header: str | None) -> None:
             _l(
                 "'%(value)s' looks like a spreadsheet formula. It is kept as plain text and "
                 "never calculated.",
-                value=_as_text(value),
+                value=_shown(value),
             ),
         )
     brands: list[str] = []
@@ -1224,7 +1399,13 @@ def _brands_field(check: _RowChecker, value: Any, header: str | None) -> None:
 
 
 def _whole_number(text: str) -> int:
-    return int(re.sub(r"\D", "", text))
+    """The digits of `text` as a number; any number with more digits than MAX_WORKERS comes
+    as MAX_WORKERS + 1 (Python refuses to read thousands of digits, and a sheet can hold
+    them)."""
+    digits = re.sub(r"\D", "", text).lstrip("0")
+    if len(digits) > len(str(MAX_WORKERS)):
+        return MAX_WORKERS + 1
+    return int(digits or "0")
 
 
 def _workers(value: Any) -> tuple[int, int | None] | None:  # noqa: PLR0911 (one per form)
@@ -1260,7 +1441,7 @@ def _workers_field(check: _RowChecker, value: Any, header: str | None) -> None:
             header,
             _l(
                 "'%(value)s' is not a number or a range such as 51-100.",
-                value=_as_text(value),
+                value=_shown(value),
             ),
         )
         return
@@ -1271,7 +1452,7 @@ def _workers_field(check: _RowChecker, value: Any, header: str | None) -> None:
             _l(
                 "'%(value)s' is not a number of workers or a range from low to high such as "
                 "51-100.",
-                value=_as_text(value),
+                value=_shown(value),
             ),
         )
         return
@@ -1286,12 +1467,15 @@ def _workers_field(check: _RowChecker, value: Any, header: str | None) -> None:
 
 def _os_hub_id_error(value: str) -> Any:
     return _l(
-        "'%(value)s' is not an Open Supply Hub ID; they look like CN2019123ABC4DE.", value=value
+        "'%(value)s' is not an Open Supply Hub ID; they look like CN2019123ABC4DE.",
+        value=_shown(value),
     )
 
 
 def _rba_id_error(value: str) -> Any:
-    return _l("'%(value)s' is not an RBA ID: 4 to 30 letters, digits or hyphens.", value=value)
+    return _l(
+        "'%(value)s' is not an RBA ID: 4 to 30 letters, digits or hyphens.", value=_shown(value)
+    )
 
 
 def _id_fields(check: _RowChecker, cells: dict[str, Any], mapping: dict[str, str]) -> None:
@@ -1351,7 +1535,7 @@ def _date_fields(check: _RowChecker, cells: dict[str, Any], mapping: dict[str, s
                 header,
                 _l(
                     "'%(value)s' is not a date. Write dates as year-month-day, such as 2024-03-31.",
-                    value=_as_text(value),
+                    value=_shown(value),
                 ),
             )
             continue

@@ -16,8 +16,10 @@ from flask_login import current_user
 from wtforms import SelectChoice
 
 from portal.access import BUYER_STAFF, SUPPLIERS, allow
+from portal.arguments import int_arg, kept_args
+from portal.errors import render_error
 from portal.evidence.services import for_factory as evidence_for_factory
-from portal.extensions import db
+from portal.extensions import db, limiter
 from portal.factories import exporting, services
 from portal.factories.forms import (
     AsOfForm,
@@ -40,6 +42,7 @@ from portal.factories.labels import (
 from portal.forms import ConfirmForm
 from portal.orgs.models import Organisation, OrgKind
 from portal.orgs.services import country_choices
+from portal.request_limits import takes_uploads
 from portal.timeutil import show_date
 
 bp = Blueprint("factories", __name__)
@@ -54,12 +57,6 @@ def factory_labels():
         "risk_labels": RISK_LABELS,
         "risk_status_labels": RISK_STATUS_LABELS,
     }
-
-
-@bp.app_template_filter()
-def reject_page(arguments: dict) -> dict:
-    """Query arguments without `page`, for links to other pages of a filtered list."""
-    return {k: v for k, v in arguments.items() if k != "page"}
 
 
 def _me():
@@ -121,7 +118,7 @@ def edit(factory_id: int):
                 form=form,
                 factory=factory,
                 end_form=EndForm(),
-                documents=evidence_for_factory(factory.id),
+                documents=evidence_for_factory(factory.id, _me()),
             ), 409
         services.save_factory(factory.organisation_id, form.values(), user=_me(), factory=factory)
         flash(_("The changes have been saved."), "success")
@@ -131,7 +128,7 @@ def edit(factory_id: int):
         form=form,
         factory=factory,
         end_form=EndForm(),
-        documents=evidence_for_factory(factory.id),
+        documents=evidence_for_factory(factory.id, _me()),
     )
 
 
@@ -160,7 +157,7 @@ def end(factory_id: int):
         form=FactoryForm(obj=factory),
         factory=factory,
         end_form=form,
-        documents=evidence_for_factory(factory.id),
+        documents=evidence_for_factory(factory.id, _me()),
     )
 
 
@@ -215,8 +212,41 @@ def risk_scale():
 
 
 # Import and export ------------------------------------------------------------------------------
+def _import_limit() -> str:
+    return current_app.config["FACTORY_IMPORT_RATE_LIMIT"]
+
+
+def _account() -> str:
+    """Uploads are counted per account, wherever it signs in from."""
+    return f"account:{current_user.get_id() or request.remote_addr}"
+
+
+def _staged_or_gone(import_id: int):
+    """The user's organisation's import, or a 404 page that says why an import goes away."""
+    staged = services.staged_import(_me(), import_id)
+    if staged is None:
+        abort(
+            make_response(
+                render_error(
+                    404,
+                    _("This import is no longer here"),
+                    _(
+                        "Files that were uploaded but not imported are kept for %(hours)d "
+                        "hours, and at most %(max)d per organisation: a newer upload replaces "
+                        "the oldest. Upload the file again to import it.",
+                        hours=current_app.config["FACTORY_IMPORT_EXPIRY_HOURS"],
+                        max=current_app.config["FACTORY_IMPORT_PENDING_MAX"],
+                    ),
+                )
+            )
+        )
+    return staged
+
+
 @bp.route("/factories/import", methods=["GET", "POST"])
 @allow(SUPPLIERS)
+@takes_uploads
+@limiter.limit(_import_limit, key_func=_account, methods=["POST"])
 def upload():
     form = UploadForm()
     if form.validate_on_submit():
@@ -244,7 +274,7 @@ def upload():
 @bp.route("/factories/import/<int:import_id>/columns", methods=["GET", "POST"])
 @allow(SUPPLIERS)
 def match_columns(import_id: int):
-    staged = services.import_or_404(_me(), import_id)
+    staged = _staged_or_gone(import_id)
     if staged.confirmed_at is not None:
         flash(_("This file has already been imported."), "info")
         return redirect(url_for("factories.index"))
@@ -266,7 +296,7 @@ def match_columns(import_id: int):
 @bp.route("/factories/import/<int:import_id>", methods=["GET", "POST"])
 @allow(SUPPLIERS)
 def preview(import_id: int):
-    staged = services.import_or_404(_me(), import_id)
+    staged = _staged_or_gone(import_id)
     if staged.confirmed_at is not None:
         flash(_("This file has already been imported."), "info")
         return redirect(url_for("factories.index"))
@@ -341,13 +371,12 @@ def export(fmt: str):
 @allow(BUYER_STAFF)
 def all_factories():
     args = request.args
-    organisation_id = args.get("supplier", type=int)
     pagination, counts = services.all_factories(
         country=args.get("country") or None,
         role=args.get("role") or None,
         component=args.get("component") or None,
-        organisation_id=organisation_id,
-        page=args.get("page", 1, type=int),
+        organisation_id=int_arg("supplier"),
+        page=int_arg("page", 1),
     )
     suppliers = db.session.execute(
         db.select(Organisation.id, Organisation.name)
@@ -361,4 +390,5 @@ def all_factories():
         suppliers=suppliers,
         countries=country_choices(),
         args=args,
+        filters=kept_args("country", "role", "component", "supplier"),
     )

@@ -1,10 +1,10 @@
 """The factory register: listing as of a date, editing, risks, imports and snapshots."""
 
 from dataclasses import asdict, dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 
-from flask import abort
-from sqlalchemy import func, insert
+from flask import abort, current_app
+from sqlalchemy import delete, func, insert
 
 from portal.audit.services import record
 from portal.auth.models import User
@@ -29,6 +29,7 @@ from portal.factories.models import (
     FactoryRisk,
     RiskScale,
 )
+from portal.filenames import clean_filename
 from portal.orgs.models import Organisation
 from portal.timeutil import utcnow
 
@@ -204,12 +205,16 @@ def existing_keys(organisation_id: int) -> dict[str, str]:
 
 
 def _plain(row: ParsedRow) -> dict:
+    """The row as stored in the staged import: its values (the empty ones left out), problems
+    and duplicate mark. The cells as read are stored once, in the import's `cells`, not again
+    per row, and the match key is made again from the values when they are written."""
     data = asdict(row)
+    del data["raw"]
     data["values"] = {
-        k: (v.isoformat() if isinstance(v, date) else v) for k, v in row.values.items()
+        k: (v.isoformat() if isinstance(v, date) else v)
+        for k, v in row.values.items()
+        if v is not None and v != []
     }
-    data["raw"] = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in row.raw.items()}
-    data["key"] = row.key
     return data
 
 
@@ -222,12 +227,14 @@ def stage_import(
     The rows are read into a preview at once when the organisation matched the columns of a
     file with the same headings before (that matching again), or when the headings name every
     column the importer would guess a field for. Otherwise the import awaits match_columns.
+    The file's name is kept cleaned (portal.filenames.clean_filename), and read by that name.
     """
+    filename = clean_filename(filename)
     table = read_table(data, filename)
     staged = FactoryImport(
         organisation_id=organisation.id,
         uploaded_by_id=user.id,
-        filename=filename[:255],
+        filename=filename,
         rows=[],
         cells=table.to_json(),
         summary={"encoding": table.encoding, "delimiter": table.delimiter},
@@ -240,7 +247,47 @@ def stage_import(
     elif "name" in recognised and guess_matching(table) == recognised:
         _read_rows(staged, table, recognised, matched_by="headings")
     db.session.flush()
+    _keep_newest_pending(organisation.id)
     return staged
+
+
+def _pending(organisation_id: int | None = None) -> list:
+    conditions = [FactoryImport.confirmed_at.is_(None)]
+    if organisation_id is not None:
+        conditions.append(FactoryImport.organisation_id == organisation_id)
+    return conditions
+
+
+def _expired_before() -> datetime:
+    """Unconfirmed imports uploaded before this moment have expired."""
+    return utcnow() - timedelta(hours=current_app.config["FACTORY_IMPORT_EXPIRY_HOURS"])
+
+
+def _keep_newest_pending(organisation_id: int) -> None:
+    """Delete the organisation's expired unconfirmed imports, and those beyond the newest
+    FACTORY_IMPORT_PENDING_MAX: a new upload replaces the oldest waiting one."""
+    keep = max(1, current_app.config["FACTORY_IMPORT_PENDING_MAX"])
+    newest_first = db.session.scalars(
+        db.select(FactoryImport.id)
+        .where(*_pending(organisation_id))
+        .order_by(FactoryImport.created_at.desc(), FactoryImport.id.desc())
+    ).all()
+    older = newest_first[keep:]
+    db.session.execute(
+        delete(FactoryImport).where(
+            *_pending(organisation_id),
+            FactoryImport.id.in_(older) | (FactoryImport.created_at < _expired_before()),
+        )
+    )
+
+
+def purge_expired_imports() -> int:
+    """Delete every organisation's unconfirmed imports older than FACTORY_IMPORT_EXPIRY_HOURS;
+    returns how many. Confirmed imports stay (they are what the audit log points at)."""
+    result = db.session.execute(
+        delete(FactoryImport).where(*_pending(), FactoryImport.created_at < _expired_before())
+    )
+    return result.rowcount
 
 
 def _read_rows(
@@ -320,10 +367,15 @@ def remembered_matching(organisation_id: int, headings: list[str]) -> list[str |
     return fields
 
 
-def import_or_404(user: User, import_id: int) -> FactoryImport:
+def staged_import(user: User, import_id: int) -> FactoryImport | None:
+    """An import of the user's organisation: a confirmed one, or an unconfirmed one that has
+    not expired. None for anything else (expired, replaced by newer uploads, another
+    organisation's, never there), alike."""
     staged = db.session.get(FactoryImport, import_id)
     if staged is None or staged.organisation_id != user.organisation_id:
-        abort(404)
+        return None
+    if staged.confirmed_at is None and staged.created_at < _expired_before():
+        return None
     return staged
 
 
@@ -370,7 +422,9 @@ def confirm_import(
                 if values.get("entered_on")
                 else start,
                 "left_on": date.fromisoformat(values["left_on"]) if values.get("left_on") else None,
-                "match_key": row["key"],
+                "match_key": normalise_key(
+                    values["name"], values.get("address"), values.get("country")
+                ),
                 "created_at": now,
                 "updated_at": now,
                 "version": 1,
@@ -379,6 +433,8 @@ def confirm_import(
     if records:
         db.session.execute(insert(Factory), records)
     staged.confirmed_at = now
+    # The factories are in the register now; the file's cells and rows would only take room.
+    staged.rows, staged.cells = [], None
     record(
         "factory.imported",
         actor=user,

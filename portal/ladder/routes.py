@@ -96,7 +96,7 @@ def supplier(org_id: int):
     if version is None:
         abort(404)
     ladder = version.ladder
-    form = marking_form(ladder.markable, services.evidence_documents(organisation.id))
+    form = marking_form(ladder.markable, services.evidence_documents(organisation.id, _me()))
     status = 200
     if request.method == "GET":
         form.version.data = str(version.id)

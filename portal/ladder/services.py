@@ -15,6 +15,7 @@ from sqlalchemy.orm import joinedload
 
 from portal.audit.services import record
 from portal.auth.models import User
+from portal.evidence import services as evidence_services
 from portal.evidence.models import EvidenceDocument
 from portal.extensions import db
 from portal.factories.importing import neutralise
@@ -241,12 +242,16 @@ def mark_history(organisation_id: int) -> list[MilestoneMark]:
     )
 
 
-def evidence_documents(organisation_id: int) -> list[EvidenceDocument]:
-    """The organisation's documents a mark can point to, newest first."""
+def evidence_documents(organisation_id: int, viewer: User) -> list[EvidenceDocument]:
+    """The organisation's documents a mark can point to, newest first: those `viewer` may
+    see (a draft response's documents are not among them until it is submitted)."""
     return list(
         db.session.scalars(
             db.select(EvidenceDocument)
-            .where(EvidenceDocument.organisation_id == organisation_id)
+            .where(
+                EvidenceDocument.organisation_id == organisation_id,
+                evidence_services.visible_to(viewer),
+            )
             .order_by(EvidenceDocument.uploaded_at.desc(), EvidenceDocument.id.desc())
         )
     )
@@ -266,7 +271,8 @@ def mark(
     """Record a reviewer's verdict on one milestone, as a new row of the history, and log it.
 
     Raises MarkError for a milestone the current ladder does not mark, an unknown status, or
-    a document of another organisation or of a kind the milestone does not accept.
+    a document of another organisation, one `user` may not see, or of a kind the milestone
+    does not accept.
     """
     version = current_version()
     milestone = version.ladder.milestone(milestone_key) if version else None
@@ -275,7 +281,7 @@ def mark(
     if status not in STATUSES:
         raise MarkError(f"{status!r} is not a status.")
     if evidence_document_id is not None:
-        document = db.session.get(EvidenceDocument, evidence_document_id)
+        document = evidence_services.readable(user, evidence_document_id)
         if document is None or document.organisation_id != organisation.id:
             raise MarkError("The document is not the organisation's.")
         if document.kind not in milestone["evidence"]:

@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import db
@@ -32,6 +32,9 @@ class Organisation(db.Model):
     __table_args__ = (
         CheckConstraint("kind IN ('buyer', 'reseller', 'brand')", name="kind_known"),
         CheckConstraint("length(country) = 2", name="country_alpha2"),
+        CheckConstraint(
+            "kind = 'buyer' OR NOT is_mfa_required_for_suppliers", name="mfa_policy_buyer_only"
+        ),
         db.UniqueConstraint("org_number", name="uq_organisations_org_number"),
     )
 
@@ -43,6 +46,11 @@ class Organisation(db.Model):
     #: ISO 3166-1 alpha-2 code of the country of registration.
     country: Mapped[str] = mapped_column(String(2))
     contact_email: Mapped[str] = mapped_column(String(254))
+    #: Set by a buyer admin on the buyer organisation: every supplier user must sign in with
+    #: a second factor (off by default; see README, "Two-factor sign-in").
+    is_mfa_required_for_suppliers: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     #: Incremented on every update; a stale edit form is refused instead of overwriting.
     version: Mapped[int] = mapped_column(Integer, default=1)

@@ -7,8 +7,9 @@ an answer counts as given. Add a type by subclassing `FieldType` and registering
 """
 
 import datetime as dt
+import math
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
@@ -24,6 +25,7 @@ from wtforms import (
     TextAreaField,
     widgets,
 )
+from wtforms.utils import unset_value
 
 from portal.timeutil import show_date
 
@@ -105,6 +107,12 @@ def lower_first(text: str) -> str:
     return text[:1].lower() + text[1:]
 
 
+def length_problems(value, limit: int) -> list[str]:
+    if isinstance(value, str) and len(value) > limit:
+        return [str(_l("Use at most %(n)d characters.", n=limit))]
+    return []
+
+
 @register
 class ShortText(FieldType):
     name = "short_text"
@@ -122,9 +130,7 @@ class ShortText(FieldType):
         return value, self.problems(value, question)
 
     def problems(self, value, question):
-        if value and len(value) > self.limit(question):
-            return [str(_l("Use at most %(n)d characters.", n=self.limit(question)))]
-        return []
+        return length_problems(value, self.limit(question))
 
 
 @register
@@ -151,7 +157,9 @@ class YesNo(FieldType):
         return value, []
 
     def display(self, value, question, lang):
-        return {"yes": str(_l("Yes")), "no": str(_l("No"))}.get(value, "")
+        if value in ("yes", "no"):
+            return str(_l("Yes")) if value == "yes" else str(_l("No"))
+        return "" if value is None else str(value)
 
 
 @register
@@ -174,8 +182,17 @@ class SingleChoice(FieldType):
         return (field.data if field.data in values else None), []
 
     def display(self, value, question, lang):
-        labels = {o["value"]: text_in(o["label"], lang) for o in question.get("options", [])}
-        return labels.get(value, value or "")
+        return option_label(question.get("options", []), value, lang)
+
+
+def option_label(options: list[dict], value, lang: str) -> str:
+    """The label of the option stored as `value`; any other stored value as text."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        labels = {o["value"]: text_in(o["label"], lang) for o in options}
+        return labels.get(value, value)
+    return str(value)
 
 
 class CheckboxesField(SelectMultipleField):
@@ -195,44 +212,106 @@ class MultipleChoice(SingleChoice):
         chosen = set(field.data or [])
         return [v for v in order if v in chosen] or None, []
 
+    def to_form(self, value, question):
+        return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
     def labels(self, value, question, lang) -> list[str]:
         """The chosen options' labels, in the definition's order."""
-        labels = {o["value"]: text_in(o["label"], lang) for o in question.get("options", [])}
-        return [labels.get(v, v) for v in value or []]
+        values = value if isinstance(value, list) else [] if value is None else [value]
+        return [option_label(question.get("options", []), v, lang) for v in values]
 
     def display(self, value, question, lang):
         return ", ".join(self.labels(value, question, lang))
 
 
-def parse_number(raw: str):
+#: The most digits a number answer has: more than any count, share or sum of money needs,
+#: and no more than a float keeps exactly, so that a number reads back as it was typed.
+NUMBER_DIGITS = 15
+#: Longer text is not read as a number at all (it is kept as typed, with a problem), so that
+#: no input makes reading or showing a number cost time.
+_NUMBER_CHARS = 60
+# Digits with at most one decimal separator, once spaces (between thousands) are taken out.
+# No exponent, "inf" or "nan": Decimal reads "1e1000000" at once, but making an int of it
+# takes half a minute and showing it is refused.
+_NUMBER = re.compile(r"([+-]?)([0-9]*)(?:[.,]([0-9]*))?", re.ASCII)
+_SPACES = re.compile(r"\s+")
+
+
+def _number_parts(raw: str) -> tuple[str, str, str] | None:
+    """(sign, whole digits, decimal digits) of what a person typed, or None when it is not
+    written as a number."""
+    if len(raw) > _NUMBER_CHARS:
+        return None
+    match = _NUMBER.fullmatch(_SPACES.sub("", raw))
+    if match is None or not (match[2] or match[3]):
+        return None
+    sign, whole, fraction = match.groups(default="")
+    return sign, whole, fraction
+
+
+def _digits(parts: tuple[str, str, str]) -> int:
+    return len(parts[1].lstrip("0")) + len(parts[2].rstrip("0"))
+
+
+def parse_number(raw: str) -> int | float | None:
     """A number from what a person typed: spaces, non-breaking spaces and a decimal comma
-    are fine ("2 400", "12,5"). Returns None when it is not a number."""
-    cleaned = re.sub(r"[\s\u00a0\u202f]", "", raw).replace(",", ".")
-    try:
-        number = Decimal(cleaned)
-    except InvalidOperation:
+    are fine ("2 400", "12,5"). Returns None when it is not a number or has more than
+    NUMBER_DIGITS digits (the work is bounded by the length of the text)."""
+    parts = _number_parts(raw)
+    if parts is None or _digits(parts) > NUMBER_DIGITS:
         return None
-    if not number.is_finite():
-        return None
-    return int(number) if number == number.to_integral_value() else float(number)
+    sign, whole, fraction = parts
+    if fraction.rstrip("0"):
+        return float(f"{sign}{whole or 0}.{fraction}")
+    return int(f"{sign}{whole or 0}")
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def number_problems(value, spec) -> list[str]:
+    """Problems with a stored number answer or cell: any stored value (text as typed, or
+    what older versions stored, such as a number too large for a float) gives a list."""
     if value is None or value == "":
         return []
+    number, problem = _readable(value)
+    if problem:
+        return [problem]
+    if spec.get("integer") and not float(number).is_integer():
+        problem = _l("Enter a whole number.")
+    elif "min" in spec and number < spec["min"]:
+        problem = _l("Enter %(min)s or more.", min=_fmt(spec["min"]))
+    elif "max" in spec and number > spec["max"]:
+        problem = _l("Enter %(max)s or less.", max=_fmt(spec["max"]))
+    return [str(problem)] if problem else []
+
+
+def _readable(value) -> tuple[int | float | None, str | None]:
+    """A stored value as a number within NUMBER_DIGITS, or why it is not one."""
     if isinstance(value, str):
-        return [str(_l("Enter a number, such as 12 or 12.5."))]
-    if spec.get("integer") and not float(value).is_integer():
-        return [str(_l("Enter a whole number."))]
-    if "min" in spec and value < spec["min"]:
-        return [str(_l("Enter %(min)s or more.", min=_fmt(spec["min"])))]
-    if "max" in spec and value > spec["max"]:
-        return [str(_l("Enter %(max)s or less.", max=_fmt(spec["max"])))]
-    return []
+        parts = _number_parts(value)
+        if parts is not None and _digits(parts) > NUMBER_DIGITS:
+            value = math.inf  # written as a number, with too many digits: too large
+        else:
+            value = parse_number(value)
+    if not _is_number(value) or (isinstance(value, float) and math.isnan(value)):
+        return None, str(_l("Enter a number, such as 12 or 12.5."))
+    if abs(value) >= 10**NUMBER_DIGITS:
+        return None, str(_l("Enter a number of at most %(n)d digits.", n=NUMBER_DIGITS))
+    return value, None
 
 
 def _fmt(number) -> str:
-    return str(int(number)) if float(number).is_integer() else str(number)
+    """A stored number as a person reads it ("12", "12.5"); anything else as text. Never
+    fails: an int of any size JSON can hold is shown in full, without a float, and a
+    fraction without an exponent ("0.00001", not "1e-05"), so that it can be saved again."""
+    if isinstance(number, float):
+        if number.is_integer():
+            return str(int(number))
+        if math.isfinite(number):
+            return format(Decimal(repr(number)), "f")
+    return str(number)
 
 
 @register
@@ -265,14 +344,26 @@ class Number(FieldType):
         return f"{shown} {unit}".strip() if shown else ""
 
 
+# The form a date field sends; checked before the calendar is asked whether the day exists.
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
+
+
 def date_problems(value) -> list[str]:
-    if not value:
+    if value is None or value == "":
         return []
     try:
+        if not (isinstance(value, str) and _DATE.fullmatch(value)):
+            raise ValueError(value)
         dt.date.fromisoformat(value)
-    except (TypeError, ValueError):
+    except ValueError:
         return [str(_l("Enter a date as YYYY-MM-DD, such as 2026-03-31."))]
     return []
+
+
+def show_any_date(value) -> str:
+    """A stored date as a person reads it; a date not as written as typed; any other stored
+    value as text."""
+    return show_date(value) if isinstance(value, str) else "" if value is None else str(value)
 
 
 @register
@@ -290,16 +381,20 @@ class Date(FieldType):
         return date_problems(value)
 
     def display(self, value, question, lang):
-        return show_date(value)
+        return show_any_date(value)
 
 
-_URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
+_URL = re.compile(r"https?://[^\s/$.?#]\S*", re.IGNORECASE)
+#: Longer addresses than browsers and servers reliably pass on.
+URL_MAX_LENGTH = 2000
 
 
 def url_problems(value) -> list[str]:
-    if value and not _URL.match(value):
+    if value is None or value == "":
+        return []
+    if not (isinstance(value, str) and _URL.fullmatch(value)):
         return [str(_l("Enter a web address starting with https:// or http://."))]
-    return []
+    return length_problems(value, URL_MAX_LENGTH)
 
 
 @register
@@ -315,6 +410,10 @@ class Url(FieldType):
 
     def problems(self, value, question):
         return url_problems(value)
+
+
+#: The longest note on an evidence slot's documents.
+NOTE_MAX_LENGTH = 5000
 
 
 @register
@@ -336,7 +435,16 @@ class Evidence(FieldType):
 
     def from_field(self, field, question):
         note = (field.data or "").strip()
-        return ({"note": note} if note else None), []
+        value = {"note": note} if note else None
+        return value, self.problems(value, question)
+
+    def problems(self, value, question):
+        return length_problems(self.note(value), NOTE_MAX_LENGTH)
+
+    def note(self, value) -> str:
+        """The note of a stored slot ("" when there is none, or the value is not a slot)."""
+        note = value.get("note") if isinstance(value, dict) else None
+        return "" if note is None else str(note)
 
     def keep(self, value, stored):
         """The number of files is kept by the evidence feature, never by the form."""
@@ -346,20 +454,50 @@ class Evidence(FieldType):
         return {**(value or {}), "files": files}
 
     def to_form(self, value, question):
-        return (value or {}).get("note", "")
+        return self.note(value)
 
     def is_answered(self, value):
-        return bool(value and (value.get("note") or value.get("files")))
+        return isinstance(value, dict) and bool(value.get("note") or value.get("files"))
 
     def display(self, value, question, lang):
-        return (value or {}).get("note", "")
+        return self.note(value)
 
 
 _CELL_PROBLEMS = {
+    "short_text": lambda value, column: length_problems(value, ShortText.default_max),
     "number": number_problems,
     "date": lambda value, column: date_problems(value),
     "url": lambda value, column: url_problems(value),
 }
+#: The most rows a table's form reads from a post, whatever its own limit: the most any
+#: definition may allow. Rows beyond the question's `max_rows` are kept, with a problem.
+TABLE_ROWS_LIMIT = 500
+# A row's number in a posted name ("q_risks-2-factory"): ASCII digits only, few of them.
+_ROW_INDEX = re.compile(r"[0-9]{1,4}", re.ASCII)
+
+
+class TableRows(FieldList):
+    """The rows of a table. Reads only row numbers a page could have sent ("²" and numbers
+    of thousands of digits pass str.isdigit, but int() fails on them), and shows every
+    stored row, even beyond max_entries (an answer carried over from a version that allowed
+    more); max_entries bounds only what a post makes it read."""
+
+    def _extract_indices(self, prefix, formdata):
+        offset = len(prefix) + 1
+        for name in formdata:
+            if name.startswith(prefix):
+                index = name[offset:].split(self._field_separator, 1)[0]
+                if _ROW_INDEX.fullmatch(index):
+                    yield int(index)
+
+    def process(self, formdata, data=unset_value, extra_filters=None):
+        limit = self.max_entries
+        if not formdata and isinstance(data, list):
+            self.max_entries = max(limit or 0, len(data)) or None
+        try:
+            super().process(formdata, data, extra_filters)
+        finally:
+            self.max_entries = limit
 
 
 @register
@@ -393,9 +531,7 @@ class Table(FieldType):
         return type("RowForm", (Form,), attrs)
 
     def form_field(self, question, lang):
-        return FieldList(
-            FormField(self.row_form(question, lang)), max_entries=question.get("max_rows", 50)
-        )
+        return TableRows(FormField(self.row_form(question, lang)), max_entries=TABLE_ROWS_LIMIT)
 
     def from_field(self, field, question):
         rows = []
@@ -407,6 +543,8 @@ class Table(FieldType):
                 if column["type"] == "number" and raw:
                     parsed = parse_number(raw)
                     raw = raw if parsed is None else parsed
+                if column["type"] == "single_choice":
+                    raw = raw if raw in {o["value"] for o in column["options"]} else None
                 row[column["key"]] = raw if raw not in ("", None) else None
             if any(v is not None for v in row.values()):
                 rows.append(row)
@@ -434,14 +572,22 @@ class Table(FieldType):
                 problems.append(Problem(str(message), number, column["key"]))
         return problems
 
+    def rows(self, value) -> list[dict]:
+        """The rows of a stored answer; anything else a value may hold is no row."""
+        return [row for row in value if isinstance(row, dict)] if isinstance(value, list) else []
+
     def problems(self, value, question) -> list[Problem]:
         problems = []
-        for number, row in enumerate(value or [], start=1):
+        rows = self.rows(value)
+        for number, row in enumerate(rows, start=1):
             problems += self._row_problems(row, question, number)
-        if value and question.get("min_rows") and len(value) < question["min_rows"]:
+        if rows and question.get("min_rows") and len(rows) < question["min_rows"]:
             problems.append(
                 Problem(str(_l("Fill in at least %(n)d rows.", n=question["min_rows"])))
             )
+        most = question.get("max_rows", 50)
+        if len(rows) > most:
+            problems.append(Problem(str(_l("Fill in at most %(n)d rows.", n=most))))
         return problems
 
     def problems_by_cell(self, problems: list[str]) -> dict[tuple[int, str], list[int]]:
@@ -453,23 +599,23 @@ class Table(FieldType):
         return cells
 
     def cell_text(self, column: dict, value, lang: str) -> str:
-        """A cell as a person reads it: an option's label, a number as typed."""
+        """A cell as a person reads it: an option's label, a number or a date as typed."""
         if value is None or value == "":
             return ""
         if column["type"] == "single_choice":
-            labels = {o["value"]: text_in(o["label"], lang) for o in column.get("options", [])}
-            return labels.get(value, str(value))
-        if column["type"] == "number" and not isinstance(value, str | bool):
-            return _fmt(value)
-        return str(value)
+            return option_label(column.get("options", []), value, lang)
+        if column["type"] == "date":
+            return show_any_date(value)
+        return _fmt(value)
 
     def to_form(self, value, question):
         rows = [
             {
-                key: (_fmt(v) if isinstance(v, int | float) and not isinstance(v, bool) else v)
-                for key, v in row.items()
+                column["key"]: (_fmt(v) if _is_number(v) else v)
+                for column in question["columns"]
+                if (v := row.get(column["key"])) is not None
             }
-            for row in value or []
+            for row in self.rows(value)
         ]
         spare = min(self.spare_rows, question.get("max_rows", 50) - len(rows))
         return rows + [{} for _ in range(max(spare, 0))]
@@ -477,7 +623,7 @@ class Table(FieldType):
     def display(self, value, question, lang):
         """One line: "Brand name: Acme, Share of contract volume: 40 %; Brand name: …"."""
         rows = []
-        for row in value or []:
+        for row in self.rows(value):
             cells = []
             for column in question["columns"]:
                 text = self.cell_text(column, row.get(column["key"]), lang)
@@ -536,10 +682,14 @@ class FactoryList(FieldType):
             ]
         return []
 
+    def factories(self, value) -> list[dict]:
+        """The factories of a frozen list; anything else a value may hold is none."""
+        return [f for f in value if isinstance(f, dict)] if isinstance(value, list) else []
+
     def display(self, value, question, lang):
         if value is None:
             return ""
-        return str(_l("%(n)d factories", n=len(value)))
+        return str(_l("%(n)d factories", n=len(self.factories(value))))
 
 
 @register

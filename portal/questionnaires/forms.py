@@ -44,7 +44,7 @@ class SectionFormBase(FlaskForm):
     def seen_answers(self) -> dict[str, tuple[int, str]]:
         try:
             data = json.loads(self.seen.data or "{}")
-        except ValueError:
+        except (ValueError, RecursionError):  # not what the page sent: "[[[[…" nests deeply
             return {}
         if not isinstance(data, dict):
             return {}

@@ -91,6 +91,10 @@ STATUS_LABELS = {
     ResponseStatus.CLARIFICATION: _l("Clarification requested"),
 }
 
+#: The states in which buyer staff see a response, its answers and its documents: submitted,
+#: and sent back for clarification after that. Until then the response is the supplier's alone.
+STAFF_VISIBLE = (ResponseStatus.SUBMITTED.value, ResponseStatus.CLARIFICATION.value)
+
 
 class Response(db.Model):
     """One organisation's answers in one round, pinned to the round's questionnaire version."""

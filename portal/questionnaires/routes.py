@@ -22,6 +22,7 @@ from markupsafe import Markup, escape
 from wtforms import SelectChoice
 
 from portal.access import BUYER_ADMIN, BUYER_STAFF, SIGNED_IN, SUPPLIERS, allow
+from portal.arguments import int_arg
 from portal.evidence.services import by_question as evidence_by_question
 from portal.extensions import db
 from portal.forms import ConfirmForm
@@ -141,8 +142,8 @@ def compare(key: str):
     if len(versions) < 2:
         abort(404)
     by_number = {v.number: v for v in versions}
-    old_n = request.args.get("from", type=int) or versions[-2].number
-    new_n = request.args.get("to", type=int) or versions[-1].number
+    old_n = int_arg("from") or versions[-2].number
+    new_n = int_arg("to") or versions[-1].number
     if old_n not in by_number or new_n not in by_number:
         abort(404)
     old, new = by_number[old_n], by_number[new_n]
@@ -386,7 +387,7 @@ def _section_page(response, section, answers, *, form, conflicts=(), just_saved=
         field_name=field_name,
         confirm_name=confirm_name,
         readonly=readonly,
-        documents=evidence_by_question(response.id),
+        documents=evidence_by_question(response.id, _me()),
         threads=threads_by_question(response.id),
         register=_register_status(response, section, answers),
         reply_name=reply_name,
@@ -478,7 +479,7 @@ def answers(response_id: int):
         registry=REGISTRY,
         lang=_lang(),
         text_in=text_in,
-        documents=evidence_by_question(response.id),
+        documents=evidence_by_question(response.id, _me()),
         comments=comments_for_supplier(response.id),
     )
 

@@ -29,6 +29,7 @@ from portal.questionnaires.definitions import (
 from portal.questionnaires.fieldtypes import REGISTRY, text_in
 from portal.questionnaires.forms import confirm_name, digest, field_name, reply_name
 from portal.questionnaires.models import (
+    STAFF_VISIBLE,
     Answer,
     AnswerChange,
     QuestionnaireVersion,
@@ -226,13 +227,14 @@ def rounds_overview():
 # Reading responses ----------------------------------------------------------------------------
 def response_for(user: User, response_id: int, *, staff_may_read: bool = False) -> Response | None:
     """The response if the user may see it: their own organisation's, or (for buyer staff,
-    when allowed) any submitted one. None otherwise, so that ids reveal nothing."""
+    when allowed) any submitted one, also while it is back for clarification. None
+    otherwise, so that ids reveal nothing."""
     response = db.session.get(Response, response_id)
     if response is None:
         return None
     if response.organisation_id == user.organisation_id:
         return response
-    if staff_may_read and user.is_buyer_staff and response.status == ResponseStatus.SUBMITTED:
+    if staff_may_read and user.is_buyer_staff and response.status in STAFF_VISIBLE:
         return response
     return None
 
@@ -474,12 +476,14 @@ def start(response: Response, *, user: User, carry_from: Response | None) -> int
 
 
 def _still_valid(value, question):
-    """Drop choices that no longer exist in the new version's options."""
+    """Drop choices that no longer exist in the new version's options (and stored values
+    that are no choice at all)."""
+    allowed = {o["value"] for o in question.get("options", [])}
     if question["type"] == "single_choice":
-        return value if value in {o["value"] for o in question["options"]} else None
+        return value if isinstance(value, str) and value in allowed else None
     if question["type"] == "multiple_choice":
-        allowed = {o["value"] for o in question["options"]}
-        kept = [v for v in value or [] if v in allowed]
+        values = value if isinstance(value, list) else []
+        kept = [v for v in values if isinstance(v, str) and v in allowed]
         return kept or None
     return value
 

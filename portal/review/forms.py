@@ -131,7 +131,8 @@ def initial_data(grades: dict, verdicts: dict) -> dict:
 
 
 class AssignForm(FlaskForm):
-    reviewer = SelectField(_l("Reviewer"), validate_choice=False)
+    #: The choices (nobody, or one of the buyer's staff) are set by the view.
+    reviewer = SelectField(_l("Reviewer"))
 
 
 class AcceptForm(FlaskForm):

@@ -18,6 +18,7 @@ from flask_login import current_user
 from wtforms import SelectChoice
 
 from portal.access import BUYER_STAFF, allow
+from portal.arguments import int_arg
 from portal.auth.models import User
 from portal.extensions import db
 from portal.factories import exporting
@@ -55,11 +56,11 @@ def _lang() -> str:
 def queue():
     args = request.args
     rows = services.queue(
-        round_id=args.get("round", type=int),
+        round_id=int_arg("round"),
         key=args.get("questionnaire"),
         status=args.get("status"),
         kind=args.get("kind"),
-        reviewer_id=args.get("reviewer", type=int),
+        reviewer_id=int_arg("reviewer"),
     )
     return render_template(
         "review/queue.html",
@@ -78,7 +79,7 @@ def queue():
 def response(response_id: int):
     response = services.response_or_404(response_id)
     lang = _lang()
-    page = services.review_page(response, lang)
+    page = services.review_page(response, lang, _me())
     stored = initial_data(page.grades, page.verdicts) if request.method == "GET" else None
     form = grading_form(page.questions, page.all_documents, lang, data=stored)
     if form.validate_on_submit():
@@ -196,13 +197,15 @@ def assign(response_id: int):
             reviewer = None
         services.assign(services.review_of(response), reviewer, actor=_me())
         flash(_("The assignment has been saved."), "success")
+    else:
+        flash(_("Choose a reviewer from the list."), "error")
     return redirect(url_for("review.response", response_id=response.id))
 
 
 @bp.route("/export/grades.<fmt>")
 @allow(BUYER_STAFF)
 def export_grades(fmt: str):
-    header, rows = services.grade_rows(request.args.get("round", type=int))
+    header, rows = services.grade_rows(int_arg("round"))
     body = [[exporting.neutralise(v) if isinstance(v, str) else v for v in row] for row in rows]
     if fmt == "csv":
         payload, mimetype = exporting.to_csv(header, body), "text/csv; charset=utf-8"

@@ -15,7 +15,13 @@ from portal.extensions import db
 from portal.orgs.models import Organisation
 from portal.questionnaires import services as questionnaire_services
 from portal.questionnaires.fieldtypes import text_in
-from portal.questionnaires.models import QuestionnaireVersion, Response, ResponseStatus, Round
+from portal.questionnaires.models import (
+    STAFF_VISIBLE,
+    QuestionnaireVersion,
+    Response,
+    ResponseStatus,
+    Round,
+)
 from portal.review import scoring
 from portal.review.models import (
     ClarificationMessage,
@@ -26,7 +32,8 @@ from portal.review.models import (
 )
 from portal.timeutil import utcnow
 
-REVIEWABLE = (ResponseStatus.SUBMITTED.value, ResponseStatus.CLARIFICATION.value)
+#: Reviewers see and grade a response in the states in which staff see it at all.
+REVIEWABLE = STAFF_VISIBLE
 
 
 def queue(*, round_id=None, key=None, status=None, kind=None, reviewer_id=None):
@@ -120,7 +127,7 @@ class ReviewPage:
         return [d for items in self.documents.values() for d in items]
 
 
-def review_page(response: Response, lang: str) -> ReviewPage:
+def review_page(response: Response, lang: str, viewer: User) -> ReviewPage:
     answers = questionnaire_services.answers_of(response)
     definition = response.version.definition
     visible = definition.visible_keys(questionnaire_services.values_of(answers))
@@ -139,7 +146,7 @@ def review_page(response: Response, lang: str) -> ReviewPage:
         answers=answers,
         visible=visible,
         questions=questions,
-        documents=evidence_by_question(response.id),
+        documents=evidence_by_question(response.id, viewer),
         grades=grades,
         verdicts=verdicts_of(response),
         contents=contents,
