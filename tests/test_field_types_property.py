@@ -24,10 +24,11 @@ from werkzeug.datastructures import MultiDict
 
 from portal.extensions import db
 from portal.questionnaires.definitions import Definition, load_file
-from portal.questionnaires.fieldtypes import REGISTRY, parse_number, text_in
+from portal.questionnaires.fieldtypes import REGISTRY, parse_number
 from portal.questionnaires.forms import field_name, section_form
 from portal.questionnaires.models import Answer
 from portal.questionnaires.schemas import COLUMN_TYPES
+from portal.texts import text_in
 from tests.fixtures.builders import QUESTIONNAIRE_FIXTURES, make_round, publish_version, response_of
 from tests.fixtures.web import hidden_inputs
 

@@ -4,6 +4,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from portal import current
 from portal.access import SIGNED_IN, SUPPLIERS, allow
 from portal.account.forms import (
     AccountEnrolForm,
@@ -26,10 +27,6 @@ from portal.extensions import limiter
 bp = Blueprint("account", __name__, url_prefix="/account")
 
 
-def _me():
-    return current_user._get_current_object()
-
-
 def _form_limit() -> str:
     return current_app.config["FORM_RATE_LIMIT"]
 
@@ -48,8 +45,8 @@ def _overview(password_form=None, disable_form=None, codes_form=None):
         password_form=password_form or ChangePasswordForm(prefix="pw"),
         disable_form=disable_form or DisableMfaForm(prefix="off"),
         codes_form=codes_form or PasswordCheckForm(prefix="codes"),
-        codes_left=mfa.remaining_recovery_codes(_me()) if _me().has_totp else 0,
-        may_turn_off=not two_factor_required(_me()),
+        codes_left=mfa.remaining_recovery_codes(current.user()) if current.user().has_totp else 0,
+        may_turn_off=not two_factor_required(current.user()),
     )
 
 
@@ -67,7 +64,7 @@ def password():
     form.context_email = current_user.email
     if form.validate_on_submit():
         try:
-            change_password(_me(), form.current.data, form.password.data)
+            change_password(current.user(), form.current.data, form.password.data)
         except RateLimitedError:
             abort(429)
         except ServiceError as error:
@@ -85,7 +82,7 @@ def password():
 @allow(SIGNED_IN)
 @limiter.limit(_form_limit, methods=["POST"])
 def setup_two_factor():
-    user = _me()
+    user = current.user()
     if user.has_totp:
         flash(_("Two-factor sign-in is already on."), "info")
         return redirect(url_for("account.overview"))
@@ -120,7 +117,7 @@ def setup_two_factor():
 @allow(SUPPLIERS)  # buyer staff must keep two-factor sign-in
 @limiter.limit(_form_limit)
 def disable_two_factor():
-    user = _me()
+    user = current.user()
     if two_factor_required(user):  # the buyer may require it of suppliers too
         abort(403)
     form = DisableMfaForm(prefix="off")
@@ -144,7 +141,7 @@ def disable_two_factor():
 @allow(SIGNED_IN)
 @limiter.limit(_form_limit)
 def renew_recovery_codes():
-    user = _me()
+    user = current.user()
     if not user.has_totp:
         abort(404)
     form = PasswordCheckForm(prefix="codes")

@@ -2,10 +2,10 @@
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
+from portal import current
 from portal.access import BUYER_ADMIN, allow
 from portal.admin.forms import (
     AuditFilterForm,
@@ -30,10 +30,6 @@ from portal.questionnaires.services import latest_submitted
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 AUDIT_PAGE_SIZE = 50
-
-
-def _me():
-    return current_user._get_current_object()
 
 
 @bp.route("/")
@@ -64,7 +60,7 @@ def new_organisation():
                 org_number=form.org_number.data,
                 country=form.country.data,
                 contact_email=form.contact_email.data,
-                actor=_me(),
+                actor=current.user(),
             )
             flash(
                 _("%(name)s has been added. Invite its first user below.", name=org.name), "success"
@@ -130,7 +126,7 @@ def supplier_two_factor(org_id: int):
     form = SupplierTwoFactorForm()
     if not form.validate_on_submit():
         abort(400)
-    if auth_services.set_supplier_two_factor(buyer, form.required.data, actor=_me()):
+    if auth_services.set_supplier_two_factor(buyer, form.required.data, actor=current.user()):
         flash(
             _(
                 "Supplier users must now use two-factor sign-in; those without it set it up "
@@ -163,7 +159,7 @@ def edit_organisation(org_id: int):
                 fields["kind"] = form.kind.data
             try:
                 orgs.update_organisation(
-                    org, expected_version=form.opened_version(), actor=_me(), **fields
+                    org, expected_version=form.opened_version(), actor=current.user(), **fields
                 )
             except orgs.StaleEditError:
                 return _conflict("admin/organisation_form.html", form, org=org)
@@ -180,7 +176,7 @@ def invite(org_id: int):
     form.set_roles(auth_services.roles_for(org))
     if form.validate_on_submit():
         try:
-            auth_services.invite(org, form.email.data, form.role_enum, invited_by=_me())
+            auth_services.invite(org, form.email.data, form.role_enum, invited_by=current.user())
         except auth_services.ServiceError as error:
             form.email.errors.append(str(error))
         else:
@@ -195,7 +191,7 @@ def revoke_invitation(invitation_id: int):
     invitation = db.get_or_404(Invitation, invitation_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    auth_services.revoke_invitation(invitation, by=_me())
+    auth_services.revoke_invitation(invitation, by=current.user())
     flash(_("The invitation to %(email)s has been withdrawn.", email=invitation.email), "success")
     return redirect(url_for("admin.organisation", org_id=invitation.organisation_id))
 
@@ -215,7 +211,7 @@ def edit_user(user_id: int):
                 full_name=form.full_name.data,
                 role=Role(form.role.data),
                 expected_version=form.opened_version(),
-                actor=_me(),
+                actor=current.user(),
             )
         except orgs.StaleEditError:
             return _conflict("admin/user_form.html", form, user=user, confirm_form=ConfirmForm())
@@ -234,7 +230,7 @@ def deactivate_user(user_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        users.deactivate(user, actor=_me())
+        users.deactivate(user, actor=current.user())
     except auth_services.ServiceError as error:
         flash(str(error), "error")
     else:
@@ -251,7 +247,7 @@ def reactivate_user(user_id: int):
     user = users.get_user_or_404(user_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    users.reactivate(user, actor=_me())
+    users.reactivate(user, actor=current.user())
     flash(_("%(name)s can sign in again.", name=user.full_name), "success")
     return redirect(url_for("admin.edit_user", user_id=user.id))
 

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
+from portal import current
 from portal.access import ANONYMOUS, SIGNED_IN, allow
 from portal.audit.services import record
 from portal.auth import mfa
@@ -193,7 +194,7 @@ def logout():
     form = ConfirmForm()
     if not form.validate_on_submit():
         abort(400)
-    end_session(current_user._get_current_object())
+    end_session(current.user())
     flash(_("You have signed out."), "success")
     return redirect(url_for("auth.login"))
 
@@ -230,7 +231,7 @@ def reset_password_page(token: str):
     if form.validate_on_submit():
         reset_password(user, form.password.data)
         if current_user.is_authenticated:
-            end_session(current_user._get_current_object())
+            end_session(current.user())
         flash(_("Your password has been changed. Sign in with the new password."), "success")
         return redirect(url_for("auth.login"))
     return render_template("auth/reset_password.html", form=form, user=user)

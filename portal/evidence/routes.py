@@ -12,8 +12,8 @@ from flask import (
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_login import current_user
 
+from portal import current
 from portal.access import BUYER_STAFF, SUPPLIERS, allow
 from portal.audit.services import record
 from portal.evidence import services
@@ -25,9 +25,9 @@ from portal.filenames import content_disposition
 from portal.forms import ConfirmForm
 from portal.orgs.models import Organisation
 from portal.questionnaires import services as questionnaire_services
-from portal.questionnaires.fieldtypes import text_in
 from portal.questionnaires.models import ResponseStatus
 from portal.request_limits import takes_uploads
+from portal.texts import text_in
 from portal.urls import local_or
 
 bp = Blueprint("evidence", __name__)
@@ -38,14 +38,10 @@ def evidence_helpers():
     return {"evidence_kind_labels": KIND_LABELS, "evidence_expiry": services.expiry}
 
 
-def _me():
-    return current_user._get_current_object()
-
-
 def _form(kinds=None):
     return UploadForm(
         kinds=kinds,
-        factories=factory_services.register_on(_me().organisation_id),
+        factories=factory_services.register_on(current.user().organisation_id),
         max_mb=services.max_bytes() // 2**20,
     )
 
@@ -65,7 +61,7 @@ def _meta(form: UploadForm) -> dict:
 @allow(SUPPLIERS)
 @takes_uploads
 def attach_to_question(response_id: int, question_key: str):
-    response = questionnaire_services.response_for(_me(), response_id)
+    response = questionnaire_services.response_for(current.user(), response_id)
     if response is None or response.status == ResponseStatus.NOT_STARTED:
         abort(404)
     definition = response.version.definition
@@ -87,7 +83,7 @@ def attach_to_question(response_id: int, question_key: str):
                 response.organisation_id,
                 form.file.data,
                 _meta(form),
-                user=_me(),
+                user=current.user(),
                 response=response,
                 question_key=question_key,
             )
@@ -108,7 +104,7 @@ def attach_to_question(response_id: int, question_key: str):
 @allow(SUPPLIERS)
 @takes_uploads
 def attach_to_factory(factory_id: int):
-    factory = factory_services.factory_or_404(_me(), factory_id)
+    factory = factory_services.factory_or_404(current.user(), factory_id)
     back = url_for("factories.edit", factory_id=factory.id)
     form = _form()
     if request.method == "GET":
@@ -116,7 +112,11 @@ def attach_to_factory(factory_id: int):
     if form.validate_on_submit():
         try:
             document = services.upload(
-                factory.organisation_id, form.file.data, _meta(form), user=_me(), factory=factory
+                factory.organisation_id,
+                form.file.data,
+                _meta(form),
+                user=current.user(),
+                factory=factory,
             )
         except services.UploadRefused as refusal:
             form.file.errors.append(str(refusal))
@@ -129,7 +129,7 @@ def attach_to_factory(factory_id: int):
 @bp.route("/evidence/<int:document_id>/download")
 @allow(SUPPLIERS, BUYER_STAFF)
 def download(document_id: int):
-    document = services.readable_or_404(_me(), document_id)
+    document = services.readable_or_404(current.user(), document_id)
     record(
         "evidence.downloaded",
         organisation_id=document.organisation_id,
@@ -155,14 +155,14 @@ def download(document_id: int):
 @bp.route("/evidence/<int:document_id>/remove", methods=["GET", "POST"])
 @allow(SUPPLIERS)
 def remove(document_id: int):
-    document = services.owned_or_404(_me(), document_id)
+    document = services.owned_or_404(current.user(), document_id)
     back = local_or(request.args.get("back"), url_for("evidence.index"))
     if not services.removable(document):
         flash(_("Documents of a submitted response stay as they were submitted."), "error")
         return redirect(back)
     form = ConfirmForm()
     if form.validate_on_submit():
-        services.remove(document, user=_me())
+        services.remove(document, user=current.user())
         flash(_("The document %(name)s has been removed.", name=document.filename), "success")
         return redirect(back)
     return render_template("evidence/remove.html", document=document, form=form, back=back)
@@ -173,14 +173,14 @@ def remove(document_id: int):
 def index():
     return render_template(
         "evidence/index.html",
-        documents=services.organisation_documents(_me().organisation_id, _me()),
+        documents=services.organisation_documents(current.user().organisation_id, current.user()),
     )
 
 
 @bp.route("/review/evidence")
 @allow(BUYER_STAFF)
 def expiring():
-    documents = services.expiring_documents(viewer=_me())
+    documents = services.expiring_documents(viewer=current.user())
     names = dict(
         db.session.execute(
             db.select(Organisation.id, Organisation.name).where(

@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
 
+from portal import current
 from portal.access import BUYER_STAFF, SUPPLIERS, allow
 from portal.arguments import int_arg, kept_args
 from portal.errors import render_error
@@ -59,23 +60,19 @@ def factory_labels():
     }
 
 
-def _me():
-    return current_user._get_current_object()
-
-
 @bp.route("/factories")
 @allow(SUPPLIERS)
 def index():
     form = AsOfForm(request.args)
     day = form.on.data if form.validate() and form.on.data else services.today()
-    factories = services.register_on(_me().organisation_id, day)
+    factories = services.register_on(current.user().organisation_id, day)
     return render_template(
         "factories/index.html",
         form=form,
         day=day,
         factories=factories,
         is_today=day == services.today(),
-        former=services.former_factories(_me().organisation_id, day),
+        former=services.former_factories(current.user().organisation_id, day),
         risk_counts=services.risk_counts([f.id for f in factories]),
     )
 
@@ -87,7 +84,9 @@ def new():
     if request.method == "GET":
         form.entered_on.data = services.today()
     if form.validate_on_submit():
-        factory = services.save_factory(_me().organisation_id, form.values(), user=_me())
+        factory = services.save_factory(
+            current.user().organisation_id, form.values(), user=current.user()
+        )
         flash(_("%(name)s is in your factory list.", name=factory.name), "success")
         return redirect(url_for("factories.index"))
     return render_template("factories/form.html", form=form, factory=None)
@@ -96,7 +95,7 @@ def new():
 @bp.route("/factories/<int:factory_id>/edit", methods=["GET", "POST"])
 @allow(SUPPLIERS)
 def edit(factory_id: int):
-    factory = services.factory_or_404(_me(), factory_id)
+    factory = services.factory_or_404(current.user(), factory_id)
     form = FactoryForm(obj=factory)
     if request.method == "GET":
         form.brands.data = ", ".join(factory.brands or [])
@@ -118,9 +117,11 @@ def edit(factory_id: int):
                 form=form,
                 factory=factory,
                 end_form=EndForm(),
-                documents=evidence_for_factory(factory.id, _me()),
+                documents=evidence_for_factory(factory.id, current.user()),
             ), 409
-        services.save_factory(factory.organisation_id, form.values(), user=_me(), factory=factory)
+        services.save_factory(
+            factory.organisation_id, form.values(), user=current.user(), factory=factory
+        )
         flash(_("The changes have been saved."), "success")
         return redirect(url_for("factories.index"))
     return render_template(
@@ -128,20 +129,20 @@ def edit(factory_id: int):
         form=form,
         factory=factory,
         end_form=EndForm(),
-        documents=evidence_for_factory(factory.id, _me()),
+        documents=evidence_for_factory(factory.id, current.user()),
     )
 
 
 @bp.route("/factories/<int:factory_id>/end", methods=["POST"])
 @allow(SUPPLIERS)
 def end(factory_id: int):
-    factory = services.factory_or_404(_me(), factory_id)
+    factory = services.factory_or_404(current.user(), factory_id)
     form = EndForm()
     if form.validate_on_submit():
         if form.left_on.data < factory.entered_on:
             form.left_on.errors.append(_("The date is before the factory entered the list."))
         else:
-            services.end_factory(factory, form.left_on.data, user=_me())
+            services.end_factory(factory, form.left_on.data, user=current.user())
             flash(
                 _(
                     "%(name)s has left the list from %(date)s; it still shows in the list as "
@@ -157,19 +158,19 @@ def end(factory_id: int):
         form=FactoryForm(obj=factory),
         factory=factory,
         end_form=form,
-        documents=evidence_for_factory(factory.id, _me()),
+        documents=evidence_for_factory(factory.id, current.user()),
     )
 
 
 @bp.route("/factories/<int:factory_id>/risks", methods=["GET", "POST"])
 @allow(SUPPLIERS)
 def risks(factory_id: int):
-    factory = services.factory_or_404(_me(), factory_id)
+    factory = services.factory_or_404(current.user(), factory_id)
     scale = services.risk_scale(factory.organisation_id)
     form = RiskForm()
     form.set_scale(scale)
     if form.validate_on_submit():
-        services.add_risk(factory, user=_me(), **form.values())
+        services.add_risk(factory, user=current.user(), **form.values())
         flash(_("The risk has been added."), "success")
         return redirect(url_for("factories.risks", factory_id=factory.id))
     return render_template(
@@ -185,10 +186,10 @@ def risks(factory_id: int):
 @bp.route("/factories/<int:factory_id>/risks/<int:risk_id>/delete", methods=["POST"])
 @allow(SUPPLIERS)
 def delete_risk(factory_id: int, risk_id: int):
-    factory = services.factory_or_404(_me(), factory_id)
+    factory = services.factory_or_404(current.user(), factory_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    services.delete_risk(factory, risk_id, user=_me())
+    services.delete_risk(factory, risk_id, user=current.user())
     flash(_("The risk has been removed."), "success")
     return redirect(url_for("factories.risks", factory_id=factory.id))
 
@@ -196,15 +197,15 @@ def delete_risk(factory_id: int, risk_id: int):
 @bp.route("/factories/risk-scale", methods=["GET", "POST"])
 @allow(SUPPLIERS)
 def risk_scale():
-    scale = services.risk_scale(_me().organisation_id)
+    scale = services.risk_scale(current.user().organisation_id)
     form = RiskScaleForm(obj=scale)
     if form.validate_on_submit():
         services.save_risk_scale(
-            _me().organisation_id,
+            current.user().organisation_id,
             severity_max=form.severity_max.data,
             likelihood_max=form.likelihood_max.data,
             method=form.method.data,
-            user=_me(),
+            user=current.user(),
         )
         flash(_("Your risk scale has been saved."), "success")
         return redirect(url_for("factories.index"))
@@ -223,7 +224,7 @@ def _account() -> str:
 
 def _staged_or_gone(import_id: int):
     """The user's organisation's import, or a 404 page that says why an import goes away."""
-    staged = services.staged_import(_me(), import_id)
+    staged = services.staged_import(current.user(), import_id)
     if staged is None:
         abort(
             make_response(
@@ -261,7 +262,10 @@ def upload():
         else:
             try:
                 staged = services.stage_import(
-                    _me().organisation, data, form.file.data.filename or "", user=_me()
+                    current.user().organisation,
+                    data,
+                    form.file.data.filename or "",
+                    user=current.user(),
                 )
             except ImportFileError as error:
                 form.file.errors.append(str(error))
@@ -283,7 +287,7 @@ def match_columns(import_id: int):
     table, initial = services.matching_to_offer(staged)
     form = column_matching_form(table.headings, initial)
     if form.validate_on_submit():
-        services.match_columns(staged, form.matching(), user=_me())
+        services.match_columns(staged, form.matching(), user=current.user())
         return redirect(url_for("factories.preview", import_id=staged.id))
     return render_template(
         "factories/columns.html",
@@ -314,7 +318,7 @@ def preview(import_id: int):
                 staged,
                 dropped=set(form.drop.data or []),
                 kept=set(form.keep.data or []),
-                user=_me(),
+                user=current.user(),
             )
         except services.ImportBlockedError:
             form.form_errors.append(
@@ -362,7 +366,7 @@ def template(fmt: str):
 @allow(SUPPLIERS)
 def export(fmt: str):
     layout = "osh" if request.args.get("layout") == "osh" else "portal"
-    header, body = exporting.rows(services.register_on(_me().organisation_id), layout)
+    header, body = exporting.rows(services.register_on(current.user().organisation_id), layout)
     return _download(header, body, fmt, f"factories-{layout}-{services.today().isoformat()}")
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from portal.questionnaires.definitions import Problem, VersionedContent, load_definition
-from portal.questionnaires.fieldtypes import text_in
 from portal.questionnaires.schemas import EVIDENCE_KINDS, KEY, Text
+from portal.texts import text_in
 
 FORMAT_VERSION = 1
 KIND = "ladder"

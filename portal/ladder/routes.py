@@ -10,10 +10,9 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_login import current_user
 
+from portal import current
 from portal.access import BUYER_STAFF, SUPPLIERS, allow
 from portal.factories import exporting
 from portal.ladder import services
@@ -32,14 +31,6 @@ def ladder_labels():
     return {"status_labels": STATUS_LABELS, "evidence_labels": EVIDENCE_LABELS}
 
 
-def _me():
-    return current_user._get_current_object()
-
-
-def _lang() -> str:
-    return get_locale().language
-
-
 @bp.route("/ladder")
 @allow(SUPPLIERS)
 def index():
@@ -47,12 +38,12 @@ def index():
     if version is None:
         return render_template("ladder/index.html", ladder=None)
     ladder = version.ladder
-    marks = services.current_marks(_me().organisation_id)
+    marks = services.current_marks(current.user().organisation_id)
     step = services.position(marks, ladder)
     return render_template(
         "ladder/index.html",
         ladder=ladder,
-        lang=_lang(),
+        lang=current.language(),
         marks=marks,
         step=step,
         reached=ladder.at(step),
@@ -78,7 +69,7 @@ def overview():
     return render_template(
         "ladder/overview.html",
         ladder=ladder,
-        lang=_lang(),
+        lang=current.language(),
         rows=rows,
         latest=latest_submitted([o.id for o in organisations]),
         climbs=climbs,
@@ -96,7 +87,9 @@ def supplier(org_id: int):
     if version is None:
         abort(404)
     ladder = version.ladder
-    form = marking_form(ladder.markable, services.evidence_documents(organisation.id, _me()))
+    form = marking_form(
+        ladder.markable, services.evidence_documents(organisation.id, current.user())
+    )
     status = 200
     if request.method == "GET":
         form.version.data = str(version.id)
@@ -114,7 +107,7 @@ def supplier(org_id: int):
             marks = form.marks()
             for values in marks:
                 try:
-                    services.mark(organisation, user=_me(), **values)
+                    services.mark(organisation, user=current.user(), **values)
                 except services.MarkError:
                     abort(400)
             flash(_("Marks recorded: %(n)d.", n=len(marks)), "success")
@@ -125,7 +118,7 @@ def supplier(org_id: int):
         "ladder/supplier.html",
         organisation=organisation,
         ladder=ladder,
-        lang=_lang(),
+        lang=current.language(),
         form=form,
         marks=marks,
         step=step,
@@ -139,7 +132,7 @@ def supplier(org_id: int):
 def export(fmt: str):
     if fmt not in ("csv", "xlsx"):
         abort(404)
-    header, body = services.export_rows(_lang())
+    header, body = services.export_rows(current.language())
     if fmt == "csv":
         payload, mimetype = exporting.to_csv(header, body), "text/csv; charset=utf-8"
     else:

@@ -23,7 +23,7 @@ from portal.ladder.definition import Ladder, load_ladder
 from portal.ladder.models import STATUSES, LadderVersion, MilestoneMark
 from portal.orgs.models import Organisation, OrgKind
 from portal.questionnaires.definitions import content_hash
-from portal.questionnaires.fieldtypes import text_in
+from portal.texts import text_in
 
 #: The ladder the portal ships (questionnaires/worker-empowerment-ladder/v<N>.yaml).
 LADDER_KEY = "worker-empowerment-ladder"

@@ -15,8 +15,9 @@ from pathlib import Path
 import yaml
 from marshmallow import ValidationError
 
-from portal.questionnaires.fieldtypes import REGISTRY, text_in
+from portal.questionnaires.fieldtypes import REGISTRY
 from portal.questionnaires.schemas import FORMAT_VERSION, DefinitionSchema
+from portal.texts import text_in
 
 ROOT = Path(__file__).resolve().parent.parent.parent / "questionnaires"
 _FILE = re.compile(r"^v(\d+)\.yaml$")

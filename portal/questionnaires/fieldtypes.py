@@ -27,6 +27,7 @@ from wtforms import (
 )
 from wtforms.utils import unset_value
 
+from portal.texts import text_in
 from portal.timeutil import show_date
 
 REGISTRY: dict[str, "FieldType"] = {}
@@ -35,13 +36,6 @@ REGISTRY: dict[str, "FieldType"] = {}
 def register(cls):
     REGISTRY[cls.name] = cls()
     return cls
-
-
-def text_in(text: dict | None, lang: str) -> str:
-    """A definition text in the language, falling back to the other one."""
-    if not text:
-        return ""
-    return text.get(lang) or text.get("sv") or text.get("en") or ""
 
 
 def _choices(options, lang, *, blank=False):

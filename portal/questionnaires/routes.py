@@ -15,12 +15,11 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_login import current_user
 from markupsafe import Markup, escape
 from wtforms import SelectChoice
 
+from portal import current
 from portal.access import BUYER_ADMIN, BUYER_STAFF, SIGNED_IN, SUPPLIERS, allow
 from portal.arguments import int_arg
 from portal.evidence.services import by_question as evidence_by_question
@@ -28,7 +27,7 @@ from portal.extensions import db
 from portal.forms import ConfirmForm
 from portal.orgs.models import Organisation, OrgKind
 from portal.questionnaires import services
-from portal.questionnaires.fieldtypes import REGISTRY, lower_first, text_in
+from portal.questionnaires.fieldtypes import REGISTRY, lower_first
 from portal.questionnaires.forms import (
     RoundForm,
     StartForm,
@@ -47,6 +46,7 @@ from portal.questionnaires.labels import (
 from portal.questionnaires.models import QuestionnaireVersion, ResponseStatus
 from portal.questionnaires.schemas import ResponseExport
 from portal.review.threads import comments_for_supplier, open_questions, threads_by_question
+from portal.texts import text_in
 
 bp = Blueprint("questionnaires", __name__)
 
@@ -70,16 +70,8 @@ def paragraphs(text: str) -> Markup:
 bp.add_app_template_filter(lower_first)
 
 
-def _me():
-    return current_user._get_current_object()
-
-
-def _lang() -> str:
-    return str(get_locale())
-
-
 def _response_or_404(response_id: int, *, staff_may_read: bool = False):
-    response = services.response_for(_me(), response_id, staff_may_read=staff_may_read)
+    response = services.response_for(current.user(), response_id, staff_may_read=staff_may_read)
     if response is None:
         abort(404)
     return response
@@ -100,7 +92,7 @@ def rounds():
 @allow(BUYER_ADMIN)
 def new_round():
     form = RoundForm()
-    lang = _lang()
+    lang = current.language()
     versions = services.published_versions()
     suppliers = db.session.scalars(
         db.select(Organisation)
@@ -120,7 +112,7 @@ def new_round():
             version=version,
             closes_at=closes_at,
             organisation_ids=[int(i) for i in form.organisations.data],
-            actor=_me(),
+            actor=current.user(),
         )
         flash(
             _(
@@ -154,7 +146,7 @@ def compare(key: str):
         old=old,
         new=new,
         groups=services.compare_by_section(old.definition, new.definition),
-        lang=_lang(),
+        lang=current.language(),
         change_labels=CHANGE_LABELS,
         attribute_labels=ATTRIBUTE_LABELS,
         type_labels=TYPE_LABELS,
@@ -166,9 +158,9 @@ def compare(key: str):
 @bp.route("/responses")
 @allow(SUPPLIERS)
 def responses():
-    organisation_id = _me().organisation_id
+    organisation_id = current.user().organisation_id
     rows = services.responses_for_organisation(organisation_id)
-    lang = _lang()
+    lang = current.language()
     register = services.register_coverage(organisation_id)
     items = [
         (
@@ -190,7 +182,7 @@ def response(response_id: int):
 
 
 def _overview(response, problems=None, status=200):
-    lang = _lang()
+    lang = current.language()
     answers = services.answers_of(response)
     previous = (
         services.previous_response(response)
@@ -229,7 +221,7 @@ def start(response_id: int):
     if not form.validate_on_submit() or not response.round.is_open:
         abort(400)
     previous = services.previous_response(response) if form.carry_over.data else None
-    carried = services.start(response, user=_me(), carry_from=previous)
+    carried = services.start(response, user=current.user(), carry_from=previous)
     if previous is not None:
         flash(
             _(
@@ -256,7 +248,7 @@ def _editable_section(response_id: int, section_key: str):
 @allow(SUPPLIERS)
 def section(response_id: int, section_key: str):
     response, section = _editable_section(response_id, section_key)
-    lang = _lang()
+    lang = current.language()
     answers = services.answers_of(response)
     unconfirmed = {k for k, a in answers.items() if a.is_unconfirmed}
     if request.method == "POST":
@@ -267,7 +259,7 @@ def section(response_id: int, section_key: str):
             section, lang, unconfirmed=unconfirmed, reply_keys=_reply_keys(response, section)
         )
         if form.validate_on_submit():
-            result = services.save_section(response, section, form, user=_me())
+            result = services.save_section(response, section, form, user=current.user())
             answers = services.answers_of(response)
             if result.conflicts:
                 # 200, not 409: the answers without a conflict were saved and must be committed.
@@ -366,7 +358,7 @@ def _reply_keys(response, section) -> set[str]:
 
 
 def _section_page(response, section, answers, *, form, conflicts=(), just_saved=False):
-    lang = _lang()
+    lang = current.language()
     definition = response.version.definition
     by_key = {c.key: c for c in conflicts}
     form.seen.data = seen_json(answers)
@@ -387,7 +379,7 @@ def _section_page(response, section, answers, *, form, conflicts=(), just_saved=
         field_name=field_name,
         confirm_name=confirm_name,
         readonly=readonly,
-        documents=evidence_by_question(response.id, _me()),
+        documents=evidence_by_question(response.id, current.user()),
         threads=threads_by_question(response.id),
         register=_register_status(response, section, answers),
         reply_name=reply_name,
@@ -420,11 +412,14 @@ def autosave(response_id: int, section_key: str):
     answers = services.answers_of(response)
     unconfirmed = {k for k, a in answers.items() if a.is_unconfirmed}
     form = section_form(
-        section, _lang(), unconfirmed=unconfirmed, reply_keys=_reply_keys(response, section)
+        section,
+        current.language(),
+        unconfirmed=unconfirmed,
+        reply_keys=_reply_keys(response, section),
     )
     if not form.validate_on_submit():
         return jsonify(error=_("The page has expired. Reload it to go on.")), 400
-    result = services.save_section(response, section, form, user=_me())
+    result = services.save_section(response, section, form, user=current.user())
     answers = services.answers_of(response)
     definition = response.version.definition
     return jsonify(
@@ -435,7 +430,7 @@ def autosave(response_id: int, section_key: str):
                 "question": c.key,
                 "by": c.by,
                 "theirs": REGISTRY[definition.questions[c.key]["type"]].display(
-                    c.theirs, definition.questions[c.key], _lang()
+                    c.theirs, definition.questions[c.key], current.language()
                 ),
             }
             for c in result.conflicts
@@ -457,7 +452,7 @@ def submit(response_id: int):
     if not response.is_editable:
         flash(_("This response can no longer be changed."), "error")
         return redirect(url_for("questionnaires.response", response_id=response.id))
-    problems = services.submit(response, user=_me())
+    problems = services.submit(response, user=current.user())
     if problems:
         return _overview(response, problems=problems, status=422)
     flash(_("Thank you. Your response has been submitted and can no longer be changed."), "success")
@@ -477,9 +472,9 @@ def answers(response_id: int):
         answers=answers,
         visible=definition.visible_keys(services.values_of(answers)),
         registry=REGISTRY,
-        lang=_lang(),
+        lang=current.language(),
         text_in=text_in,
-        documents=evidence_by_question(response.id, _me()),
+        documents=evidence_by_question(response.id, current.user()),
         comments=comments_for_supplier(response.id),
     )
 
@@ -495,7 +490,7 @@ def history(response_id: int):
         changes=services.history(response),
         definition=definition,
         registry=REGISTRY,
-        lang=_lang(),
+        lang=current.language(),
         text_in=text_in,
     )
 
@@ -504,7 +499,7 @@ def history(response_id: int):
 @allow(SUPPLIERS, BUYER_STAFF)
 def export(response_id: int):
     response = _response_or_404(response_id, staff_may_read=True)
-    payload = ResponseExport().dump(services.export(response, _lang()))
+    payload = ResponseExport().dump(services.export(response, current.language()))
     reply = jsonify(payload)
     reply.headers["Content-Disposition"] = f'attachment; filename="response-{response.id}.json"'
     return reply

@@ -26,7 +26,7 @@ from portal.questionnaires.definitions import (
     file_for,
     load_file,
 )
-from portal.questionnaires.fieldtypes import REGISTRY, text_in
+from portal.questionnaires.fieldtypes import REGISTRY
 from portal.questionnaires.forms import confirm_name, digest, field_name, reply_name
 from portal.questionnaires.models import (
     STAFF_VISIBLE,
@@ -38,6 +38,7 @@ from portal.questionnaires.models import (
     Round,
 )
 from portal.review.models import ClarificationMessage
+from portal.texts import text_in
 from portal.timeutil import utcnow
 
 #: Sent after a response is submitted (or resubmitted after a clarification).

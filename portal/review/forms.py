@@ -13,7 +13,7 @@ from wtforms import (
 )
 from wtforms.validators import Length, Optional
 
-from portal.questionnaires.fieldtypes import text_in
+from portal.texts import text_in
 
 
 class GradingBase(FlaskForm):

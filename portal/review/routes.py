@@ -11,23 +11,23 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 from wtforms import SelectChoice
 
+from portal import current
 from portal.access import BUYER_STAFF, allow
 from portal.arguments import int_arg
 from portal.auth.models import User
 from portal.extensions import db
 from portal.factories import exporting
 from portal.orgs.models import KIND_LABELS
-from portal.questionnaires.fieldtypes import REGISTRY, text_in
+from portal.questionnaires.fieldtypes import REGISTRY
 from portal.questionnaires.labels import CRITERION_LABELS
 from portal.review import services
 from portal.review.forms import AcceptForm, AssignForm, grading_form, initial_data
 from portal.review.threads import threads_by_question
+from portal.texts import text_in
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 
@@ -41,14 +41,6 @@ REVIEW_STATUS_LABELS = {
 @bp.app_context_processor
 def review_context():
     return {"public_url": current_app.config["PUBLIC_URL"].rstrip("/")}
-
-
-def _me():
-    return current_user._get_current_object()
-
-
-def _lang() -> str:
-    return str(get_locale())
 
 
 @bp.route("/queue")
@@ -67,10 +59,10 @@ def queue():
         rows=rows,
         args=args,
         rounds=services.rounds(),
-        questionnaires=services.questionnaire_choices(_lang()),
+        questionnaires=services.questionnaire_choices(current.language()),
         reviewers=services.staff(),
         kind_labels=KIND_LABELS,
-        lang=_lang(),
+        lang=current.language(),
     )
 
 
@@ -78,13 +70,13 @@ def queue():
 @allow(BUYER_STAFF)
 def response(response_id: int):
     response = services.response_or_404(response_id)
-    lang = _lang()
-    page = services.review_page(response, lang, _me())
+    lang = current.language()
+    page = services.review_page(response, lang, current.user())
     stored = initial_data(page.grades, page.verdicts) if request.method == "GET" else None
     form = grading_form(page.questions, page.all_documents, lang, data=stored)
     if form.validate_on_submit():
-        services.save_grades(response, form.entries(), actor=_me())
-        services.judge_evidence(response, form.decisions(), actor=_me())
+        services.save_grades(response, form.entries(), actor=current.user())
+        services.judge_evidence(response, form.decisions(), actor=current.user())
         return redirect(_after_grading(response, form, lang))
     return _review_page(response, page, form, lang), 422 if form.errors else 200
 
@@ -98,7 +90,7 @@ def _after_grading(response, form, lang) -> str:
             "review.response", response_id=response.id, saved=section, _anchor=f"section-{section}"
         )
     if form.action.data == "clarify":
-        services.ask_clarification(response, form.asked(), actor=_me())
+        services.ask_clarification(response, form.asked(), actor=current.user())
         flash(
             _(
                 "The questions have been sent. The supplier can change only those answers "
@@ -149,7 +141,7 @@ def _review_page(response, page, form, lang):
 def accept(response_id: int):
     """Accepting although answers have no grade: says how many, and asks again."""
     response = services.response_or_404(response_id)
-    lang = _lang()
+    lang = current.language()
     ungraded = services.ungraded_questions(response, lang)
     form = AcceptForm()
     changed = False
@@ -172,7 +164,7 @@ def accept(response_id: int):
 
 
 def _accept(response, lang) -> None:
-    result = services.accept(response, actor=_me(), lang=lang)
+    result = services.accept(response, actor=current.user(), lang=lang)
     flash(
         _(
             "The response has been accepted: %(points)s of %(maximum)s award points.",
@@ -195,7 +187,7 @@ def assign(response_id: int):
         reviewer = db.session.get(User, int(form.reviewer.data)) if form.reviewer.data else None
         if reviewer is not None and not reviewer.is_buyer_staff:
             reviewer = None
-        services.assign(services.review_of(response), reviewer, actor=_me())
+        services.assign(services.review_of(response), reviewer, actor=current.user())
         flash(_("The assignment has been saved."), "success")
     else:
         flash(_("Choose a reviewer from the list."), "error")

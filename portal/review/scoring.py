@@ -9,7 +9,7 @@ listed, so a total is never shown as final while grades are missing.
 from dataclasses import dataclass, field
 
 from portal.questionnaires.definitions import Definition
-from portal.questionnaires.fieldtypes import text_in
+from portal.texts import text_in
 
 
 @dataclass

@@ -14,7 +14,6 @@ from portal.evidence.services import by_question as evidence_by_question
 from portal.extensions import db
 from portal.orgs.models import Organisation
 from portal.questionnaires import services as questionnaire_services
-from portal.questionnaires.fieldtypes import text_in
 from portal.questionnaires.models import (
     STAFF_VISIBLE,
     QuestionnaireVersion,
@@ -30,6 +29,7 @@ from portal.review.models import (
     Grade,
     Review,
 )
+from portal.texts import text_in
 from portal.timeutil import utcnow
 
 #: Reviewers see and grade a response in the states in which staff see it at all.

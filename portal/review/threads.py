@@ -4,9 +4,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from portal.extensions import db
-from portal.questionnaires.fieldtypes import text_in
 from portal.questionnaires.models import Response, ResponseStatus
 from portal.review.models import ClarificationMessage, Grade, Review
+from portal.texts import text_in
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,8 @@
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 
+from portal import current
 from portal.access import SUPPLIER_OWNER, SUPPLIERS, allow
 from portal.admin.forms import InviteForm
 from portal.auth import services as auth_services
@@ -15,10 +15,6 @@ from portal.forms import ConfirmForm
 bp = Blueprint("team", __name__, url_prefix="/team")
 
 
-def _me():
-    return current_user._get_current_object()
-
-
 def _invite_form() -> InviteForm:
     form = InviteForm()
     form.set_roles((Role.SUPPLIER_MEMBER, Role.SUPPLIER_OWNER))
@@ -26,7 +22,7 @@ def _invite_form() -> InviteForm:
 
 
 def _page(form: InviteForm):
-    me = _me()
+    me = current.user()
     return render_template(
         "team/index.html",
         members=users.organisation_users(me.organisation_id),
@@ -50,7 +46,10 @@ def invite():
     if form.validate_on_submit():
         try:
             auth_services.invite(
-                _me().organisation, form.email.data, form.role_enum, invited_by=_me()
+                current.user().organisation,
+                form.email.data,
+                form.role_enum,
+                invited_by=current.user(),
             )
         except auth_services.ServiceError as error:
             form.email.errors.append(str(error))
@@ -63,11 +62,11 @@ def invite():
 @bp.route("/members/<int:user_id>/remove", methods=["POST"])
 @allow(SUPPLIER_OWNER)
 def remove(user_id: int):
-    colleague = users.colleague_or_404(_me(), user_id)
+    colleague = users.colleague_or_404(current.user(), user_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        users.deactivate(colleague, actor=_me())
+        users.deactivate(colleague, actor=current.user())
     except auth_services.ServiceError as error:
         flash(str(error), "error")
     else:
@@ -81,10 +80,10 @@ def remove(user_id: int):
 @allow(SUPPLIER_OWNER)
 def revoke_invitation(invitation_id: int):
     invitation = db.session.get(Invitation, invitation_id)
-    if invitation is None or invitation.organisation_id != _me().organisation_id:
+    if invitation is None or invitation.organisation_id != current.user().organisation_id:
         abort(404)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    auth_services.revoke_invitation(invitation, by=_me())
+    auth_services.revoke_invitation(invitation, by=current.user())
     flash(_("The invitation to %(email)s has been withdrawn.", email=invitation.email), "success")
     return redirect(url_for("team.index"))

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-from portal.questionnaires.fieldtypes import text_in
 from portal.questionnaires.labels import EVIDENCE_LABELS
+from portal.texts import text_in
 from tests.e2e.conftest import assert_accessible, status
 
 PDF = (

@@ -123,6 +123,8 @@ def test_the_draft_saves_itself_and_nothing_is_lost_on_leaving(page, live_server
     page.goto(f"/responses/{supplier['response_id']}")
     page.get_by_role("button", name="Start").click()
     page.get_by_role("link", name="Basics").click()
+    # The page's script starts once the page has loaded; a person types only after that.
+    page.wait_for_load_state("load")
     page.get_by_label("Contact person").fill("Autosaved Person")
     expect(page.get_by_role("status").last).to_contain_text("Draft saved at", timeout=8000)
     assert _answer(live_server, supplier["response_id"], "name") == "Autosaved Person"
