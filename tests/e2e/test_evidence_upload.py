@@ -8,19 +8,10 @@ from portal.auth.models import Role
 from portal.evidence.models import EvidenceDocument
 from portal.extensions import db
 from portal.orgs.models import OrgKind
-from tests.e2e.conftest import assert_accessible
+from tests.e2e.conftest import assert_accessible, sign_in
 from tests.fixtures.builders import make_factory, make_org, make_user
-from tests.fixtures.web import DEFAULT_PASSWORD
 
 pytestmark = pytest.mark.browser
-
-
-def _sign_in(page, email):
-    page.goto("/login")
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password", exact=True).fill(DEFAULT_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", level=1)).to_be_visible()
 
 
 def test_attach_a_real_pdf_refuse_a_disguised_file(page, chromium, live_server, tmp_path):
@@ -38,7 +29,7 @@ def test_attach_a_real_pdf_refuse_a_disguised_file(page, chromium, live_server, 
     disguised = tmp_path / "certificate.pdf"
     disguised.write_text("<!doctype html><html><script>alert(1)</script></html>")
 
-    _sign_in(page, emails[0])
+    sign_in(page, emails[0])
     page.goto(f"/factories/{factory_id}/edit")
     page.get_by_role("link", name="Attach a document").click()
     assert_accessible(page)
@@ -69,7 +60,7 @@ def test_attach_a_real_pdf_refuse_a_disguised_file(page, chromium, live_server, 
     # Another supplier, signed in, asks for the file by its id, and for its neighbours.
     stranger_context = chromium.new_context(base_url=live_server.url)
     stranger = stranger_context.new_page()
-    _sign_in(stranger, emails[1])
+    sign_in(stranger, emails[1])
     for candidate in (document_id, document_id - 1, document_id + 1):
         reply = stranger.request.get(f"/evidence/{candidate}/download")
         assert reply.status == 404

@@ -10,7 +10,7 @@ from portal.auth.models import Role, User
 from portal.extensions import db
 from portal.orgs.models import Organisation, OrgKind
 from portal.questionnaires.models import Answer
-from tests.e2e.conftest import assert_accessible
+from tests.e2e.conftest import assert_accessible, sign_in
 from tests.fixtures.builders import (
     make_org,
     make_round,
@@ -21,14 +21,6 @@ from tests.fixtures.builders import (
 from tests.fixtures.web import DEFAULT_PASSWORD
 
 pytestmark = pytest.mark.browser
-
-
-def _sign_in(page, email):
-    page.goto("/login")
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password", exact=True).fill(DEFAULT_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", level=1)).to_be_visible()
 
 
 @pytest.fixture
@@ -57,7 +49,7 @@ def _answer(live_server, response_id, key):
 
 
 def test_fill_save_reload_fix_submit_and_carry_over(page, live_server, supplier):
-    _sign_in(page, supplier["email"])
+    sign_in(page, supplier["email"])
     page.get_by_role("navigation").get_by_role("link", name="Questionnaires").click()
     assert_accessible(page)
     page.get_by_role("link", name="Market dialogue 2027").click()
@@ -119,7 +111,7 @@ def test_fill_save_reload_fix_submit_and_carry_over(page, live_server, supplier)
 
 
 def test_the_draft_saves_itself_and_nothing_is_lost_on_leaving(page, live_server, supplier):
-    _sign_in(page, supplier["email"])
+    sign_in(page, supplier["email"])
     page.goto(f"/responses/{supplier['response_id']}")
     page.get_by_role("button", name="Start").click()
     page.get_by_role("link", name="Basics").click()

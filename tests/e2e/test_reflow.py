@@ -2,7 +2,6 @@
 table may, inside its own region, which has a name and takes the keyboard's focus so that
 it can be scrolled without a mouse. Checked on the real questionnaire's pages."""
 
-import pyotp
 import pytest
 from playwright.sync_api import expect
 
@@ -10,7 +9,7 @@ from portal.auth.models import Role, User
 from portal.extensions import db
 from portal.orgs.models import Organisation, OrgKind
 from portal.questionnaires.services import publish
-from tests.e2e.conftest import assert_accessible, sign_in_with_password
+from tests.e2e.conftest import assert_accessible, sign_in, sign_in_with_password
 from tests.fixtures.builders import make_factory, make_org, make_round, make_user, response_of
 from tests.fixtures.review import SHIPPED, submitted_shipped_response
 
@@ -94,13 +93,6 @@ def people(live_server):
         }
 
 
-def _sign_in_staff(page, email, secret):
-    sign_in_with_password(page, email)
-    page.get_by_label("Code", exact=True).fill(pyotp.TOTP(secret).now())
-    page.get_by_role("button", name="Continue").click()
-    expect(page.get_by_role("heading", level=1)).to_be_visible()
-
-
 def test_the_section_with_the_brand_table_reflows(narrow, live_server, people):
     with live_server.db():
         version, _ = publish(*SHIPPED)
@@ -141,7 +133,7 @@ def test_the_reviewers_page_and_the_answers_reflow(narrow, live_server, people):
         owner = db.session.scalar(db.select(User).where(User.email == people["owner"]))
         admin = db.session.get(User, people["admin_id"])
         response_id = submitted_shipped_response(org, owner, opened_by=admin).id
-    _sign_in_staff(narrow, *people["admin"])
+    sign_in(narrow, *people["admin"], live_server=live_server)
     assert_reflows(narrow)  # the longest menu, the buyer administrator's, wraps
     narrow.goto(f"/review/responses/{response_id}")
     expect(

@@ -5,14 +5,13 @@ left ungraded only after being told how many."""
 
 import re
 
-import pyotp
 import pytest
 from playwright.sync_api import expect
 
 from portal.auth.models import Role
 from portal.orgs.models import OrgKind
 from portal.questionnaires.services import answers_of, start, submit, values_of
-from tests.e2e.conftest import assert_accessible
+from tests.e2e.conftest import assert_accessible, sign_in
 from tests.fixtures.builders import (
     make_answer,
     make_org,
@@ -22,20 +21,8 @@ from tests.fixtures.builders import (
     response_of,
 )
 from tests.fixtures.review import submitted_shipped_response
-from tests.fixtures.web import DEFAULT_PASSWORD
 
 pytestmark = pytest.mark.browser
-
-
-def _sign_in(page, email, secret=None):
-    page.goto("/login")
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password", exact=True).fill(DEFAULT_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    if secret:
-        page.get_by_label("Code", exact=True).fill(pyotp.TOTP(secret).now())
-        page.get_by_role("button", name="Continue").click()
-    expect(page.get_by_role("heading", level=1)).to_be_visible()
 
 
 def test_grade_clarify_answer_accept(page, chromium, live_server):
@@ -59,7 +46,7 @@ def test_grade_clarify_answer_accept(page, chromium, live_server):
             "response": response.id,
         }
 
-    _sign_in(page, *ids["reviewer"])
+    sign_in(page, *ids["reviewer"], live_server=live_server)
     page.get_by_role("navigation").get_by_role("link", name="Review").click()
     page.get_by_role("link", name="Review Journey AB").click()
     assert_accessible(page)
@@ -75,7 +62,7 @@ def test_grade_clarify_answer_accept(page, chromium, live_server):
 
     supplier_context = chromium.new_context(base_url=live_server.url, locale="en-GB")
     supplier = supplier_context.new_page()
-    _sign_in(supplier, ids["owner"])
+    sign_in(supplier, ids["owner"])
     questions = supplier.get_by_role("region", name="Questions from the region")
     expect(questions).to_contain_text("Who adopted the policy, and when?")
     assert_accessible(supplier)
@@ -131,7 +118,7 @@ def test_a_long_response_by_section_and_accepting_with_ungraded_answers(page, li
             "ungraded": len(gradable) - 1,
         }
 
-    _sign_in(page, *ids["reviewer"])
+    sign_in(page, *ids["reviewer"], live_server=live_server)
     page.get_by_role("navigation", name="Main menu").get_by_role("link", name="Review").click()
     expect(page.get_by_role("row", name=re.compile("Shipped Questionnaire Ltd"))).to_contain_text(
         "Social responsibility in ICT supply chains, version 1"

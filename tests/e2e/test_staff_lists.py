@@ -5,16 +5,14 @@ two versions of the shipped questionnaire."""
 import re
 import uuid
 
-import pyotp
 import pytest
 from playwright.sync_api import expect
 
-from portal.auth.models import Role, User
-from portal.extensions import db
+from portal.auth.models import Role
 from portal.ladder import services as ladder_services
 from portal.orgs.models import OrgKind
 from portal.questionnaires.services import publish, start, submit
-from tests.e2e.conftest import assert_accessible, error_summary, status
+from tests.e2e.conftest import assert_accessible, error_summary, sign_in, status
 from tests.fixtures.builders import (
     make_answer,
     make_org,
@@ -23,23 +21,8 @@ from tests.fixtures.builders import (
     publish_version,
     response_of,
 )
-from tests.fixtures.web import DEFAULT_PASSWORD
 
 pytestmark = pytest.mark.browser
-
-
-def _sign_in(page, live_server, user_id: int, email: str, secret: str | None = None) -> None:
-    if secret:
-        with live_server.db():  # a code's 30-second step is accepted once: forget the last
-            db.session.get(User, user_id).totp_last_step = None
-    page.goto("/login")
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password", exact=True).fill(DEFAULT_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    if secret:
-        page.get_by_label("Code", exact=True).fill(pyotp.TOTP(secret).now())
-        page.get_by_role("button", name="Continue").click()
-    expect(page.get_by_role("heading", level=1)).to_be_visible()
 
 
 def test_from_the_lists_of_suppliers_to_the_review_page(page, live_server):
@@ -59,9 +42,9 @@ def test_from_the_lists_of_suppliers_to_the_review_page(page, live_server):
         make_answer(response, "workers", 12, user=owner)
         make_answer(response, "methods", ["dialogue"], user=owner)
         assert submit(response, user=owner) == []
-        ids = (admin.id, admin.email, admin.totp_secret)
+        ids = (admin.email, admin.totp_secret)
 
-    _sign_in(page, live_server, *ids)
+    sign_in(page, *ids, live_server=live_server)
     for url in ("/admin/", "/review", "/review/ladder"):
         page.goto(url)
         row = page.get_by_role("row").filter(has=page.get_by_role("rowheader", name=name))
@@ -82,10 +65,10 @@ def test_an_invitation_needs_a_role_and_the_log_tells_it_in_words(page, live_ser
         buyer = make_org(OrgKind.BUYER)
         admin = make_user(buyer, Role.BUYER_ADMIN, full_name="Maria Lind")
         org = make_org(OrgKind.BRAND, name=name)
-        ids = (admin.id, admin.email, admin.totp_secret)
+        ids = (admin.email, admin.totp_secret)
         org_id = org.id
 
-    _sign_in(page, live_server, *ids)
+    sign_in(page, *ids, live_server=live_server)
     page.goto(f"/admin/organisations/{org_id}")
     form = page.get_by_role("form", name="Invite a user")
     role = form.get_by_label("Role")
@@ -112,9 +95,9 @@ def test_what_changed_in_the_shipped_questionnaire(page, live_server):
         publish("ict-social", 1)
         publish("ict-social", 2)
         owner = make_user(make_org(OrgKind.RESELLER), Role.SUPPLIER_OWNER)
-        ids = (owner.id, owner.email)
+        ids = (owner.email,)
 
-    _sign_in(page, live_server, *ids)
+    sign_in(page, *ids, live_server=live_server)
     page.goto("/questionnaires/ict-social/compare?from=1&to=2")
     expect(page.get_by_role("heading", level=1)).to_have_text(
         "What changed from version 1 to version 2"
