@@ -50,9 +50,11 @@ run: translations
 test: install-test translations chromium
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+## Style, and the boundaries between the packages (the contracts in pyproject.toml).
 lint: install-test
 	$(BIN)/ruff check portal tests bench migrations/env.py
 	$(BIN)/ruff format --check portal tests bench
+	$(BIN)/lint-imports
 
 bench: install-test translations
 	$(BIN)/python -m bench

@@ -31,15 +31,16 @@ from sqlalchemy import insert
 from bench.upload_server import UPLOAD_EMAIL, UPLOAD_PASSWORD
 from portal import create_app
 from portal.audit.models import AuditEvent
-from portal.auth.models import Role, User
-from portal.auth.passwords import hash_password
+from portal.auth.models import User
 from portal.config import TestConfig
 from portal.extensions import db
 from portal.factories import services as factory_services
 from portal.factories.models import Factory
 from portal.orgs.models import Organisation, OrgKind
+from portal.passwords import hash_password
 from portal.questionnaires.models import Response
 from portal.questionnaires.services import open_round
+from portal.roles import Role
 from portal.timeutil import utcnow
 from tests.fixtures.web import PortalClient, csrf_token_from, hidden_inputs
 from tests.test_questionnaire_speed import big_definition

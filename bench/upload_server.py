@@ -15,12 +15,13 @@ from flask_migrate import upgrade
 from werkzeug.serving import make_server
 
 from portal import create_app
-from portal.auth.models import Role, User
-from portal.auth.passwords import hash_password
+from portal.auth.models import User
 from portal.config import TestConfig
 from portal.extensions import db
 from portal.factories.models import Factory
 from portal.orgs.models import Organisation, OrgKind
+from portal.passwords import hash_password
+from portal.roles import Role
 
 UPLOAD_EMAIL = "uploader@bench.example"
 UPLOAD_PASSWORD = "bench password long enough"  # noqa: S105 - a throwaway database

@@ -8,6 +8,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from portal import arguments, errors, i18n, request_boundary, request_limits, security
 from portal.account.routes import bp as account_bp
 from portal.admin.routes import bp as admin_bp
+from portal.auth import services as auth_services
 from portal.auth.routes import bp as auth_bp
 from portal.cli import register_cli
 from portal.config import Config, config_from_env
@@ -16,6 +17,7 @@ from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
 from portal.factories.routes import bp as factories_bp
 from portal.ladder.routes import bp as ladder_bp
 from portal.main.routes import bp as main_bp
+from portal.orgs import services as orgs_services
 from portal.questionnaires.routes import bp as questionnaires_bp
 from portal.review.routes import bp as review_bp
 from portal.team.routes import bp as team_bp
@@ -43,7 +45,9 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
 
     _trust_proxies(app)
     security.init_app(app)
+    auth_services.init_app(app)
     i18n.init_app(app)
+    orgs_services.init_app(app)
     request_boundary.init_app(app)
     request_limits.init_app(app)
     errors.init_app(app)

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from flask import abort, current_app, request
 from flask_login import current_user
 
-from portal.auth.models import BUYER_ROLES, SUPPLIER_ROLES, Role
 from portal.extensions import login_manager
+from portal.roles import BUYER_ROLES, SUPPLIER_ROLES, Role
 
 #: Anyone, signed in or not.
 ANONYMOUS = "anonymous"

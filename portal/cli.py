@@ -1,4 +1,5 @@
-"""Operator commands: `flask create-admin`, `flask load-demo`. Each commits its own work."""
+"""Operator commands: `flask create-admin`, `flask load-demo`, and where every command group is
+wired. Each commits its own work."""
 
 import secrets
 import string
@@ -9,17 +10,20 @@ from flask.cli import AppGroup
 from flask_babel import force_locale
 
 from portal.auth.cli import group as totp_commands
-from portal.auth.models import Role, User
-from portal.auth.passwords import hash_password, password_problems
-from portal.auth.services import find_user_by_email, normalise_email
+from portal.auth.services import User, find_user_by_email, normalise_email
+from portal.definitions import check_command
 from portal.demo import load
 from portal.evidence.services import remind
 from portal.extensions import db
 from portal.factories.cli import group as import_commands
 from portal.ladder.cli import group as ladder_commands
+from portal.ladder.services import LADDERS
 from portal.orgs.models import OrgKind
 from portal.orgs.services import buyer_organisation, create_organisation
+from portal.passwords import hash_password, password_problems
 from portal.questionnaires.cli import group as questionnaire_commands
+from portal.questionnaires.services import QUESTIONNAIRES
+from portal.roles import Role
 
 evidence_commands = AppGroup("evidence", help="Evidence documents.")
 
@@ -27,6 +31,8 @@ evidence_commands = AppGroup("evidence", help="Evidence documents.")
 def register_cli(app: Flask) -> None:
     app.cli.add_command(create_admin)
     app.cli.add_command(load_demo)
+    # Every kind of definition file lives in the one folder, so one check reads them all.
+    questionnaire_commands.add_command(check_command(QUESTIONNAIRES, LADDERS))
     app.cli.add_command(questionnaire_commands)
     app.cli.add_command(evidence_commands)
     app.cli.add_command(ladder_commands)

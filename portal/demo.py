@@ -5,14 +5,14 @@ from datetime import date, timedelta
 
 from werkzeug.datastructures import FileStorage
 
-from portal.auth.models import Role, User
-from portal.auth.passwords import hash_password
+from portal.auth.services import User
 from portal.evidence.services import upload as upload_evidence
 from portal.extensions import db
 from portal.factories.services import save_factory
 from portal.ladder.services import mark as mark_milestone
 from portal.ladder.services import publish as publish_ladder
 from portal.orgs.models import Organisation, OrgKind
+from portal.passwords import hash_password
 from portal.questionnaires.models import Response, Round
 from portal.questionnaires.samples import sample_answers
 from portal.questionnaires.services import (
@@ -25,6 +25,7 @@ from portal.questionnaires.services import (
     values_of,
 )
 from portal.review import services as review
+from portal.roles import Role
 from portal.timeutil import utcnow
 
 DEMO_ROUND = "Market dialogue ICT 2027 (demo)"

@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, IntegerField, PasswordField
+from wtforms import EmailField, HiddenField, IntegerField, PasswordField, SelectChoice, SelectField
 from wtforms.validators import (
     DataRequired,
     Email,
@@ -13,7 +13,8 @@ from wtforms.validators import (
 )
 
 from portal.arguments import MAX_INTEGER
-from portal.auth.passwords import MAX_LENGTH, password_problems
+from portal.passwords import MAX_LENGTH, password_problems
+from portal.roles import Role
 
 
 class ConfirmForm(FlaskForm):
@@ -103,3 +104,22 @@ class VersionedForm(FlaskForm):
             return int(self.version.data)
         except (TypeError, ValueError):
             return -1
+
+
+class InviteForm(FlaskForm):
+    """An invitation to join an organisation: whom, and in which role (the admin's and the
+    owner's team pages alike)."""
+
+    email = email_field(_l("E-mail address of the person to invite"))
+    # No role is preselected: an owner or administrator invited by a slip of the mouse has
+    # rights nobody meant to give, so the person inviting must choose.
+    role = SelectField(_l("Role"), validators=[DataRequired(_l("Choose the role to invite as."))])
+
+    def set_roles(self, roles) -> None:
+        self.role.choices = [SelectChoice("", _l("Choose a role"))] + [
+            SelectChoice(r.value, r.label) for r in roles
+        ]
+
+    @property
+    def role_enum(self) -> Role:
+        return Role(self.role.data)

@@ -4,8 +4,6 @@ from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 
-from portal.orgs.models import KIND_LABELS
-from portal.orgs.services import country_name
 from portal.timeutil import show_date, show_datetime
 
 LANG_COOKIE = "lang"
@@ -31,8 +29,6 @@ def init_app(app: Flask) -> None:
         current = str(get_locale())
         return {"current_lang": current, "other_lang": "en" if current == "sv" else "sv"}
 
-    app.jinja_env.filters["country_name"] = country_name
-    app.jinja_env.globals["kind_labels"] = KIND_LABELS
     # The only two ways a template shows a day or a moment (see portal.timeutil).
     app.jinja_env.filters["date"] = show_date
     app.jinja_env.filters["datetime"] = show_datetime

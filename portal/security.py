@@ -1,15 +1,13 @@
-"""Security wiring: session loading, access enforcement, response headers, SQLite pragmas."""
+"""Security wiring: access enforcement, response headers, SQLite pragmas. (Who is signed in
+is portal.auth's to say: portal.auth.services.init_app.)"""
 
 import sqlite3
 
 from flask import Flask, Response, current_app, request
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from portal.access import enforce_access
-from portal.auth.services import load_session_user
-from portal.extensions import login_manager
 
 CSP = "; ".join(
     [
@@ -28,17 +26,8 @@ CSP = "; ".join(
 
 
 def init_app(app: Flask) -> None:
-    login_manager.login_view = "auth.login"
-    login_manager.login_message = _l("Please sign in to see that page.")
-    login_manager.login_message_category = "info"
-    login_manager.session_protection = None  # sessions are revocable server-side instead
-    login_manager.user_loader(_load_user)
     app.before_request(enforce_access)
     app.after_request(set_security_headers)
-
-
-def _load_user(token: str):
-    return load_session_user(token)
 
 
 def set_security_headers(response: Response) -> Response:

@@ -6,6 +6,7 @@ pytest_plugins = [
     "tests.fixtures.database",
     "tests.fixtures.web",
     "tests.fixtures.builders",
+    "tests.fixtures.world",
 ]
 
 

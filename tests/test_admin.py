@@ -2,9 +2,10 @@
 
 from portal.audit.models import AuditEvent
 from portal.audit.services import record
-from portal.auth.models import Role, User
+from portal.auth.models import User
 from portal.extensions import db
 from portal.orgs.models import Organisation, OrgKind
+from portal.roles import Role
 from tests.fixtures.builders import make_org, make_user
 
 NEW_ORG = {

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from portal.admin.audit_log import SENTENCES
 from portal.audit.models import AuditEvent
-from portal.audit.sentences import SENTENCES
 from portal.audit.services import ACTIONS, record
-from portal.auth.models import Role
 from portal.extensions import db
 from portal.review.services import review_of
+from portal.roles import Role
 from tests.fixtures.builders import make_document, make_factory, make_user
 
 PORTAL = Path(__file__).resolve().parent.parent / "portal"
@@ -34,11 +34,11 @@ def test_every_action_the_code_records_is_known_and_told_in_words():
     recorded = _recorded_in_code()
     assert len(recorded) > 30  # the pattern still finds the calls
     assert recorded == set(ACTIONS), "record() names and ACTIONS differ"
-    assert set(SENTENCES) == set(ACTIONS), "an action without a sentence in portal.audit.sentences"
+    assert set(SENTENCES) == set(ACTIONS), "an action without a sentence in portal.admin.audit_log"
 
 
 @pytest.fixture
-def world(response_a, supplier_a, admin, reviewer, owner_a, member_a, tmp_path, app):
+def logged(response_a, supplier_a, admin, reviewer, owner_a, member_a, tmp_path, app):
     """The people and things the example events refer to."""
     app.config["EVIDENCE_STORAGE_URL"] = f"file://{tmp_path / 'evidence'}"
     factory = make_factory(supplier_a, name="Shenzhen Works")
@@ -319,8 +319,8 @@ def _text(client, url: str, **headers) -> str:
     return html_module.unescape(reply.get_data(as_text=True))
 
 
-def test_each_action_is_told_in_a_sentence_with_names(client, world, admin):
-    examples = _examples(world)
+def test_each_action_is_told_in_a_sentence_with_names(client, logged, admin):
+    examples = _examples(logged)
     assert set(examples) == set(ACTIONS)  # an example for every action
     for action, (arguments, _sentence) in examples.items():
         record(action, **arguments)
@@ -334,10 +334,10 @@ def test_each_action_is_told_in_a_sentence_with_names(client, world, admin):
     assert "ab12cd" not in uploaded  # the details stay in the record, not in the sentence
 
 
-def test_the_log_reads_in_swedish(client, world, admin):
-    record("round.opened", **_examples(world)["round.opened"][0])
+def test_the_log_reads_in_swedish(client, logged, admin):
+    record("round.opened", **_examples(logged)["round.opened"][0])
     record(
-        "review.clarification_requested", **_examples(world)["review.clarification_requested"][0]
+        "review.clarification_requested", **_examples(logged)["review.clarification_requested"][0]
     )
     db.session.commit()
     client.login(admin)
@@ -365,9 +365,9 @@ def test_an_unknown_action_falls_back_to_its_name_and_details(client, admin):
 
 
 def test_names_are_fetched_once_per_kind_whatever_the_number_of_events(
-    client, world, admin, count_queries
+    client, logged, admin, count_queries
 ):
-    examples = _examples(world)
+    examples = _examples(logged)
     kinds = ["auth.login", "review.assigned", "review.graded", "evidence.uploaded", "user.updated"]
 
     def record_some():
@@ -385,15 +385,15 @@ def test_names_are_fetched_once_per_kind_whatever_the_number_of_events(
 
     few = queries_for_log()
     for n in range(8):  # other people, other documents, other reviews' targets
-        user = make_user(world["org"], Role.SUPPLIER_MEMBER, full_name=f"Extra {n}")
-        record("auth.login", actor=user, organisation_id=world["org"].id)
+        user = make_user(logged["org"], Role.SUPPLIER_MEMBER, full_name=f"Extra {n}")
+        record("auth.login", actor=user, organisation_id=logged["org"].id)
         record("user.updated", actor=admin, target=user, details={"full_name": ["a", "b"]})
         other = make_document(
-            world["org"],
-            factory=world["factory"],
+            logged["org"],
+            factory=logged["factory"],
             filename=f"doc{n}.pdf",
             content=f"%PDF-1.4\n{n}\n%%EOF\n".encode(),
         )
-        record("evidence.uploaded", actor=user, target=other, organisation_id=world["org"].id)
+        record("evidence.uploaded", actor=user, target=other, organisation_id=logged["org"].id)
         record_some()
     assert queries_for_log() == few

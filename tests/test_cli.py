@@ -6,8 +6,7 @@ commands' own db.session.commit() is a savepoint there (tests/fixtures/database.
 
 import pytest
 
-from portal.auth.models import Role, User
-from portal.auth.passwords import verify_password
+from portal.auth.models import User
 from portal.demo import DEMO_ROUND, FOLLOW_UP_ROUND
 from portal.demo import ORGANISATIONS as DEMO_ORGANISATIONS
 from portal.demo import USERS as DEMO_USERS
@@ -15,9 +14,11 @@ from portal.evidence.models import EvidenceDocument
 from portal.extensions import db
 from portal.ladder.services import current_marks
 from portal.orgs.models import Organisation, OrgKind
+from portal.passwords import verify_password
 from portal.questionnaires.models import Response, Round
 from portal.questionnaires.services import answers_of, submit_problems
 from portal.review.models import Review
+from portal.roles import Role
 from tests.fixtures.builders import make_org, make_user
 
 ADMIN_PASSWORD = "quiet lanterns over the harbour"

@@ -12,11 +12,11 @@ import threading
 
 import pytest
 
-from portal.auth.models import Role
 from portal.extensions import db
 from portal.orgs.models import OrgKind
 from portal.questionnaires.models import Answer
 from portal.questionnaires.services import start
+from portal.roles import Role
 from tests.fixtures.builders import make_org, make_round, make_user, publish_version, response_of
 from tests.fixtures.database import database_url, make_app, migrate_database
 from tests.fixtures.web import PortalClient, hidden_inputs

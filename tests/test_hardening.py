@@ -11,8 +11,9 @@ import re
 import pyotp
 
 from portal.audit.models import AuditEvent
-from portal.auth.models import Invitation, Role, User
+from portal.auth.models import Invitation, User
 from portal.extensions import db
+from portal.roles import Role
 from tests.fixtures.builders import make_user
 from tests.fixtures.database import make_app
 from tests.fixtures.web import DEFAULT_PASSWORD, PortalClient

@@ -8,8 +8,9 @@ import re
 from datetime import timedelta
 
 from portal.audit.models import AuditEvent
-from portal.auth.models import Invitation, Role, User
+from portal.auth.models import Invitation, User
 from portal.extensions import db
+from portal.roles import Role
 from portal.timeutil import utcnow
 from tests.fixtures.web import link_in
 

@@ -13,12 +13,12 @@ import pytest
 import yaml
 
 from portal.audit.models import AuditEvent
+from portal.definitions import ROOT
 from portal.extensions import db
 from portal.ladder import services
 from portal.ladder.cli import group as ladder_commands
 from portal.ladder.definition import Ladder, load_ladder
 from portal.ladder.models import LadderVersion, MilestoneMark
-from portal.questionnaires.definitions import ROOT
 from portal.questionnaires.schemas import EVIDENCE_KINDS
 from portal.questionnaires.services import start
 from tests.fixtures.builders import make_document, make_factory, make_org
@@ -144,7 +144,7 @@ def test_publishing_is_idempotent(app, app_context):
     assert services.current_version().id == first.id
 
 
-def test_a_marked_version_never_changes(app_context, tmp_path, reviewer, supplier_a):
+def test_a_marked_version_never_changes(app, app_context, tmp_path, reviewer, supplier_a):
     folder = tmp_path / "definitions"
     shutil.copytree(SHIPPED.parent, folder / services.LADDER_KEY)
     services.publish(1, root=folder)
@@ -155,6 +155,15 @@ def test_a_marked_version_never_changes(app_context, tmp_path, reviewer, supplie
     (folder / services.LADDER_KEY / "v1.yaml").write_text(yaml.safe_dump(changed))
     with pytest.raises(services.PublishError, match="already has marks"):
         services.publish(1, root=folder)
+    result = app.test_cli_runner().invoke(
+        ladder_commands, ["publish", "1", "--folder", str(folder)]
+    )
+    assert result.exit_code == 1
+    assert (
+        "worker-empowerment-ladder v1 already has marks and cannot change. "
+        "Publish the change as v2 instead." in result.output
+    )
+    assert "v1.yaml was not published." in result.output
 
 
 # Marking and where a supplier stands ----------------------------------------------------------

@@ -15,8 +15,8 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from portal.auth.models import User
-from portal.auth.passwords import verify_password
 from portal.extensions import db
+from portal.passwords import verify_password
 from tests.fixtures.web import DEFAULT_PASSWORD, link_in
 
 pytestmark = pytest.mark.slow

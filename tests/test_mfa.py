@@ -10,8 +10,9 @@ import time
 import pyotp
 
 from portal.auth import mfa
-from portal.auth.models import RecoveryCode, Role, User
+from portal.auth.models import RecoveryCode, User
 from portal.extensions import db
+from portal.roles import Role
 from tests.fixtures.builders import make_user
 from tests.fixtures.web import DEFAULT_PASSWORD
 

@@ -13,9 +13,10 @@ import threading
 import pytest
 import sqlalchemy as sa
 
-from portal.auth.models import Role, User
+from portal.auth.models import User
 from portal.extensions import db
 from portal.orgs.models import OrgKind
+from portal.roles import Role
 from tests.fixtures.builders import make_org, make_user
 from tests.fixtures.database import database_url, make_app, migrate_database
 from tests.fixtures.web import PortalClient, csrf_token_from

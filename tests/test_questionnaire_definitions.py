@@ -6,10 +6,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from portal.questionnaires.definitions import ROOT, Definition, load_file
+from portal.definitions import ROOT, PublishError
+from portal.questionnaires.definitions import Definition, load_file
 from portal.questionnaires.fieldtypes import REGISTRY
 from portal.questionnaires.schemas import CRITERIA
-from portal.questionnaires.services import PublishError, changed_keys, compare, publish
+from portal.questionnaires.services import changed_keys, compare, publish
 from tests.fixtures.builders import QUESTIONNAIRE_FIXTURES, make_round, publish_version
 
 
@@ -146,6 +147,9 @@ def test_publish_command(app):
     result = runner.invoke(args=["questionnaires", "publish", "ict-social", "1"])
     assert result.exit_code == 0, result.output
     assert "Published ict-social v1" in result.output
+    again = runner.invoke(args=["questionnaires", "publish", "ict-social", "1"])
+    assert again.exit_code == 0, again.output
+    assert "ict-social v1 is already published and unchanged." in again.output
     missing = runner.invoke(args=["questionnaires", "publish", "ict-social", "99"])
     assert missing.exit_code == 1
     assert "does not exist" in missing.output
@@ -186,4 +190,8 @@ def test_publish_command_refuses_to_change_an_answered_version(
     path.write_text(path.read_text().replace("Number of workers", "Workers"), encoding="utf-8")
     result = runner.invoke(args=["questionnaires", "publish", "mini", "1", "--folder", str(root)])
     assert result.exit_code == 1
-    assert "already has responses and cannot change. Changed: workers" in result.output
+    assert (
+        "mini v1 already has responses and cannot change. Changed: workers. "
+        "Publish the change as v2 instead." in result.output
+    )
+    assert "mini v1 was not published." in result.output

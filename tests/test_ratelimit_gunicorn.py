@@ -58,8 +58,9 @@ _NO_CONTROL_SOCKET = (
 CREATE_SUPPLIER = """
 import sys
 from portal import create_app
-from portal.auth.models import Role, User
-from portal.auth.passwords import hash_password
+from portal.auth.models import User
+from portal.roles import Role
+from portal.passwords import hash_password
 from portal.extensions import db
 from portal.orgs.models import Organisation, OrgKind
 

@@ -6,7 +6,8 @@ that Flask itself would read, as `endpoint` and `_method` in `url_for`), and for
 that are not what the page offered. Each must end in a page for the user (a 4xx, a redirect,
 a form with an error), never in a server error.
 
-The walk visits each route with real objects of supplier A (so that the view runs), then
+The walk visits each route with real objects of supplier A (the world of
+tests/fixtures/world.py, which the access test walks too, so that the view runs), then
 with one hostile path argument at a time, with hostile queries, and, where the route takes a
 POST, with its page's form: a number too large in one field at a time, other hostile values
 in every field at once. Values are taken in turn, not crossed, to keep it to seconds.
@@ -16,27 +17,16 @@ redirect is walked with every hostile query too.
 
 import itertools
 import re
-from datetime import date, timedelta
 from html.parser import HTMLParser
 from urllib.parse import quote, urlencode, urlsplit
 
 import pytest
 
-from portal.auth.models import Invitation, Role
 from portal.extensions import db
-from portal.factories.importing import normalise_key
-from portal.factories.models import Factory, FactoryImport, FactoryRisk
-from portal.questionnaires.services import start, submit
-from portal.timeutil import utcnow
-from tests.fixtures.builders import (
-    fill_with_samples,
-    make_document,
-    make_factory,
-    make_round,
-    make_user,
-    response_of,
-)
+from portal.questionnaires.services import submit
+from tests.fixtures.builders import fill_with_samples, make_factory
 from tests.fixtures.web import DEFAULT_PASSWORD, csrf_token_from
+from tests.fixtures.world import FACTORY_PAGE_SIZE, ROLES
 
 BIG = str(2**63)
 INT_PATH_VALUES = ["0", "-1", BIG, str(2**64), "9" * 40]
@@ -73,11 +63,6 @@ POST_QUERIES = [INT_QUERIES[0], {**LINK_QUERIES[0], **URL_FOR_QUERIES[0], **URL_
 NUMBER_VALUES = ["9" * 19, "9" * 400]
 OTHER_VALUES = [str(2**64), "abc", "x" * 20_000, "../../etc/passwd", "\x00", "åäö😀", ""]
 OTHER_VALUES += ["9999-99-99", "-1", "-" + "9" * 19, "1e309"]
-
-#: All suppliers' factories come 100 to a page.
-FACTORY_PAGE_SIZE = 100
-
-ROLES = ["anonymous", "supplier_member", "supplier_owner", "reviewer", "buyer_admin"]
 
 
 class _FormFields(HTMLParser):
@@ -145,74 +130,6 @@ def forms_on(html: str, page: str) -> dict[str, list[list[str]]]:
     }
 
 
-@pytest.fixture
-def world(
-    app_context, admin, reviewer, supplier_a, supplier_b, owner_a, member_a, response_a, mini_v2
-):
-    """Supplier A with one of everything: a draft response being answered, a submitted one
-    in review, a factory with a risk, a staged import, a document, an open invitation; two
-    versions of the questionnaire to compare, and a second page of all suppliers' factories."""
-    invitation = Invitation(
-        organisation_id=supplier_a.id,
-        email="new@alfa.example",
-        role=Role.SUPPLIER_MEMBER.value,
-        token_hash="0" * 64,
-        invited_by_id=owner_a.id,
-        expires_at=utcnow() + timedelta(days=3),
-    )
-    db.session.add(invitation)
-    start(response_a, user=owner_a, carry_from=None)
-    factory = make_factory(supplier_a)
-    risk = FactoryRisk(factory_id=factory.id, category="wages", severity=2, likelihood=3)
-    staged = FactoryImport(organisation_id=supplier_a.id, filename="x.csv", rows=[])
-    db.session.add_all([risk, staged])
-    db.session.add_all(
-        Factory(
-            organisation_id=supplier_b.id,
-            name=f"Plant {n}",
-            country="CN",
-            role="final_assembly",
-            entered_on=date(2024, 1, 1),
-            match_key=normalise_key(f"Plant {n}", None, "CN"),
-        )
-        for n in range(FACTORY_PAGE_SIZE)
-    )
-    db.session.commit()
-    submitted = response_of(
-        make_round(response_a.version, [supplier_a], opened_by=admin), supplier_a
-    )
-    fill_with_samples(submitted, owner_a)
-    assert submit(submitted, user=owner_a) == []
-    db.session.commit()
-    document = make_document(supplier_a, factory=factory)
-    colleague = make_user(supplier_a, Role.SUPPLIER_MEMBER)
-    return {
-        "users": {
-            "supplier_member": member_a,
-            "supplier_owner": owner_a,
-            "reviewer": reviewer,
-            "buyer_admin": admin,
-        },
-        "args": {
-            "response_id": response_a.id,
-            "factory_id": factory.id,
-            "risk_id": risk.id,
-            "import_id": staged.id,
-            "fmt": "csv",
-            "question_key": "certificate",
-            "document_id": document.id,
-            "section_key": "basics",
-            "key": "mini",
-            "user_id": colleague.id,
-            "invitation_id": invitation.id,
-            "org_id": supplier_a.id,
-            "token": "not-a-real-token",
-        },
-        #: Reviewers see submitted responses only.
-        "review_args": {"response_id": submitted.id},
-    }
-
-
 _ARGUMENT = re.compile(r"<(?:(\w+):)?(\w+)>")
 
 
@@ -242,7 +159,7 @@ class Walk:
     def sign_in(self):
         self.client = self.make_client()
         if self.who != "anonymous":
-            self.client.login(self.world["users"][self.who])
+            self.client.login(self.world.users[self.who])
         self.token = csrf_token_from(self.client.get("/accessibility").get_data(as_text=True))
 
     def request(self, method: str, url: str, data=None, note: str = ""):
@@ -259,15 +176,9 @@ class Walk:
             self.who != "anonymous" and location.startswith("/login")
         )
 
-    def args_for(self, rule) -> dict:
-        args = dict(self.world["args"])
-        if rule.endpoint.startswith("review."):
-            args.update(self.world["review_args"])
-        return args
-
     def hostile_paths(self, rule, refused: bool):
         """The rule's URL with one argument at a time replaced by each hostile value."""
-        valid = self.args_for(rule)
+        valid = self.world.args_for(rule.endpoint)
         for converter, name in _ARGUMENT.findall(rule.rule):
             if refused:
                 hostile = REFUSED_PATH_VALUES
@@ -278,7 +189,7 @@ class Walk:
                 yield _url(rule, {**valid, name: value}), f"{name}={value[:20]!r}"
 
     def get(self, rule):
-        url = _url(rule, self.args_for(rule))
+        url = _url(rule, self.world.args_for(rule.endpoint))
         response = self.request("GET", url)
         if response.status_code == 200 and response.mimetype == "text/html":
             self.forms.update(forms_on(response.get_data(as_text=True), url))
@@ -289,7 +200,7 @@ class Walk:
             self.request("GET", hostile, note=note)
 
     def post(self, rule):
-        url = _url(rule, self.args_for(rule))
+        url = _url(rule, self.world.args_for(rule.endpoint))
         token = {"csrf_token": self.token}
         refused = self.refused(self.request("POST", url, token))
         self.after_post(rule)

@@ -2,13 +2,13 @@
 
 import pytest
 
-from portal.auth.passwords import (
+from portal.orgs.services import normalise_org_number
+from portal.passwords import (
     common_passwords,
     hash_password,
     password_problems,
     verify_password,
 )
-from portal.orgs.services import normalise_org_number
 
 
 def test_the_common_password_list_is_large():

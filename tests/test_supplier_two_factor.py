@@ -8,9 +8,9 @@ import re
 import pyotp
 
 from portal.audit.models import AuditEvent
-from portal.auth.models import Role
 from portal.extensions import db
 from portal.orgs.models import Organisation
+from portal.roles import Role
 from tests.fixtures.builders import make_user
 from tests.fixtures.web import DEFAULT_PASSWORD
 

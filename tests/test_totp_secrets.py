@@ -14,9 +14,10 @@ import sqlalchemy as sa
 from cryptography.fernet import Fernet, InvalidToken
 from flask_migrate import downgrade, upgrade
 
-from portal.auth.models import Role, User
+from portal.auth.models import User
 from portal.config import TestConfig
 from portal.extensions import db
+from portal.roles import Role
 from tests.fixtures.builders import make_user
 from tests.fixtures.database import database_url, make_app, reset_database
 from tests.fixtures.web import DEFAULT_PASSWORD

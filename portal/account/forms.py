@@ -5,8 +5,8 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from portal.auth.passwords import MAX_LENGTH
 from portal.forms import new_password_fields
+from portal.passwords import MAX_LENGTH
 
 
 class ChangePasswordForm(FlaskForm):

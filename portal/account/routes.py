@@ -13,15 +13,15 @@ from portal.account.forms import (
     PasswordCheckForm,
 )
 from portal.audit.services import record
-from portal.auth import mfa
+from portal.auth import services as auth_services
 from portal.auth.services import (
+    RateLimitedError,
     ServiceError,
     change_password,
     check_password_again,
     renew_session,
     two_factor_required,
 )
-from portal.auth.throttle import RateLimitedError
 from portal.extensions import limiter
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -45,7 +45,9 @@ def _overview(password_form=None, disable_form=None, codes_form=None):
         password_form=password_form or ChangePasswordForm(prefix="pw"),
         disable_form=disable_form or DisableMfaForm(prefix="off"),
         codes_form=codes_form or PasswordCheckForm(prefix="codes"),
-        codes_left=mfa.remaining_recovery_codes(current.user()) if current.user().has_totp else 0,
+        codes_left=auth_services.remaining_recovery_codes(current.user())
+        if current.user().has_totp
+        else 0,
         may_turn_off=not two_factor_required(current.user()),
     )
 
@@ -86,13 +88,13 @@ def setup_two_factor():
     if user.has_totp:
         flash(_("Two-factor sign-in is already on."), "info")
         return redirect(url_for("account.overview"))
-    secret = mfa.pending_secret(user)  # kept in the user's row, never in the cookie
+    secret = auth_services.pending_secret(user)  # kept in the user's row, never in the cookie
     form = AccountEnrolForm()
     if form.validate_on_submit():
         if not _password_ok(user, form.password.data):
             form.password.errors.append(_("The password is not correct."))
-        elif mfa.confirm_enrolment(user, form.code.data):
-            codes = mfa.new_recovery_codes(user)
+        elif auth_services.confirm_enrolment(user, form.code.data):
+            codes = auth_services.new_recovery_codes(user)
             record("auth.mfa_enabled", organisation_id=user.organisation_id)
             renew_session(user)  # a new factor: sessions elsewhere end
             return render_template(
@@ -109,7 +111,7 @@ def setup_two_factor():
         "auth/setup_mfa.html",
         form=form,
         from_account=True,
-        **mfa.enrolment_context(user, secret, current_app.config["TOTP_ISSUER"]),
+        **auth_services.enrolment_context(user, secret, current_app.config["TOTP_ISSUER"]),
     )
 
 
@@ -125,11 +127,12 @@ def disable_two_factor():
         if not _password_ok(user, form.password.data):
             form.password.errors.append(_("The password is not correct."))
         elif not (
-            mfa.verify_totp(user, form.code.data) or mfa.use_recovery_code(user, form.code.data)
+            auth_services.verify_totp(user, form.code.data)
+            or auth_services.use_recovery_code(user, form.code.data)
         ):
             form.code.errors.append(_("That code is not correct, or it has already been used."))
         else:
-            mfa.turn_off(user)
+            auth_services.turn_off(user)
             record("auth.mfa_disabled", organisation_id=user.organisation_id)
             renew_session(user)
             flash(_("Two-factor sign-in is now off."), "success")
@@ -147,7 +150,7 @@ def renew_recovery_codes():
     form = PasswordCheckForm(prefix="codes")
     if form.validate_on_submit():
         if _password_ok(user, form.password.data):
-            codes = mfa.new_recovery_codes(user)
+            codes = auth_services.new_recovery_codes(user)
             record("auth.recovery_codes_renewed", organisation_id=user.organisation_id)
             renew_session(user)
             return render_template(

@@ -5,10 +5,14 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from portal.auth.models import Role
 from portal.forms import VersionedForm, WholeNumberField, email_field
-from portal.orgs.models import KIND_LABELS, SUPPLIER_KINDS
-from portal.orgs.services import country_choices, is_country, normalise_org_number
+from portal.orgs.services import (
+    KIND_LABELS,
+    SUPPLIER_KINDS,
+    country_choices,
+    is_country,
+    normalise_org_number,
+)
 
 
 class OrganisationForm(VersionedForm):
@@ -71,28 +75,24 @@ class UserForm(VersionedForm):
         self.role.choices = [SelectChoice(r.value, r.label) for r in roles]
 
 
-class InviteForm(FlaskForm):
-    email = email_field(_l("E-mail address of the person to invite"))
-    # No role is preselected: an owner or administrator invited by a slip of the mouse has
-    # rights nobody meant to give, so the person inviting must choose.
-    role = SelectField(_l("Role"), validators=[DataRequired(_l("Choose the role to invite as."))])
-
-    def set_roles(self, roles) -> None:
-        self.role.choices = [SelectChoice("", _l("Choose a role"))] + [
-            SelectChoice(r.value, r.label) for r in roles
-        ]
-
-    @property
-    def role_enum(self) -> Role:
-        return Role(self.role.data)
-
-
 class AuditFilterForm(FlaskForm):
     class Meta:
         csrf = False  # a GET search form changes nothing
 
     action = SelectField(_l("Event"), validators=[Optional()])
     organisation = WholeNumberField(_l("Organisation"), validators=[Optional()])
+
+    def __init__(self, *args, actions=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.action.choices = [SelectChoice("", _l("All events"))] + [
+            SelectChoice(key, str(label)) for key, label in (actions or {}).items()
+        ]
+
+    def chosen(self) -> dict:
+        """The filters to apply: none for values that do not validate."""
+        if not self.validate():
+            return {"action": None, "organisation_id": None}
+        return {"action": self.action.data or None, "organisation_id": self.organisation.data}
 
 
 class SupplierTwoFactorForm(FlaskForm):

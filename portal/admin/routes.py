@@ -2,30 +2,27 @@
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy.orm import selectinload
-from wtforms import SelectChoice
 
 from portal import current
 from portal.access import BUYER_ADMIN, allow
+from portal.admin.audit_log import describe
 from portal.admin.forms import (
     AuditFilterForm,
-    InviteForm,
     OrganisationForm,
     SupplierTwoFactorForm,
     UserForm,
 )
 from portal.arguments import int_arg
-from portal.audit.models import AuditEvent
-from portal.audit.sentences import describe
+from portal.audit import services as audit_services
 from portal.audit.services import ACTIONS, action_label
 from portal.auth import services as auth_services
-from portal.auth import users
-from portal.auth.models import Invitation, Role
+from portal.auth.services import Invitation
 from portal.extensions import db
-from portal.forms import ConfirmForm
+from portal.forms import ConfirmForm, InviteForm
 from portal.orgs import services as orgs
-from portal.orgs.models import Organisation, OrgKind
+from portal.orgs.services import Organisation, OrgKind
 from portal.questionnaires.services import latest_submitted
+from portal.roles import Role
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -35,7 +32,7 @@ AUDIT_PAGE_SIZE = 50
 @bp.route("/")
 @allow(BUYER_ADMIN)
 def index():
-    rows = orgs.supplier_organisations_with_counts()
+    rows = auth_services.supplier_organisations_with_counts()
     return render_template(
         "admin/index.html",
         rows=rows,
@@ -108,7 +105,7 @@ def _organisation_page(org: Organisation, invite_form: InviteForm, status: int =
     return render_template(
         "admin/organisation.html",
         org=org,
-        members=users.organisation_users(org.id),
+        members=auth_services.organisation_users(org.id),
         invitations=auth_services.open_invitations(org.id),
         invite_form=invite_form,
         two_factor_form=two_factor_form,
@@ -199,14 +196,14 @@ def revoke_invitation(invitation_id: int):
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 @allow(BUYER_ADMIN)
 def edit_user(user_id: int):
-    user = users.get_user_or_404(user_id)
+    user = auth_services.get_user_or_404(user_id)
     form = UserForm(obj=user)
     form.set_roles(auth_services.roles_for(user.organisation))
     if request.method == "GET":
         form.version.data = user.version
     if form.validate_on_submit():
         try:
-            users.update_user(
+            auth_services.update_user(
                 user,
                 full_name=form.full_name.data,
                 role=Role(form.role.data),
@@ -226,11 +223,11 @@ def edit_user(user_id: int):
 @bp.route("/users/<int:user_id>/deactivate", methods=["POST"])
 @allow(BUYER_ADMIN)
 def deactivate_user(user_id: int):
-    user = users.get_user_or_404(user_id)
+    user = auth_services.get_user_or_404(user_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        users.deactivate(user, actor=current.user())
+        auth_services.deactivate(user, actor=current.user())
     except auth_services.ServiceError as error:
         flash(str(error), "error")
     else:
@@ -244,10 +241,10 @@ def deactivate_user(user_id: int):
 @bp.route("/users/<int:user_id>/reactivate", methods=["POST"])
 @allow(BUYER_ADMIN)
 def reactivate_user(user_id: int):
-    user = users.get_user_or_404(user_id)
+    user = auth_services.get_user_or_404(user_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    users.reactivate(user, actor=current.user())
+    auth_services.reactivate(user, actor=current.user())
     flash(_("%(name)s can sign in again.", name=user.full_name), "success")
     return redirect(url_for("admin.edit_user", user_id=user.id))
 
@@ -255,33 +252,16 @@ def reactivate_user(user_id: int):
 @bp.route("/audit")
 @allow(BUYER_ADMIN)
 def audit_log():
-    form = AuditFilterForm(request.args)
-    form.action.choices = [SelectChoice("", _("All events"))] + [
-        SelectChoice(key, str(label)) for key, label in ACTIONS.items()
-    ]
-    query = db.select(AuditEvent).options(selectinload(AuditEvent.organisation))
-    if form.validate():
-        if form.action.data:
-            query = query.where(AuditEvent.action == form.action.data)
-        if form.organisation.data:
-            query = query.where(AuditEvent.organisation_id == form.organisation.data)
-    query = query.order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
-    page = db.paginate(
-        query,
-        page=int_arg("page", 1),
-        per_page=AUDIT_PAGE_SIZE,
-        max_per_page=AUDIT_PAGE_SIZE,
-        error_out=False,
+    form = AuditFilterForm(request.args, actions=ACTIONS)
+    page = audit_services.events_page(
+        **form.chosen(), page=int_arg("page", 1), per_page=AUDIT_PAGE_SIZE
     )
-    organisations = db.session.execute(
-        db.select(Organisation.id, Organisation.name).order_by(db.func.lower(Organisation.name))
-    ).all()
     return render_template(
         "admin/audit.html",
         page=page,
         sentences=describe(page.items),
         form=form,
         label=action_label,
-        organisations=organisations,
+        organisations=orgs.names(),
         kind_buyer=OrgKind.BUYER,
     )

@@ -1,14 +1,17 @@
 """The audit log: who did what, to what, and when."""
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
 from portal.models_types import UTCDateTime
-from portal.orgs.models import Organisation
 from portal.timeutil import utcnow
+
+if TYPE_CHECKING:  # the log sits below every feature; SQLAlchemy resolves the name
+    from portal.orgs.models import Organisation
 
 
 class AuditEvent(db.Model):
@@ -32,4 +35,4 @@ class AuditEvent(db.Model):
     ip: Mapped[str | None] = mapped_column(String(64))
     details: Mapped[dict] = mapped_column(JSON, default=dict)
 
-    organisation: Mapped[Organisation | None] = relationship()
+    organisation: Mapped["Organisation | None"] = relationship()

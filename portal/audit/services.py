@@ -3,6 +3,7 @@
 from flask import has_request_context, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy.orm import selectinload
 
 from portal.audit.models import AuditEvent
 from portal.extensions import db
@@ -89,3 +90,15 @@ def action_label(action: str) -> str:
     """The translated label of an action, or the raw name for one no longer defined."""
     label = ACTIONS.get(action)
     return str(label) if label is not None else action
+
+
+def events_page(*, action: str | None, organisation_id: int | None, page: int, per_page: int):
+    """One page of the log, newest first, narrowed to an action and an organisation when given;
+    each event's organisation comes with it (one query for the page, one for the names)."""
+    query = db.select(AuditEvent).options(selectinload(AuditEvent.organisation))
+    if action:
+        query = query.where(AuditEvent.action == action)
+    if organisation_id:
+        query = query.where(AuditEvent.organisation_id == organisation_id)
+    query = query.order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+    return db.paginate(query, page=page, per_page=per_page, max_per_page=per_page, error_out=False)

@@ -5,8 +5,8 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
-from portal.auth.passwords import MAX_LENGTH
 from portal.forms import email_field, new_password_fields
+from portal.passwords import MAX_LENGTH
 
 
 class LoginForm(FlaskForm):

@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 from portal import encryption
 from portal.auth.models import RecoveryCode, User
-from portal.auth.passwords import hash_password, verify_password
 from portal.extensions import db
+from portal.passwords import hash_password, verify_password
 from portal.timeutil import utcnow
 
 RECOVERY_CODE_COUNT = 10

@@ -1,44 +1,23 @@
 """Accounts, their server-side sessions, invitations and two-factor recovery codes."""
 
 from datetime import datetime
-from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
 from portal.models_types import EncryptedString, UTCDateTime
-from portal.orgs.models import Organisation
+from portal.roles import (
+    BUYER_ROLES,
+    MFA_REQUIRED_ROLES,
+    SUPPLIER_ROLES,
+    Role,
+)
 from portal.timeutil import utcnow
 
-
-class Role(StrEnum):
-    BUYER_ADMIN = "buyer_admin"
-    REVIEWER = "reviewer"
-    SUPPLIER_OWNER = "supplier_owner"
-    SUPPLIER_MEMBER = "supplier_member"
-
-    @property
-    def label(self) -> str:
-        return str(ROLE_LABELS[self])
-
-    @property
-    def is_buyer_staff(self) -> bool:
-        return self in BUYER_ROLES
-
-
-ROLE_LABELS = {
-    Role.BUYER_ADMIN: _l("Buyer administrator"),
-    Role.REVIEWER: _l("Reviewer"),
-    Role.SUPPLIER_OWNER: _l("Supplier owner"),
-    Role.SUPPLIER_MEMBER: _l("Supplier member"),
-}
-BUYER_ROLES = (Role.BUYER_ADMIN, Role.REVIEWER)
-SUPPLIER_ROLES = (Role.SUPPLIER_OWNER, Role.SUPPLIER_MEMBER)
-#: Roles that may never sign in without a second factor (the buyer can require it of
-#: supplier users too: portal.auth.services.two_factor_required).
-MFA_REQUIRED_ROLES = BUYER_ROLES
+if TYPE_CHECKING:  # accounts build on organisations; SQLAlchemy resolves the name
+    from portal.orgs.models import Organisation
 
 _ROLE_SQL = ", ".join(f"'{r.value}'" for r in Role)
 
@@ -79,7 +58,7 @@ class User(db.Model):
     deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     version: Mapped[int] = mapped_column(Integer, default=1)
 
-    organisation: Mapped[Organisation] = relationship(lazy="joined", innerjoin=True)
+    organisation: Mapped["Organisation"] = relationship(lazy="joined", innerjoin=True)
 
     #: Raised by edits in the admin area only (not by signing in, which also writes the row),
     #: so that a stale edit form is detected without false alarms.
@@ -166,7 +145,7 @@ class Invitation(db.Model):
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    organisation: Mapped[Organisation] = relationship()
+    organisation: Mapped["Organisation"] = relationship()
     invited_by: Mapped[User | None] = relationship()
 
     @property

@@ -1,6 +1,7 @@
 """Evidence documents: stored files and what each proves."""
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     BigInteger,
@@ -14,11 +15,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.auth.models import User
 from portal.extensions import db
-from portal.factories.models import Factory
 from portal.models_types import UTCDateTime
 from portal.timeutil import utcnow
+
+if TYPE_CHECKING:  # documents build on accounts and factories; SQLAlchemy resolves the names
+    from portal.auth.services import User
+    from portal.factories.services import Factory
 
 
 class StoredFile(db.Model):
@@ -90,5 +93,5 @@ class EvidenceDocument(db.Model):
     reminded_expired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     stored_file: Mapped[StoredFile] = relationship(lazy="joined", innerjoin=True)
-    uploaded_by: Mapped[User | None] = relationship()
-    factories: Mapped[list[Factory]] = relationship(secondary=document_factories)
+    uploaded_by: Mapped["User | None"] = relationship()
+    factories: Mapped[list["Factory"]] = relationship(secondary=document_factories)

@@ -2,7 +2,6 @@
 
 from flask import (
     Blueprint,
-    abort,
     flash,
     redirect,
     render_template,
@@ -19,13 +18,9 @@ from portal.audit.services import record
 from portal.evidence import services
 from portal.evidence.forms import UploadForm
 from portal.evidence.labels import KIND_LABELS
-from portal.extensions import db
 from portal.factories import services as factory_services
 from portal.filenames import content_disposition
 from portal.forms import ConfirmForm
-from portal.orgs.models import Organisation
-from portal.questionnaires import services as questionnaire_services
-from portal.questionnaires.models import ResponseStatus
 from portal.request_limits import takes_uploads
 from portal.texts import text_in
 from portal.urls import local_or
@@ -57,18 +52,27 @@ def _meta(form: UploadForm) -> dict:
     }
 
 
+def _uploaded(form: UploadForm, organisation_id: int, **attached_to):
+    """The document stored from the form's file, attached to a response's question or a
+    factory; None when the file is refused, the reason then on the form."""
+    try:
+        document = services.upload(
+            organisation_id, form.file.data, _meta(form), user=current.user(), **attached_to
+        )
+    except services.UploadRefused as refusal:
+        form.file.errors.append(str(refusal))
+        return None
+    flash(_("The document %(name)s is attached.", name=document.filename), "success")
+    return document
+
+
 @bp.route("/responses/<int:response_id>/evidence/<question_key>", methods=["GET", "POST"])
 @allow(SUPPLIERS)
 @takes_uploads
 def attach_to_question(response_id: int, question_key: str):
-    response = questionnaire_services.response_for(current.user(), response_id)
-    if response is None or response.status == ResponseStatus.NOT_STARTED:
-        abort(404)
-    definition = response.version.definition
-    question = definition.questions.get(question_key)
-    if question is None or not question.get("evidence"):
-        abort(404)
-    section_key = definition.section_of[question_key]
+    response, question, section_key = services.question_or_404(
+        current.user(), response_id, question_key
+    )
     back = (
         url_for("questionnaires.section", response_id=response.id, section_key=section_key)
         + f"#question-{question_key}"
@@ -77,21 +81,10 @@ def attach_to_question(response_id: int, question_key: str):
         flash(_("This response can no longer be changed."), "error")
         return redirect(back)
     form = _form(question["evidence"])
-    if form.validate_on_submit():
-        try:
-            document = services.upload(
-                response.organisation_id,
-                form.file.data,
-                _meta(form),
-                user=current.user(),
-                response=response,
-                question_key=question_key,
-            )
-        except services.UploadRefused as refusal:
-            form.file.errors.append(str(refusal))
-        else:
-            flash(_("The document %(name)s is attached.", name=document.filename), "success")
-            return redirect(back)
+    if form.validate_on_submit() and _uploaded(
+        form, response.organisation_id, response=response, question_key=question_key
+    ):
+        return redirect(back)
     return render_template(
         "evidence/upload.html",
         form=form,
@@ -109,20 +102,8 @@ def attach_to_factory(factory_id: int):
     form = _form()
     if request.method == "GET":
         form.factories.data = [factory.id]
-    if form.validate_on_submit():
-        try:
-            document = services.upload(
-                factory.organisation_id,
-                form.file.data,
-                _meta(form),
-                user=current.user(),
-                factory=factory,
-            )
-        except services.UploadRefused as refusal:
-            form.file.errors.append(str(refusal))
-        else:
-            flash(_("The document %(name)s is attached.", name=document.filename), "success")
-            return redirect(back)
+    if form.validate_on_submit() and _uploaded(form, factory.organisation_id, factory=factory):
+        return redirect(back)
     return render_template("evidence/upload.html", form=form, back=back, subject=factory.name)
 
 
@@ -181,11 +162,8 @@ def index():
 @allow(BUYER_STAFF)
 def expiring():
     documents = services.expiring_documents(viewer=current.user())
-    names = dict(
-        db.session.execute(
-            db.select(Organisation.id, Organisation.name).where(
-                Organisation.id.in_({d.organisation_id for d in documents})
-            )
-        ).all()
+    return render_template(
+        "evidence/expiring.html",
+        documents=documents,
+        organisation_names=services.organisation_names(documents),
     )
-    return render_template("evidence/expiring.html", documents=documents, organisation_names=names)

@@ -7,17 +7,25 @@ from flask import abort, current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, func, or_
 
-from portal import mail
+from portal import mail, signals
 from portal.audit.services import record
-from portal.auth.models import Role, User
+from portal.auth.services import User
 from portal.evidence.checks import ALLOWED, RefusedFile, detect
 from portal.evidence.models import EvidenceDocument, StoredFile
 from portal.evidence.storage import Storage, TooLarge, storage_from_url
 from portal.extensions import db
-from portal.factories.models import Factory
+from portal.factories.services import Factory
 from portal.filenames import clean_filename
-from portal.questionnaires.models import STAFF_VISIBLE, Answer, Response, ResponseStatus
-from portal.questionnaires.services import put_answer
+from portal.orgs.services import Organisation
+from portal.questionnaires.services import (
+    STAFF_VISIBLE,
+    Answer,
+    Response,
+    ResponseStatus,
+    put_answer,
+    response_for,
+)
+from portal.roles import Role
 from portal.timeutil import utcnow
 
 #: Certificates are flagged this many days before they expire.
@@ -181,6 +189,19 @@ def readable_or_404(user: User, document_id: int) -> EvidenceDocument:
     return document
 
 
+def question_or_404(user: User, response_id: int, question_key: str) -> tuple[Response, dict, str]:
+    """A begun response of the user's organisation, its question `question_key` that takes
+    documents, and the key of the section that holds it; 404 for anything else."""
+    response = response_for(user, response_id)
+    if response is None or response.status == ResponseStatus.NOT_STARTED:
+        abort(404)
+    definition = response.version.definition
+    question = definition.questions.get(question_key)
+    if question is None or not question.get("evidence"):
+        abort(404)
+    return response, question, definition.section_of[question_key]
+
+
 def owned_or_404(user: User, document_id: int) -> EvidenceDocument:
     document = db.session.get(EvidenceDocument, document_id)
     if document is None or document.organisation_id != user.organisation_id:
@@ -240,6 +261,18 @@ def for_factory(factory_id: int, viewer: User) -> list[EvidenceDocument]:
     )
 
 
+# The pages of the features below ask for their documents through these signals (they may not
+# import this feature); connected when this module is loaded, which the evidence pages do.
+@signals.question_documents.connect
+def _question_documents(response, *, viewer: User) -> dict[str, list[EvidenceDocument]]:
+    return by_question(response.id, viewer)
+
+
+@signals.factory_documents.connect
+def _factory_documents(factory, *, viewer: User) -> list[EvidenceDocument]:
+    return for_factory(factory.id, viewer)
+
+
 def expiry(document: EvidenceDocument, today: date | None = None) -> str | None:
     """ "expired", "expiring" (within 60 days) or None."""
     if document.valid_until is None:
@@ -264,6 +297,29 @@ def organisation_documents(organisation_id: int, viewer: User) -> list[EvidenceD
                 EvidenceDocument.uploaded_at.desc(),
             )
         )
+    )
+
+
+def newest_documents(organisation_id: int, viewer: User) -> list[EvidenceDocument]:
+    """The organisation's documents that `viewer` may see, newest first (a draft response's
+    documents are not among them for buyer staff until it is submitted: visible_to)."""
+    return list(
+        db.session.scalars(
+            db.select(EvidenceDocument)
+            .where(EvidenceDocument.organisation_id == organisation_id, visible_to(viewer))
+            .order_by(EvidenceDocument.uploaded_at.desc(), EvidenceDocument.id.desc())
+        )
+    )
+
+
+def organisation_names(documents: list[EvidenceDocument]) -> dict[int, str]:
+    """The names of the documents' organisations, by id (one query)."""
+    return dict(
+        db.session.execute(
+            db.select(Organisation.id, Organisation.name).where(
+                Organisation.id.in_({d.organisation_id for d in documents})
+            )
+        ).all()
     )
 
 

@@ -1,16 +1,13 @@
-"""Writing the register as CSV or XLSX, in the portal's layout or Open Supply Hub's.
+"""The register as rows for a spreadsheet, in the portal's layout or Open Supply Hub's.
 
-Every text cell is neutralised so that no spreadsheet runs it as a formula.
+Every text cell is neutralised so that no spreadsheet runs it as a formula; portal.spreadsheets
+writes the rows as CSV or XLSX.
 """
 
-import csv
-import io
 from collections.abc import Iterable
 
-from openpyxl import Workbook
-
-from portal.factories.importing import neutralise
 from portal.factories.models import Factory
+from portal.spreadsheets import neutralised
 
 #: The portal's own layout (also the import template); the importer reads these headers.
 PORTAL_COLUMNS = [
@@ -64,35 +61,9 @@ def _cell(factory: Factory, field: str, layout: str):
 
 
 def rows(factories: Iterable[Factory], layout: str) -> tuple[list[str], list[list]]:
+    """The header and one row per factory in the layout ("osh" or the portal's), every text
+    cell neutralised."""
     columns = OSH_COLUMNS if layout == "osh" else PORTAL_COLUMNS
     header = [title for _, title in columns]
-    body = [
-        [
-            neutralise(_cell(f, field, layout))
-            if isinstance(_cell(f, field, layout), str)
-            else _cell(f, field, layout)
-            for field, _ in columns
-        ]
-        for f in factories
-    ]
+    body = neutralised([_cell(f, field, layout) for field, _ in columns] for f in factories)
     return header, body
-
-
-def to_csv(header: list[str], body: list[list]) -> bytes:
-    """UTF-8 with BOM and CRLF: what spreadsheet programs open correctly by double-click."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows(body)
-    return buffer.getvalue().encode("utf-8-sig")
-
-
-def to_xlsx(header: list[str], body: list[list], title: str = "Factories") -> bytes:
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title)
-    sheet.append(header)
-    for row in body:
-        sheet.append(row)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()

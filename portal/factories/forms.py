@@ -98,6 +98,13 @@ class FactoryForm(VersionedForm):
             SelectChoice(code, name) for code, name in country_choices()
         ]
 
+    def show(self, factory) -> None:
+        """Fill the fields that the form writes differently from the row: brands as one
+        line, the workers as a number or range, and the version the page was opened on."""
+        self.brands.data = ", ".join(factory.brands or [])
+        self.workers.data = factory.workers_label.replace("–", "-")
+        self.version.data = factory.version
+
     def validate_country(self, field):
         if not is_country(field.data or ""):
             raise ValidationError(_l("Choose the country from the list."))
@@ -223,11 +230,46 @@ class AsOfForm(FlaskForm):
     on = DateField(_l("Show the list as it stood on"), validators=[Optional()])
 
 
+class AllFactoriesFilterForm(FlaskForm):
+    """The buyer's filters on every supplier's factories, read from the query string."""
+
+    class Meta:
+        csrf = False  # a GET form that only chooses what to show
+
+    country = StringField(validators=[Optional()])
+    role = StringField(validators=[Optional()])
+    component = StringField(validators=[Optional()])
+    supplier = WholeNumberField(validators=[Optional(), NumberRange(min=1)])
+    page = WholeNumberField(validators=[Optional(), NumberRange(min=1)])
+
+    def chosen(self) -> dict:
+        """The filters and page for services.all_factories: a number that does not validate
+        counts as absent (an unknown code simply matches no factory)."""
+        self.validate()
+        return {
+            "country": self.country.data or None,
+            "role": self.role.data or None,
+            "component": self.component.data or None,
+            "organisation_id": None if self.supplier.errors else self.supplier.data,
+            "page": (None if self.page.errors else self.page.data) or 1,
+        }
+
+
 class ConfirmImportForm(FlaskForm):
     #: Rows with errors that the user chose to leave out.
     drop = Checkboxes(_l("Leave these rows out"), coerce=int, validate_choice=False)
     #: Possible duplicates that the user chose to import all the same.
     keep = Checkboxes(_l("Keep these rows"), coerce=int, validate_choice=False)
+
+    def offer(self, droppable: list[int], duplicates: list[int]) -> None:
+        """The rows the user may leave out (those with errors that are not duplicates) and
+        the possible duplicates they may keep, by row number."""
+        self.drop.choices = [SelectChoice(n, str(n)) for n in droppable]
+        self.keep.choices = [SelectChoice(n, str(n)) for n in duplicates]
+
+    def chosen(self) -> dict:
+        """The rows left out and kept, as services.confirm_import takes them."""
+        return {"dropped": set(self.drop.data or []), "kept": set(self.keep.data or [])}
 
 
 class ColumnMatchingForm(FlaskForm):

@@ -11,38 +11,29 @@ exactly; `guess_matching` adds what similar headings and the columns' values sug
 user to confirm. `read_upload` does both steps with the recognised matching. Nothing here
 touches the database or the request; the caller stores only rows without errors.
 
-Formulas are never evaluated: workbooks are opened with `data_only=False`, a formula in a field
-that needs a value is an error, and `neutralise` keeps text that looks like a formula from being
-run by a spreadsheet when it is exported again.
-
-The work of reading grows with the file, never faster: a workbook is checked part by part
-before openpyxl parses it (sizes from the zip directory, then the XML's longest runs, which
-expat would read over and over), and rows, cells and headings are counted as they come.
+The bytes become rows of cells through portal.spreadsheets, within its limits; what is here
+is what makes them a factory list. Formulas are never evaluated: a formula in a field that needs
+a value is an error, and text that looks like one is kept as text (exports neutralise it).
 """
 
-import codecs
-import csv
 import difflib
 import hashlib
-import io
 import math
 import re
 import unicodedata
-import warnings
-import zipfile
-import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from functools import cache
-from typing import IO, Any
+from typing import Any
 
-import openpyxl
 import pycountry
 from babel import Locale
-from charset_normalizer import from_bytes
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
+
+from portal import spreadsheets
+from portal.spreadsheets import Formula, as_text, is_blank
 
 FIELDS = (
     "name",
@@ -104,34 +95,8 @@ MATCHABLE = (
     "entered_on",
     "left_on",
 )
-MAX_ROWS = 20_000
-#: More headed columns than any factory list has (and than a form of one choice per column
-#: should carry).
-MAX_COLUMNS = 300
-#: Bytes of a CSV file that encoding detection reads: many rows, and a bound on the work
-#: whatever the file's size.
-DETECT_BYTES = 64 * 1024
 #: Cells per column that guess_matching looks at.
 GUESS_ROWS = 20
-MAX_XLSX_MEMBERS = 500
-MAX_XLSX_UNCOMPRESSED = 200 * 1024 * 1024
-#: Largest part of a workbook, unpacked: the sheet of a list of MAX_ROWS factories with many
-#: columns takes about 20 MB, and reading costs time in proportion to the size read.
-MAX_XLSX_PART = 64 * 1024 * 1024
-#: Longest stretch of a workbook's XML without a "<", and longest comment or processing
-#: instruction in it. Python's XML parser (expat) is fed 16 kB at a time and reads a tag,
-#: comment or instruction left unfinished at the end of a piece again from its start, so one
-#: long one costs the square of its length (a 20 MB comment took 18 s, 190 MB over 11
-#: minutes); below this length the cost stays a few seconds for the largest part. A cell
-#: holds at most 32,767 characters (96 kB of Chinese text), which this leaves room for.
-MAX_XML_RUN = 128 * 1024
-#: Cells a sheet may yield, the empty ones before the last filled one of each row included:
-#: MAX_ROWS rows of 200 columns. A few rows reaching column XFD would be billions.
-MAX_SHEET_CELLS = 20_000 * 200
-#: Excel's last row; openpyxl would count empty rows up to any number a sheet names.
-_LAST_ROW = 1_048_576
-#: How much of a workbook part is checked at a time (less than MAX_XML_RUN).
-_XML_CHUNK = 64 * 1024
 #: Longest text accepted per field (the register's column sizes); longer is a pasted document.
 TEXT_LIMITS = {
     "name": 300,
@@ -141,9 +106,8 @@ TEXT_LIMITS = {
     "postal_code": 40,
     "brands": 200,
 }
-#: Longest cell text a message repeats, and longest heading kept; longer ones are cut.
+#: Longest cell text a message repeats; longer ones are cut.
 _SHOWN = 100
-MAX_HEADING = 200
 #: Unknown categories of one cell that get a warning each; the rest are counted in one more.
 _UNKNOWN_SHOWN = 5
 #: More workers than any factory has; also keeps the number inside a 32-bit database integer.
@@ -151,22 +115,6 @@ MAX_WORKERS = 1_000_000
 
 OS_HUB_ID = re.compile(r"^[A-Z]{2}\d{7}[A-Z0-9]{6,7}$")
 RBA_ID = re.compile(r"^[A-Za-z0-9-]{4,30}$")
-
-_XLSX_MAGIC = b"PK\x03\x04"
-# Old .xls files and password-protected .xlsx files are both OLE compound documents.
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_CSV_EXTENSIONS = (".csv", ".txt", ".tsv")
-_DELIMITERS = (",", ";", "\t")
-# Byte-order marks decide the encoding before any detection; UTF-32's starts like UTF-16's.
-_BOMS = (
-    (codecs.BOM_UTF8, "utf-8-sig"),
-    (codecs.BOM_UTF32_LE, "utf-32"),
-    (codecs.BOM_UTF32_BE, "utf-32"),
-    (codecs.BOM_UTF16_LE, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16"),
-)
-# Control characters other than tab and line breaks: what binary data decodes into, never text.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class ImportFileError(Exception):
@@ -248,7 +196,7 @@ class Table:
         position = self.positions[column]
         found = []
         for _number, cells in self.records:
-            if position < len(cells) and not _is_blank(cells[position]):
+            if position < len(cells) and not is_blank(cells[position]):
                 found.append(cells[position])
                 if len(found) == limit:
                     break
@@ -258,7 +206,7 @@ class Table:
         """Up to `count` different values of the column as a person reads them, to show."""
         found: list[str] = []
         for value in self.values(column, GUESS_ROWS):
-            text = " ".join(_as_text(value).split())
+            text = " ".join(as_text(value).split())
             if text not in found:
                 found.append(text)
             if len(found) == count:
@@ -293,7 +241,7 @@ class Table:
 def _cell_to_json(value: Any) -> Any:  # noqa: PLR0911 (one return per kind of cell reads best)
     """A cell as JSON: text, numbers, booleans and empty cells as themselves; formulas, dates
     and times tagged, so that they come back as what they were."""
-    if isinstance(value, _Formula):
+    if isinstance(value, Formula):
         return {"formula": str(value)}
     if isinstance(value, datetime):
         return {"datetime": value.isoformat()}
@@ -305,7 +253,7 @@ def _cell_to_json(value: Any) -> Any:  # noqa: PLR0911 (one return per kind of c
         return value
     if isinstance(value, float) and math.isfinite(value):
         return value
-    return _as_text(value)
+    return as_text(value)
 
 
 def _cell_from_json(value: Any) -> Any:
@@ -313,7 +261,7 @@ def _cell_from_json(value: Any) -> Any:
         return value
     [(kind, text)] = value.items()
     return {
-        "formula": _Formula,
+        "formula": Formula,
         "datetime": datetime.fromisoformat,
         "date": date.fromisoformat,
         "time": time.fromisoformat,
@@ -322,12 +270,6 @@ def _cell_from_json(value: Any) -> Any:
 
 class _DuplicateIssue(Issue):
     """The warning find_duplicates adds, so that a second run replaces it instead of adding one."""
-
-
-class _Formula(str):
-    """The text of an XLSX formula cell ("=..."), marked so that it is never taken as a value."""
-
-    __slots__ = ()
 
 
 # --- Vocabularies -------------------------------------------------------------------------------
@@ -607,76 +549,85 @@ def read_upload(data: bytes, filename: str) -> ParseResult:
 def read_table(data: bytes, filename: str) -> Table:
     """The headings and cells of an uploaded factory list, unchecked; nothing is stored.
 
-    The content decides how the file is read (XLSX is a zip, anything else is CSV) and the
-    filename's extension must agree with it; the filename is used for nothing else. A CSV
-    file's encoding is detected from its first DETECT_BYTES. Of a workbook's sheets, the first
-    whose headings name the factories' names is read, else the first where guess_matching
-    finds them, else the first that is not empty. Raises ImportFileError, with a message for
-    the user, for a file that cannot be read as a whole: an unsupported or mislabelled type,
-    text in no encoding, an unreadable workbook or one that would unpack too large, more than
-    MAX_ROWS data rows or MAX_COLUMNS headings, nothing in it.
+    The file is read as portal.spreadsheets reads uploads (the content decides its kind, the
+    filename's extension must agree; a CSV file's encoding is detected). Of a workbook's
+    sheets, the first whose headings name the factories' names is read, else the first where
+    guess_matching finds them, else the first that is not empty. Raises ImportFileError, with
+    a message for the user, for a file that cannot be read as a whole: an unsupported or
+    mislabelled type, text in no encoding, an unreadable workbook or one that would unpack too
+    large, more than spreadsheets.MAX_ROWS data rows or spreadsheets.MAX_COLUMNS headings,
+    nothing in it.
     """
-    extension = "." + filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
-    if not data:
-        raise ImportFileError(str(_l("The file is empty.")))
-    if data.startswith(_OLE_MAGIC) or extension == ".xls":
-        raise ImportFileError(
-            str(
-                _l(
-                    "This is an old Excel file (.xls) or a password-protected workbook. Save it "
-                    "as an Excel workbook (.xlsx) without a password, or as CSV, and upload that."
-                )
-            )
-        )
-    if extension != ".xlsx" and extension not in _CSV_EXTENSIONS:
-        raise ImportFileError(
-            str(
-                _l(
-                    "Only Excel workbooks (.xlsx) and CSV files (.csv) can be imported; "
-                    "save the list in one of these formats."
-                )
-            )
-        )
-    is_xlsx = data.startswith(_XLSX_MAGIC)
-    if is_xlsx != (extension == ".xlsx"):
-        raise ImportFileError(
-            str(
-                _l(
-                    "The file's name ends in %(extension)s but its content is %(kind)s. Save "
-                    "it again from the spreadsheet program and upload that file.",
-                    extension=extension,
-                    kind=_l("an Excel workbook") if is_xlsx else _l("not an Excel workbook"),
-                )
-            )
-        )
-    if is_xlsx:
-        return _read_xlsx(data)
-    return _read_csv(data)
+    try:
+        if spreadsheets.file_kind(data, filename) == "xlsx":
+            return _read_xlsx(data)
+        return _read_csv(data)
+    except spreadsheets.SpreadsheetError as error:
+        raise _file_error(error) from error
 
 
-def _too_many_rows() -> ImportFileError:
-    return ImportFileError(
-        str(
-            _l(
-                "The file has more than %(max)s factories. Split it into files of at most "
-                "%(max)s rows.",
-                max=MAX_ROWS,
-            )
-        )
-    )
+#: What the user reads for each reason portal.spreadsheets gives for not reading a file.
+_FILE_ERRORS: dict[str, Callable[..., Any]] = {
+    "empty": lambda: _l("The file is empty."),
+    "old_excel": lambda: _l(
+        "This is an old Excel file (.xls) or a password-protected workbook. Save it "
+        "as an Excel workbook (.xlsx) without a password, or as CSV, and upload that."
+    ),
+    "unsupported": lambda: _l(
+        "Only Excel workbooks (.xlsx) and CSV files (.csv) can be imported; "
+        "save the list in one of these formats."
+    ),
+    "mislabelled": lambda extension, is_xlsx: _l(
+        "The file's name ends in %(extension)s but its content is %(kind)s. Save "
+        "it again from the spreadsheet program and upload that file.",
+        extension=extension,
+        kind=_l("an Excel workbook") if is_xlsx else _l("not an Excel workbook"),
+    ),
+    "not_text": lambda: _l(
+        "The file could not be read as text. Save the list as CSV (UTF-8) or as .xlsx."
+    ),
+    "csv_syntax": lambda line: _l("The CSV file could not be read near line %(line)s.", line=line),
+    "unreadable_workbook": lambda: _l("The file is not a readable Excel workbook (.xlsx)."),
+    "too_many_parts": lambda count, max: _l(
+        "The workbook holds %(count)s parts, more than a factory list needs (at most %(max)s).",
+        count=count,
+        max=max,
+    ),
+    "too_large": lambda max_mb: _l(
+        "The workbook would take more than %(size)s MB when unpacked, too much for a factory list.",
+        size=max_mb,
+    ),
+    "part_too_large": lambda max_mb: _l(
+        "A part of the workbook would take more than %(size)s MB when unpacked, "
+        "too much for a factory list.",
+        size=max_mb,
+    ),
+    "too_costly": lambda: _l(
+        "The workbook holds XML that would take too long to read (a very long comment, "
+        "tag or text). Open it in your spreadsheet program, save it again as .xlsx and "
+        "upload that file."
+    ),
+    "too_many_cells": lambda max: _l(
+        "The sheet holds more than %(max)s cells, more than a factory list "
+        "needs. Leave out the rows and columns that are not about the "
+        "factories.",
+        max=max,
+    ),
+    "too_many_rows": lambda max: _l(
+        "The file has more than %(max)s factories. Split it into files of at most %(max)s rows.",
+        max=max,
+    ),
+    "too_many_columns": lambda count, max: _l(
+        "The file has %(count)s columns, more than a factory list needs (at most "
+        "%(max)s). Leave out the columns that are not about the factories.",
+        count=count,
+        max=max,
+    ),
+}
 
 
-def _too_many_columns(count: int) -> ImportFileError:
-    return ImportFileError(
-        str(
-            _l(
-                "The file has %(count)s columns, more than a factory list needs (at most "
-                "%(max)s). Leave out the columns that are not about the factories.",
-                count=count,
-                max=MAX_COLUMNS,
-            )
-        )
-    )
+def _file_error(error: spreadsheets.SpreadsheetError) -> ImportFileError:
+    return ImportFileError(str(_FILE_ERRORS[error.reason](**error.details)))
 
 
 def _no_name_column() -> ImportFileError:
@@ -690,333 +641,46 @@ def _no_name_column() -> ImportFileError:
     )
 
 
-def _decode(data: bytes) -> tuple[str, str]:
-    """The text of a CSV file and the encoding it was read in.
-
-    A byte-order mark decides; otherwise charset-normalizer detects the encoding from the first
-    DETECT_BYTES. When a later byte does not fit (the first rows were plain ASCII, a "ö" comes
-    in row 3,000), the stretch from that line on is detected once more, and that encoding must
-    read the whole file.
-    """
-    not_text = ImportFileError(
-        str(_l("The file could not be read as text. Save the list as CSV (UTF-8) or as .xlsx."))
-    )
-    encoding = next((name for bom, name in _BOMS if data.startswith(bom)), None)
-    encoding = encoding or _detect(data[:DETECT_BYTES])
-    if encoding is None:
-        raise not_text
-    try:
-        text = data.decode(encoding)
-    except UnicodeDecodeError as error:
-        start = data.rfind(b"\n", 0, error.start) + 1
-        encoding = _detect(data[start : start + DETECT_BYTES])
-        if encoding is None:
-            raise not_text from error
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError as again:
-            raise not_text from again
-    if _CONTROL.search(text):
-        # A binary file (or UTF-16 without a byte-order mark) decodes, but not into a list.
-        raise not_text
-    return text, encoding
-
-
-def _detect(data: bytes) -> str | None:
-    """The encoding charset-normalizer finds most likely for `data` (a Python codec name), or
-    None when the bytes are no text.
-
-    A short list fits several Western code pages equally well, and its detection then picks
-    among them by little more than their order; Excel on a Swedish (or any Western) Windows
-    saves "CSV" in Windows-1252, so among the matches as clean as the best, that one wins.
-    Plain ASCII is read as UTF-8, which it is a part of. UTF-16 and UTF-32 only count with a
-    byte-order mark (spreadsheets write one): bytes that only they would read are binary.
-    """
-    matches = from_bytes(data)
-    best = matches.best()
-    if best is None:
-        return None
-    name = codecs.lookup(best.encoding).name
-    if name.startswith(("utf-16", "utf-32")):
-        return None
-    if not name.startswith("utf") and any(
-        match.chaos <= best.chaos and "cp1252" in match.could_be_from_charset for match in matches
-    ):
-        name = "cp1252"
-    return "utf-8" if name == "ascii" else name
-
-
-def _detect_delimiter(text: str) -> tuple[str, str]:
-    """The delimiter most used outside quotes on the first non-blank line (the header), and the
-    text without an Excel "sep=;" hint line if it starts with one."""
-    hint = re.match(r"\s*sep=([,;\t])[ ]*\r?\n", text)
-    if hint:
-        return hint.group(1), text[hint.end() :]
-    first = next((line for line in text.splitlines() if line.strip()), "")
-    counts = dict.fromkeys(_DELIMITERS, 0)
-    quoted = False
-    for char in first:
-        if char == '"':
-            quoted = not quoted
-        elif not quoted and char in counts:
-            counts[char] += 1
-    best = max(_DELIMITERS, key=lambda d: counts[d])
-    return (best if counts[best] else ","), text
-
-
 def _read_csv(data: bytes) -> Table:
-    text, encoding = _decode(data)
-    delimiter, text = _detect_delimiter(text)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-
-    def records() -> Iterator[tuple[int, list[Any]]]:
-        # Numbered by record, as a spreadsheet numbers rows: a quoted line break stays in its row.
-        try:
-            yield from enumerate(reader, start=1)
-        except csv.Error as error:
-            raise ImportFileError(
-                str(_l("The CSV file could not be read near line %(line)s.", line=reader.line_num))
-            ) from error
-
-    table = _table(records())
+    encoding, delimiter, records = spreadsheets.read_csv(data)
+    table = _table(records)
     if table is None:
         raise _no_name_column()
     table.encoding, table.delimiter = encoding, delimiter
     return table
 
 
-def _check_zip(data: bytes) -> None:
-    """Refuse a workbook that would unpack into too many parts or too many bytes, or whose
-    XML would cost the parser more than its size (_check_xml_part).
-
-    The sizes come from the zip's central directory, so nothing is decompressed before they
-    are checked; Python's zipfile never inflates a member beyond the size its directory entry
-    declares, so a directory that lies gets a truncated member (and a CRC error), not a
-    bigger one.
-    """
-    unreadable = ImportFileError(str(_l("The file is not a readable Excel workbook (.xlsx).")))
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            members = archive.infolist()
-            _check_sizes(members)
-            for member in members:
-                with archive.open(member) as stream:
-                    _check_xml_part(stream)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError) as error:
-        raise unreadable from error
-    except (RuntimeError, NotImplementedError, EOFError, zlib.error) as error:
-        # An encrypted part, a compression method zipfile lacks, a truncated stream.
-        raise unreadable from error
-
-
-def _check_sizes(members: list[zipfile.ZipInfo]) -> None:
-    """Refuse too many parts, too many bytes in all, or too many in one part."""
-    if len(members) > MAX_XLSX_MEMBERS:
-        raise ImportFileError(
-            str(
-                _l(
-                    "The workbook holds %(count)s parts, more than a factory list needs "
-                    "(at most %(max)s).",
-                    count=len(members),
-                    max=MAX_XLSX_MEMBERS,
-                )
-            )
-        )
-    if sum(member.file_size for member in members) > MAX_XLSX_UNCOMPRESSED:
-        raise ImportFileError(
-            str(
-                _l(
-                    "The workbook would take more than %(size)s MB when unpacked, too much for a "
-                    "factory list.",
-                    size=MAX_XLSX_UNCOMPRESSED // (1024 * 1024),
-                )
-            )
-        )
-    if any(member.file_size > MAX_XLSX_PART for member in members):
-        raise ImportFileError(
-            str(
-                _l(
-                    "A part of the workbook would take more than %(size)s MB when unpacked, "
-                    "too much for a factory list.",
-                    size=MAX_XLSX_PART // (1024 * 1024),
-                )
-            )
-        )
-
-
-_XML_OPENINGS = re.compile(rb"<!--|<\?")
-_XML_CLOSINGS = {b"<!--": b"-->", b"<?": b"?>"}
-
-
-def _check_xml_part(stream: IO[bytes]) -> None:
-    """Refuse a workbook part whose XML would cost the parser more than its size: a stretch
-    of more than MAX_XML_RUN bytes without a "<" (a tag that long, or text), or a comment or
-    processing instruction longer than that (see MAX_XML_RUN).
-
-    Reads the part once, a _XML_CHUNK at a time. A part that does not start like XML in
-    UTF-8 is not checked: the parser stops at its first byte. UTF-16 XML, which no
-    spreadsheet program writes, is refused, as its markup is not visible byte by byte.
-    """
-    chunk = stream.read(_XML_CHUNK)
-    if chunk.startswith(codecs.BOM_UTF8):
-        chunk = chunk[len(codecs.BOM_UTF8) :]
-    if chunk[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, b"<\x00", b"\x00<"):
-        raise ImportFileError(str(_l("The file is not a readable Excel workbook (.xlsx).")))
-    if not chunk[:1] or chunk[:1] not in b"< \t\r\n":
-        return
-    read = 0  # bytes of the part before `chunk`
-    last_open = 0  # where the last "<" is (the part's start counts as one)
-    # An unfinished comment or instruction: where it starts, its opening's length, its end.
-    opened_at, opening, closing = 0, 0, b""
-    tail = b""  # the last bytes before `chunk`, where an opening or end may have begun
-    while chunk:
-        first = chunk.find(b"<")
-        if (read + first if first >= 0 else read + len(chunk)) - last_open > MAX_XML_RUN:
-            raise _too_costly()
-        if first >= 0:
-            last_open = read + chunk.rfind(b"<")
-        data, start = tail + chunk, read - len(tail)  # data[0] is at `start` in the part
-        position = 0
-        while True:
-            if closing:
-                end = data.find(closing, max(position, opened_at + opening - start))
-                if end < 0:
-                    break
-                position, closing = end + len(closing), b""
-                if start + position - opened_at > MAX_XML_RUN:
-                    raise _too_costly()
-            found = _XML_OPENINGS.search(data, position)
-            if found is None:
-                break
-            opened_at, opening = start + found.start(), len(found.group())
-            closing, position = _XML_CLOSINGS[found.group()], found.end()
-        read += len(chunk)
-        if closing and read - opened_at > MAX_XML_RUN:
-            raise _too_costly()
-        tail = data[-3:]
-        chunk = stream.read(_XML_CHUNK)
-
-
-def _too_costly() -> ImportFileError:
-    return ImportFileError(
-        str(
-            _l(
-                "The workbook holds XML that would take too long to read (a very long comment, "
-                "tag or text). Open it in your spreadsheet program, save it again as .xlsx and "
-                "upload that file."
-            )
-        )
-    )
-
-
 def _read_xlsx(data: bytes) -> Table:
-    _check_zip(data)
-    unreadable = ImportFileError(str(_l("The file is not a readable Excel workbook (.xlsx).")))
-    # openpyxl warns about features it drops (data validation, conditional formatting); they
-    # do not matter for reading values. catch_warnings is process-wide, so this is also where
-    # the parse happens: the rows are read inside it, not lazily afterwards.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            workbook = openpyxl.load_workbook(
-                io.BytesIO(data), read_only=True, data_only=False, keep_links=False
-            )
-        except Exception as error:
-            raise unreadable from error
-        try:
-            # A workbook may open on an instructions sheet: choose by the first rows.
-            chosen, best = None, -1
-            for sheet in workbook.worksheets:
-                head = _sheet_table(sheet, limit=GUESS_ROWS)
-                if head is None:
-                    continue
-                rank = 2 if "name" in recognised_matching(head) else 0
-                rank = rank or (1 if "name" in guess_matching(head) else 0)
-                if rank > best:
-                    chosen, best = sheet, rank
-                if rank == 2:
-                    break
-            if chosen is None:
-                raise _no_name_column()
-            return _sheet_table(chosen)
-        finally:
-            workbook.close()
+    with spreadsheets.open_workbook(data) as sheets:
+        # A workbook may open on an instructions sheet: choose by the first rows.
+        chosen, best = None, -1
+        for sheet in sheets:
+            head = _table(sheet(), limit=GUESS_ROWS)
+            if head is None:
+                continue
+            rank = 2 if "name" in recognised_matching(head) else 0
+            rank = rank or (1 if "name" in guess_matching(head) else 0)
+            if rank > best:
+                chosen, best = sheet, rank
+            if rank == 2:
+                break
+        if chosen is None:
+            raise _no_name_column()
+        return _table(chosen())
 
 
-def _sheet_table(sheet, limit: int | None = None) -> Table | None:
-    """The sheet's table (its first `limit` data rows); what openpyxl raises on a broken sheet
-    becomes ImportFileError."""
-    try:
-        return _table(_sheet_rows(sheet), limit=limit)
-    except ImportFileError:
-        raise
-    except Exception as error:
-        raise ImportFileError(
-            str(_l("The file is not a readable Excel workbook (.xlsx)."))
-        ) from error
-
-
-def _sheet_rows(sheet) -> Iterator[tuple[int, list[Any]]]:
-    """(row number, cell values) for every row with cells; formula cells come as _Formula
-    text. Raises ImportFileError past Excel's last row or MAX_SHEET_CELLS cells."""
-    # The size a sheet declares would have openpyxl fill every row up to its last column and
-    # every row number up to its last row, whatever the cells: each row is read as written.
-    sheet.reset_dimensions()
-    cells_read = 0
-    # In read-only mode openpyxl yields a row for every row number, empty ones included.
-    for number, cells in enumerate(sheet.iter_rows(), start=1):
-        if number > _LAST_ROW:
-            raise ImportFileError(str(_l("The file is not a readable Excel workbook (.xlsx).")))
-        if not cells:
-            continue
-        cells_read += len(cells)
-        if cells_read > MAX_SHEET_CELLS:
-            raise ImportFileError(
-                str(
-                    _l(
-                        "The sheet holds more than %(max)s cells, more than a factory list "
-                        "needs. Leave out the rows and columns that are not about the "
-                        "factories.",
-                        max=MAX_SHEET_CELLS,
-                    )
-                )
-            )
-        values = []
-        for cell in cells:
-            value = cell.value
-            if getattr(cell, "data_type", None) == "f":
-                # Array formulas come as objects holding the formula in .text.
-                value = _Formula(getattr(value, "text", None) or str(value))
-            values.append(value)
-        yield number, values
-
-
-def _as_text(value: Any) -> str:  # noqa: PLR0911 (one return per kind of cell reads best)
-    """A cell as a person would read it in the spreadsheet."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, datetime):
-        return value.date().isoformat() if value.time() == time() else value.isoformat(" ")
-    if isinstance(value, date | time):
-        return value.isoformat()
-    return str(value)
+def _table(records: Iterable[tuple[int, list[Any]]], *, limit: int | None = None) -> Table | None:
+    """The table of spreadsheets.headed (its first `limit` data rows); None if every row is
+    empty."""
+    found = spreadsheets.headed(records, limit=limit)
+    return None if found is None else Table(*found)
 
 
 def _shown(value: Any) -> str:
     """The cell's text to repeat in a message, cut after _SHOWN characters: a row's problems
     stay about as large as the row."""
-    text = _as_text(value)
+    text = as_text(value)
     return text if len(text) <= _SHOWN else text[:_SHOWN] + "…"
-
-
-def _is_blank(value: Any) -> bool:
-    return _as_text(value).strip() == ""
 
 
 # --- Reading rows -------------------------------------------------------------------------------
@@ -1027,42 +691,6 @@ class _Column:
     index: int
     header: str
     field: str | None  # None: understood but not stored, or not understood
-
-
-def _table(records: Iterable[tuple[int, list[Any]]], *, limit: int | None = None) -> Table | None:
-    """The first non-empty row as headings and the non-empty rows under it (the first `limit`
-    of them, or all up to MAX_ROWS); None if every row is empty."""
-    iterator = iter(records)
-    for _number, cells in iterator:
-        if not all(_is_blank(cell) for cell in cells):
-            header_cells = cells
-            break
-    else:
-        return None
-    texts = [" ".join(_as_text(cell).split()) for cell in header_cells]
-    named = [(position, text) for position, text in enumerate(texts) if text]
-    # Counted first: the check for repeats below takes the square of the headings' number.
-    if len(named) > MAX_COLUMNS:
-        raise _too_many_columns(len(named))
-    headings: list[str] = []
-    positions: list[int] = []
-    for position, text in named:
-        heading = text if len(text) <= MAX_HEADING else text[:MAX_HEADING] + "…"
-        if heading in headings:
-            # Keep `raw` keys unique when a heading repeats.
-            heading = f"{heading} ({position + 1})"
-        headings.append(heading)
-        positions.append(position)
-    table = Table(headings, positions, [])
-    for number, cells in iterator:
-        if all(_is_blank(cell) for cell in cells):
-            continue
-        if len(table.records) == limit:
-            break
-        if len(table.records) >= MAX_ROWS:
-            raise _too_many_rows()
-        table.records.append((number, cells))
-    return table
 
 
 def recognised_matching(table: Table) -> list[str | None]:
@@ -1147,19 +775,19 @@ def _parse_row(
     *,
     lost_letters: bool,
 ) -> ParsedRow:
-    raw = {c.header: _as_text(cells[c.index]) if c.index < len(cells) else "" for c in columns}
+    raw = {c.header: as_text(cells[c.index]) if c.index < len(cells) else "" for c in columns}
     check = _RowChecker(number, raw)
     cell_by_field: dict[str, Any] = {}
     for column in columns:
         if column.field is None or column.index >= len(cells):
             continue
         value = cells[column.index]
-        if isinstance(value, str) and not isinstance(value, _Formula):
+        if isinstance(value, str) and not isinstance(value, Formula):
             value = value.strip()
-        if _is_blank(value):
+        if is_blank(value):
             continue
         cell_by_field[column.field] = value
-        text = _as_text(value)
+        text = as_text(value)
         if "\ufffd" in text or (lost_letters and _LOST_LETTER.search(text)):
             check.warn(
                 column.header,
@@ -1171,7 +799,7 @@ def _parse_row(
                 ),
             )
     headed = {column.index for column in columns}
-    if any(not _is_blank(cell) for index, cell in enumerate(cells) if index not in headed):
+    if any(not is_blank(cell) for index, cell in enumerate(cells) if index not in headed):
         check.warn(None, _l("Cells in columns without a heading were not imported."))
 
     for name in _TEXT_FIELDS:
@@ -1192,7 +820,7 @@ def _parse_row(
 
 
 def _looks_like_formula(value: Any) -> bool:
-    return isinstance(value, _Formula) or (isinstance(value, str) and value.startswith("="))
+    return isinstance(value, Formula) or (isinstance(value, str) and value.startswith("="))
 
 
 def _formula_error(check: _RowChecker, header: str | None, value: Any) -> None:
@@ -1209,7 +837,7 @@ def _formula_error(check: _RowChecker, header: str | None, value: Any) -> None:
 def _clean_text(value: Any, *, multiline: bool) -> str:
     """The cell's text with runs of spaces collapsed, control characters dropped, NFC-normalised;
     an address keeps its line breaks."""
-    text = unicodedata.normalize("NFC", _as_text(value))
+    text = unicodedata.normalize("NFC", as_text(value))
     lines = (" ".join(line.translate(_DROP_CONTROL).split()) for line in text.splitlines())
     return ("\n" if multiline else " ").join(line for line in lines if line)
 
@@ -1387,7 +1015,7 @@ def _brands_field(check: _RowChecker, value: Any, header: str | None) -> None:
         )
     brands: list[str] = []
     folded: set[str] = set()
-    for item in _BRAND_SPLIT.split(_as_text(value)):
+    for item in _BRAND_SPLIT.split(as_text(value)):
         brand = _clean_text(item, multiline=False)
         if brand and brand.casefold() not in folded:
             folded.add(brand.casefold())
@@ -1656,7 +1284,7 @@ def _heading_scores(heading: str) -> dict[str, float]:
 
 
 def _share(values: list[Any], test: Callable[[str], bool]) -> float:
-    return sum(1 for value in values if test(_as_text(value).strip())) / len(values)
+    return sum(1 for value in values if test(as_text(value).strip())) / len(values)
 
 
 def _value_scores(values: list[Any]) -> dict[str, float]:
@@ -1707,7 +1335,7 @@ def _looks_like_company(text: str) -> bool:
 
 def _looks_like_names(values: list[Any]) -> bool:
     """Mostly texts with letters, and mostly different: names, not codes or categories."""
-    texts = [_as_text(value).strip() for value in values]
+    texts = [as_text(value).strip() for value in values]
     if not texts:
         return False
     wordy = sum(1 for text in texts if sum(c.isalpha() for c in text) >= 3) / len(texts)
@@ -1745,23 +1373,3 @@ def find_duplicates(rows: list[ParsedRow], existing: dict[str, str]) -> None:
             first_seen[key] = row.number
             continue
         row.warnings.append(_DuplicateIssue(None, str(message)))
-
-
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value: Any) -> str:
-    """The value as text that no spreadsheet will run as a formula, for exports.
-
-    Text starting with = + - @, a tab or a carriage return gets a leading apostrophe, which
-    spreadsheets show as a text marker (OWASP "CSV injection"). Numbers stay as written, dates
-    become ISO dates, lists are joined with ", ", None becomes "".
-    """
-    if value is None:
-        return ""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return _as_text(value)
-    if isinstance(value, list | tuple):
-        value = ", ".join(_as_text(item) for item in value)
-    text = _as_text(value)
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text

@@ -1,6 +1,7 @@
 """The factory register: the factories behind the products a supplier sells to the buyer."""
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     JSON,
@@ -14,11 +15,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.auth.models import User
 from portal.extensions import db
 from portal.models_types import UTCDateTime
-from portal.orgs.models import Organisation
 from portal.timeutil import utcnow
+
+if TYPE_CHECKING:  # the register builds on organisations and accounts; SQLAlchemy finds them
+    from portal.auth.services import User
+    from portal.orgs.services import Organisation
 
 
 class Factory(db.Model):
@@ -65,7 +68,7 @@ class Factory(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
-    organisation: Mapped[Organisation] = relationship(lazy="joined", innerjoin=True)
+    organisation: Mapped["Organisation"] = relationship(lazy="joined", innerjoin=True)
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -119,7 +122,7 @@ class FactoryRisk(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
-    updated_by: Mapped[User | None] = relationship()
+    updated_by: Mapped["User | None"] = relationship()
 
     @property
     def priority(self) -> int:

@@ -13,16 +13,15 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
-from wtforms import SelectChoice
 
-from portal import current
+from portal import current, signals, spreadsheets
 from portal.access import BUYER_STAFF, SUPPLIERS, allow
-from portal.arguments import int_arg, kept_args
+from portal.arguments import kept_args
 from portal.errors import render_error
-from portal.evidence.services import for_factory as evidence_for_factory
-from portal.extensions import db, limiter
+from portal.extensions import limiter
 from portal.factories import exporting, services
 from portal.factories.forms import (
+    AllFactoriesFilterForm,
     AsOfForm,
     ConfirmImportForm,
     EndForm,
@@ -41,8 +40,7 @@ from portal.factories.labels import (
     ROLE_LABELS,
 )
 from portal.forms import ConfirmForm
-from portal.orgs.models import Organisation, OrgKind
-from portal.orgs.services import country_choices
+from portal.orgs import services as orgs
 from portal.request_limits import takes_uploads
 from portal.timeutil import show_date
 
@@ -92,15 +90,25 @@ def new():
     return render_template("factories/form.html", form=form, factory=None)
 
 
+def _factory_page(form: FactoryForm, factory, end_form: EndForm | None = None) -> str:
+    """The factory's page: its form, the form to end it, and its documents (which the
+    evidence feature keeps, asked for through a signal)."""
+    return render_template(
+        "factories/form.html",
+        form=form,
+        factory=factory,
+        end_form=end_form or EndForm(),
+        documents=signals.collect(signals.factory_documents, factory, viewer=current.user()),
+    )
+
+
 @bp.route("/factories/<int:factory_id>/edit", methods=["GET", "POST"])
 @allow(SUPPLIERS)
 def edit(factory_id: int):
     factory = services.factory_or_404(current.user(), factory_id)
     form = FactoryForm(obj=factory)
     if request.method == "GET":
-        form.brands.data = ", ".join(factory.brands or [])
-        form.workers.data = factory.workers_label.replace("–", "-")
-        form.version.data = factory.version
+        form.show(factory)
     if form.validate_on_submit():
         if form.opened_version() != factory.version:
             # A colleague saved first: keep this user's input, say so, and let them decide.
@@ -112,25 +120,13 @@ def edit(factory_id: int):
                     "version."
                 )
             )
-            return render_template(
-                "factories/form.html",
-                form=form,
-                factory=factory,
-                end_form=EndForm(),
-                documents=evidence_for_factory(factory.id, current.user()),
-            ), 409
+            return _factory_page(form, factory), 409
         services.save_factory(
             factory.organisation_id, form.values(), user=current.user(), factory=factory
         )
         flash(_("The changes have been saved."), "success")
         return redirect(url_for("factories.index"))
-    return render_template(
-        "factories/form.html",
-        form=form,
-        factory=factory,
-        end_form=EndForm(),
-        documents=evidence_for_factory(factory.id, current.user()),
-    )
+    return _factory_page(form, factory)
 
 
 @bp.route("/factories/<int:factory_id>/end", methods=["POST"])
@@ -153,13 +149,7 @@ def end(factory_id: int):
                 "success",
             )
             return redirect(url_for("factories.index"))
-    return render_template(
-        "factories/form.html",
-        form=FactoryForm(obj=factory),
-        factory=factory,
-        end_form=form,
-        documents=evidence_for_factory(factory.id, current.user()),
-    )
+    return _factory_page(FactoryForm(obj=factory), factory, form)
 
 
 @bp.route("/factories/<int:factory_id>/risks", methods=["GET", "POST"])
@@ -275,13 +265,28 @@ def upload():
     return render_template("factories/upload.html", form=form)
 
 
+def _imported_already():
+    flash(_("This file has already been imported."), "info")
+    return redirect(url_for("factories.index"))
+
+
+def _preview_page(staged, form: ConfirmImportForm, summary: services.ImportSummary) -> str:
+    return render_template(
+        "factories/preview.html",
+        staged=staged,
+        form=form,
+        errors=len(summary.erroneous),
+        warnings=summary.warnings,
+        duplicates=len(summary.duplicates),
+    )
+
+
 @bp.route("/factories/import/<int:import_id>/columns", methods=["GET", "POST"])
 @allow(SUPPLIERS)
 def match_columns(import_id: int):
     staged = _staged_or_gone(import_id)
     if staged.confirmed_at is not None:
-        flash(_("This file has already been imported."), "info")
-        return redirect(url_for("factories.index"))
+        return _imported_already()
     if staged.cells is None:
         return redirect(url_for("factories.preview", import_id=staged.id))
     table, initial = services.matching_to_offer(staged)
@@ -302,24 +307,15 @@ def match_columns(import_id: int):
 def preview(import_id: int):
     staged = _staged_or_gone(import_id)
     if staged.confirmed_at is not None:
-        flash(_("This file has already been imported."), "info")
-        return redirect(url_for("factories.index"))
+        return _imported_already()
     if staged.awaits_matching:
         return redirect(url_for("factories.match_columns", import_id=staged.id))
+    summary = services.import_summary(staged)
     form = ConfirmImportForm()
-    erroneous = [r["number"] for r in staged.rows if r["errors"]]
-    duplicates = [r["number"] for r in staged.rows if r["duplicate_of"]]
-    form.drop.choices = [SelectChoice(n, str(n)) for n in erroneous if n not in duplicates]
-    form.keep.choices = [SelectChoice(n, str(n)) for n in duplicates]
-    status = 200
+    form.offer(summary.droppable, summary.duplicates)
     if form.validate_on_submit():
         try:
-            written = services.confirm_import(
-                staged,
-                dropped=set(form.drop.data or []),
-                kept=set(form.keep.data or []),
-                user=current.user(),
-            )
+            written = services.confirm_import(staged, **form.chosen(), user=current.user())
         except services.ImportBlockedError:
             form.form_errors.append(
                 _(
@@ -327,32 +323,14 @@ def preview(import_id: int):
                     "again, or left out, before anything is imported."
                 )
             )
-            status = 422
-        else:
-            flash(_("%(n)d factories were added to your list.", n=written), "success")
-            return redirect(url_for("factories.index"))
-    return render_template(
-        "factories/preview.html",
-        staged=staged,
-        form=form,
-        errors=len(erroneous),
-        warnings=sum(1 for r in staged.rows if r["warnings"]),
-        duplicates=len(duplicates),
-    ), status
+            return _preview_page(staged, form, summary), 422
+        flash(_("%(n)d factories were added to your list.", n=written), "success")
+        return redirect(url_for("factories.index"))
+    return _preview_page(staged, form, summary)
 
 
 def _download(header, body, fmt: str, name: str):
-    if fmt == "csv":
-        payload, mimetype = exporting.to_csv(header, body), "text/csv; charset=utf-8"
-    elif fmt == "xlsx":
-        payload = exporting.to_xlsx(header, body)
-        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    else:
-        abort(404)
-    response = make_response(payload)
-    response.headers["Content-Type"] = mimetype
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
-    return response
+    return spreadsheets.download(header, body, fmt, name=name, title="Factories")
 
 
 @bp.route("/factories/template.<fmt>")
@@ -374,25 +352,13 @@ def export(fmt: str):
 @bp.route("/review/factories")
 @allow(BUYER_STAFF)
 def all_factories():
-    args = request.args
-    pagination, counts = services.all_factories(
-        country=args.get("country") or None,
-        role=args.get("role") or None,
-        component=args.get("component") or None,
-        organisation_id=int_arg("supplier"),
-        page=int_arg("page", 1),
-    )
-    suppliers = db.session.execute(
-        db.select(Organisation.id, Organisation.name)
-        .where(Organisation.kind != OrgKind.BUYER)
-        .order_by(db.func.lower(Organisation.name))
-    ).all()
+    pagination, counts = services.all_factories(**AllFactoriesFilterForm(request.args).chosen())
     return render_template(
         "factories/all.html",
         page=pagination,
         counts=counts,
-        suppliers=suppliers,
-        countries=country_choices(),
-        args=args,
+        suppliers=[(o.id, o.name) for o in orgs.suppliers()],
+        countries=orgs.country_choices(),
+        args=request.args,
         filters=kept_args("country", "role", "component", "supplier"),
     )

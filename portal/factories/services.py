@@ -7,7 +7,7 @@ from flask import abort, current_app
 from sqlalchemy import delete, func, insert
 
 from portal.audit.services import record
-from portal.auth.models import User
+from portal.auth.services import User
 from portal.extensions import db
 from portal.factories.importing import (
     FIELDS,
@@ -30,8 +30,12 @@ from portal.factories.models import (
     RiskScale,
 )
 from portal.filenames import clean_filename
-from portal.orgs.models import Organisation
+from portal.orgs.services import Organisation
 from portal.timeutil import utcnow
+
+# isort: split
+# What other features may name besides the functions below.
+from portal.factories.labels import RISK_LABELS  # noqa: F401
 
 EDITABLE = FIELDS  # every column the importer reads is editable on the form too
 
@@ -377,6 +381,29 @@ def staged_import(user: User, import_id: int) -> FactoryImport | None:
     if staged.confirmed_at is None and staged.created_at < _expired_before():
         return None
     return staged
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    """A staged import's rows by what the user must decide about them (row numbers)."""
+
+    erroneous: list[int]
+    duplicates: list[int]
+    warnings: int
+
+    @property
+    def droppable(self) -> list[int]:
+        """Rows with errors that the user may leave out (a duplicate is left out anyway)."""
+        return [n for n in self.erroneous if n not in self.duplicates]
+
+
+def import_summary(staged: FactoryImport) -> ImportSummary:
+    """The staged rows with errors, the possible duplicates and the number with warnings."""
+    return ImportSummary(
+        erroneous=[r["number"] for r in staged.rows if r["errors"]],
+        duplicates=[r["number"] for r in staged.rows if r["duplicate_of"]],
+        warnings=sum(1 for r in staged.rows if r["warnings"]),
+    )
 
 
 class ImportBlockedError(Exception):

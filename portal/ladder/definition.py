@@ -6,13 +6,19 @@ A ladder lives beside the questionnaires, as questionnaires/<key>/v<N>.yaml with
 
 from pathlib import Path
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import RAISE, Schema, fields, validate
 
-from portal.questionnaires.definitions import Problem, VersionedContent, load_definition
-from portal.questionnaires.schemas import EVIDENCE_KINDS, KEY, Text
+from portal.definitions import (
+    KEY,
+    Problem,
+    Text,
+    VersionedContent,
+    VersionedSchema,
+    load_definition,
+)
+from portal.questionnaires.services import EVIDENCE_KINDS
 from portal.texts import text_in
 
-FORMAT_VERSION = 1
 KIND = "ladder"
 
 
@@ -30,31 +36,17 @@ class MilestoneSchema(Schema):
     evidence = fields.List(fields.String(validate=validate.OneOf(EVIDENCE_KINDS)), required=True)
 
 
-class LadderSchema(Schema):
+class LadderSchema(VersionedSchema):
     """A whole ladder version, as written in questionnaires/<key>/v<N>.yaml."""
 
-    class Meta:
-        unknown = RAISE
+    FORMAT_VERSION = 1
+    FORMAT_NAME = "ladder "
 
-    format_version = fields.Integer(required=True)
-    key = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9-]+$"))
-    version = fields.Integer(required=True, validate=validate.Range(min=1))
     kind = fields.String(required=True, validate=validate.Equal(KIND))
-    title = fields.Nested(Text, required=True)
     intro = fields.Nested(Text)
     milestones = fields.List(
         fields.Nested(MilestoneSchema), required=True, validate=validate.Length(min=2)
     )
-
-    @validates_schema(pass_original=True)
-    def known_format(self, data, original, **kwargs):
-        # Checked first and alone: a newer format cannot be validated against this one.
-        if original.get("format_version") != FORMAT_VERSION:
-            raise ValidationError(
-                f"Unknown format_version {original.get('format_version')!r}; this portal "
-                f"reads ladder format_version {FORMAT_VERSION}.",
-                "format_version",
-            )
 
 
 def check_milestones(content: dict) -> list[tuple[str, str]]:
@@ -78,7 +70,7 @@ def check_milestones(content: dict) -> list[tuple[str, str]]:
 
 def load_ladder(path: Path) -> tuple[dict | None, list[Problem]]:
     """The checked content of a ladder file, or None and every problem found."""
-    return load_definition(path, LadderSchema(), check_milestones, label="ladder ")
+    return load_definition(path, LadderSchema(), check_milestones)
 
 
 class Ladder(VersionedContent):

@@ -1,14 +1,18 @@
 """The reviewer's marking form, compiled from the ladder: one group of fields per milestone."""
 
+from typing import TYPE_CHECKING
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, SelectChoice, SelectField, TextAreaField
 from wtforms.validators import Length, Optional
 
-from portal.evidence.models import EvidenceDocument
 from portal.ladder.labels import STATUS_LABELS
-from portal.questionnaires.labels import EVIDENCE_LABELS
+from portal.questionnaires.services import EVIDENCE_LABELS
 from portal.timeutil import utcnow
+
+if TYPE_CHECKING:
+    from portal.evidence.services import EvidenceDocument
 
 PARTS = ("status", "marked_on", "document", "evidence_note", "note")
 
@@ -32,7 +36,21 @@ class MarkingFormBase(FlaskForm):
     #: The evidence kinds each milestone accepts, by milestone key.
     accepted_kinds: dict[str, tuple[str, ...]] = {}
     #: The supplier's documents by id, to name the kind of one posted for the wrong step.
-    documents: dict[int, EvidenceDocument] = {}
+    documents: dict[int, "EvidenceDocument"] = {}
+
+    def made_on(self, version_id: int) -> bool:
+        """Whether the marks were made on the page of this ladder version. If not, the form
+        is set to it and says so: the reviewer checks the milestones and sends again."""
+        if self.version.data == str(version_id):
+            return True
+        self.version.data = str(version_id)
+        self.form_errors.append(
+            _l(
+                "The ladder has a new version since you opened this page. Check the "
+                "milestones, then send the marks again."
+            )
+        )
+        return False
 
     def part(self, part: str, milestone_key: str):
         return self[part_name(part, milestone_key)]
@@ -99,7 +117,7 @@ class MarkingFormBase(FlaskForm):
         ]
 
 
-def marking_form(milestones: list[dict], documents: list[EvidenceDocument], **kwargs):
+def marking_form(milestones: list[dict], documents: list["EvidenceDocument"], **kwargs):
     """A bound form with a status, date, document, evidence note and note per milestone."""
     statuses = [SelectChoice("", _l("Leave as it is"))] + [
         SelectChoice(code, label) for code, label in STATUS_LABELS.items()

@@ -1,6 +1,7 @@
 """Published ladder versions and the reviewers' marks, kept as history."""
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     JSON,
@@ -14,12 +15,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.auth.models import User
-from portal.evidence.models import EvidenceDocument
 from portal.extensions import db
 from portal.ladder.definition import Ladder
 from portal.models_types import UTCDateTime
 from portal.timeutil import utcnow
+
+if TYPE_CHECKING:  # marks build on accounts and documents; SQLAlchemy resolves the names
+    from portal.auth.services import User
+    from portal.evidence.services import EvidenceDocument
 
 STATUSES = ("achieved", "partly", "not_yet")
 
@@ -83,5 +86,5 @@ class MilestoneMark(db.Model):
     marked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     marked_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    evidence_document: Mapped[EvidenceDocument | None] = relationship()
-    marked_by: Mapped[User | None] = relationship()
+    evidence_document: Mapped["EvidenceDocument | None"] = relationship()
+    marked_by: Mapped["User | None"] = relationship()

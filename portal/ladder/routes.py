@@ -4,7 +4,6 @@ from flask import (
     Blueprint,
     abort,
     flash,
-    make_response,
     redirect,
     render_template,
     request,
@@ -12,15 +11,13 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from portal import current
+from portal import current, spreadsheets
 from portal.access import BUYER_STAFF, SUPPLIERS, allow
-from portal.factories import exporting
 from portal.ladder import services
 from portal.ladder.chart import climb_chart
 from portal.ladder.forms import marking_form
 from portal.ladder.labels import STATUS_LABELS
-from portal.questionnaires.labels import EVIDENCE_LABELS
-from portal.questionnaires.services import latest_submitted
+from portal.questionnaires.services import EVIDENCE_LABELS, latest_submitted
 from portal.timeutil import utcnow
 
 bp = Blueprint("ladder", __name__)
@@ -79,39 +76,8 @@ def overview():
     )
 
 
-@bp.route("/review/ladder/<int:org_id>", methods=["GET", "POST"])
-@allow(BUYER_STAFF)
-def supplier(org_id: int):
-    organisation = services.supplier_or_404(org_id)
-    version = services.current_version()
-    if version is None:
-        abort(404)
-    ladder = version.ladder
-    form = marking_form(
-        ladder.markable, services.evidence_documents(organisation.id, current.user())
-    )
-    status = 200
-    if request.method == "GET":
-        form.version.data = str(version.id)
-    if form.validate_on_submit():
-        if form.version.data != str(version.id):
-            form.version.data = str(version.id)
-            form.form_errors.append(
-                _(
-                    "The ladder has a new version since you opened this page. Check the "
-                    "milestones, then send the marks again."
-                )
-            )
-            status = 409
-        else:
-            marks = form.marks()
-            for values in marks:
-                try:
-                    services.mark(organisation, user=current.user(), **values)
-                except services.MarkError:
-                    abort(400)
-            flash(_("Marks recorded: %(n)d.", n=len(marks)), "success")
-            return redirect(url_for("ladder.supplier", org_id=organisation.id))
+def _supplier_page(organisation, ladder, form) -> str:
+    """Where the supplier stands, its marks' history and the form to mark it."""
     marks = services.current_marks(organisation.id)
     step = services.position(marks, ladder)
     return render_template(
@@ -124,22 +90,36 @@ def supplier(org_id: int):
         step=step,
         reached=ladder.at(step),
         history=services.mark_history(organisation.id),
-    ), status
+    )
+
+
+@bp.route("/review/ladder/<int:org_id>", methods=["GET", "POST"])
+@allow(BUYER_STAFF)
+def supplier(org_id: int):
+    organisation = services.supplier_or_404(org_id)
+    version = services.current_version()
+    if version is None:
+        abort(404)
+    form = marking_form(
+        version.ladder.markable, services.evidence_documents(organisation.id, current.user())
+    )
+    if request.method == "GET":
+        form.version.data = str(version.id)
+    if form.validate_on_submit():
+        if not form.made_on(version.id):
+            return _supplier_page(organisation, version.ladder, form), 409
+        try:
+            recorded = services.mark_all(organisation, form.marks(), user=current.user())
+        except services.MarkError:
+            abort(400)
+        flash(_("Marks recorded: %(n)d.", n=recorded), "success")
+        return redirect(url_for("ladder.supplier", org_id=organisation.id))
+    return _supplier_page(organisation, version.ladder, form)
 
 
 @bp.route("/review/ladder/export.<fmt>")
 @allow(BUYER_STAFF)
 def export(fmt: str):
-    if fmt not in ("csv", "xlsx"):
-        abort(404)
     header, body = services.export_rows(current.language())
-    if fmt == "csv":
-        payload, mimetype = exporting.to_csv(header, body), "text/csv; charset=utf-8"
-    else:
-        payload = exporting.to_xlsx(header, body, title="Ladder")
-        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    response = make_response(payload)
-    response.headers["Content-Type"] = mimetype
-    name = f"ladder-{utcnow().date().isoformat()}.{fmt}"
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    name = f"ladder-{utcnow().date().isoformat()}"
+    return spreadsheets.download(header, body, fmt, name=name, title="Ladder")

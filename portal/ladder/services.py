@@ -9,32 +9,35 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from pathlib import Path
 
-from flask import abort, current_app
+from flask import abort
 from sqlalchemy import func
 from sqlalchemy.orm import joinedload
 
 from portal.audit.services import record
-from portal.auth.models import User
+from portal.auth.services import User
+from portal.definitions import (
+    Kind,
+    file_for,
+    folder_or_default,
+)
+from portal.definitions import publish as publish_definition
 from portal.evidence import services as evidence_services
-from portal.evidence.models import EvidenceDocument
+from portal.evidence.services import EvidenceDocument
 from portal.extensions import db
-from portal.factories.importing import neutralise
-from portal.ladder.definition import Ladder, load_ladder
+from portal.ladder.definition import KIND, Ladder, load_ladder
 from portal.ladder.models import STATUSES, LadderVersion, MilestoneMark
-from portal.orgs.models import Organisation, OrgKind
-from portal.questionnaires.definitions import content_hash
+from portal.orgs import services as orgs
+from portal.orgs.services import Organisation
+from portal.spreadsheets import neutralise
 from portal.texts import text_in
+
+# isort: split
+# What other features may name besides the functions below.
+from portal.definitions import PublishError  # noqa: F401
+from portal.ladder.labels import STATUS_LABELS  # noqa: F401
 
 #: The ladder the portal ships (questionnaires/worker-empowerment-ladder/v<N>.yaml).
 LADDER_KEY = "worker-empowerment-ladder"
-
-
-class PublishError(Exception):
-    """A ladder file that cannot be published, with the reasons."""
-
-    def __init__(self, messages: list[str]):
-        super().__init__("\n".join(messages))
-        self.messages = messages
 
 
 class MarkError(ValueError):
@@ -43,45 +46,8 @@ class MarkError(ValueError):
 
 # Publishing -------------------------------------------------------------------------------------
 def ladder_file(number: int, *, key: str = LADDER_KEY, root: Path | None = None) -> Path:
-    folder = Path(root or current_app.config["QUESTIONNAIRES_FOLDER"])
-    return folder / key / f"v{number}.yaml"
-
-
-def publish(
-    number: int, *, key: str = LADDER_KEY, root: Path | None = None
-) -> tuple[LadderVersion, str]:
-    """Load questionnaires/<key>/v<number>.yaml into the database.
-
-    Returns the version and what happened ("published", "unchanged" or "updated"). A version
-    that reviewers have marked against never changes: a different file is refused.
-    """
-    path = ladder_file(number, key=key, root=root)
-    if not path.exists():
-        raise PublishError([f"{path} does not exist."])
-    content, problems = load_ladder(path)
-    if content is None:
-        raise PublishError([str(p) for p in problems])
-    digest = content_hash(content)
-    existing = db.session.scalar(
-        db.select(LadderVersion).where(LadderVersion.key == key, LadderVersion.number == number)
-    )
-    if existing is not None:
-        if existing.content_hash == digest:
-            return existing, "unchanged"
-        if has_marks(existing):
-            raise PublishError(
-                [
-                    f"{key} v{number} already has marks and cannot change. "
-                    f"Publish the change as v{number + 1} instead."
-                ]
-            )
-        existing.content, existing.content_hash = content, digest
-        existing.__dict__.pop("_ladder", None)
-        return existing, "updated"
-    version = LadderVersion(key=key, number=number, content=content, content_hash=digest)
-    db.session.add(version)
-    db.session.flush()
-    return version, "published"
+    """Where ladder version `number` lives (root: QUESTIONNAIRES_FOLDER)."""
+    return file_for(key, number, folder_or_default(root))
 
 
 def has_marks(version: LadderVersion) -> bool:
@@ -93,6 +59,34 @@ def has_marks(version: LadderVersion) -> bool:
         )
         is not None
     )
+
+
+def _forget_reading(version: LadderVersion, content: dict) -> None:
+    version.__dict__.pop("_ladder", None)  # read again from the corrected content
+
+
+#: Ladders as versioned definitions: a version that reviewers have marked against never changes.
+LADDERS = Kind(
+    tag=KIND,
+    load=load_ladder,
+    model=LadderVersion,
+    in_use=has_marks,
+    used_by="marks",
+    fill=_forget_reading,
+)
+
+
+def publish(
+    number: int, *, key: str = LADDER_KEY, root: Path | None = None
+) -> tuple[LadderVersion, str]:
+    """Load questionnaires/<key>/v<number>.yaml into the database (see
+    `portal.definitions.publish`).
+
+    Returns the version and what happened ("published", "unchanged" or "updated"). A version
+    that reviewers have marked against never changes: a different file is refused with a
+    PublishError.
+    """
+    return publish_definition(LADDERS, key, number, root=root)
 
 
 def current_version(key: str = LADDER_KEY) -> LadderVersion | None:
@@ -108,13 +102,7 @@ def current_version(key: str = LADDER_KEY) -> LadderVersion | None:
 # Reading where suppliers stand ------------------------------------------------------------------
 def suppliers() -> list[Organisation]:
     """Every supplier organisation, by name."""
-    return list(
-        db.session.scalars(
-            db.select(Organisation)
-            .where(Organisation.kind != OrgKind.BUYER)
-            .order_by(func.lower(Organisation.name), Organisation.id)
-        )
-    )
+    return orgs.suppliers()
 
 
 def supplier_or_404(organisation_id: int) -> Organisation:
@@ -245,16 +233,7 @@ def mark_history(organisation_id: int) -> list[MilestoneMark]:
 def evidence_documents(organisation_id: int, viewer: User) -> list[EvidenceDocument]:
     """The organisation's documents a mark can point to, newest first: those `viewer` may
     see (a draft response's documents are not among them until it is submitted)."""
-    return list(
-        db.session.scalars(
-            db.select(EvidenceDocument)
-            .where(
-                EvidenceDocument.organisation_id == organisation_id,
-                evidence_services.visible_to(viewer),
-            )
-            .order_by(EvidenceDocument.uploaded_at.desc(), EvidenceDocument.id.desc())
-        )
-    )
+    return evidence_services.newest_documents(organisation_id, viewer)
 
 
 # Marking ----------------------------------------------------------------------------------------
@@ -314,6 +293,14 @@ def mark(
         },
     )
     return new
+
+
+def mark_all(organisation: Organisation, marks: list[dict], *, user: User) -> int:
+    """Record each of the marks (a dict of mark()'s arguments) in order; returns how many.
+    Raises MarkError for the first that cannot be recorded."""
+    for values in marks:
+        mark(organisation, user=user, **values)
+    return len(marks)
 
 
 # Exporting --------------------------------------------------------------------------------------

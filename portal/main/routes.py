@@ -18,13 +18,16 @@ from flask_login import current_user
 from portal import mail
 from portal.access import ANONYMOUS, BUYER_STAFF, SUPPLIERS, allow
 from portal.audit.services import record
-from portal.auth.models import Role
+from portal.auth import services as auth_services
 from portal.extensions import limiter
 from portal.i18n import LANG_COOKIE
 from portal.main.forms import AccessibilityReportForm, LanguageForm
-from portal.orgs import services as orgs
-from portal.questionnaires.services import latest_submitted, submitted_responses
-from portal.review.threads import waiting_for_answers
+from portal.questionnaires.services import (
+    latest_submitted,
+    submitted_responses,
+    waiting_for_answers,
+)
+from portal.roles import Role
 from portal.urls import is_local
 
 bp = Blueprint("main", __name__)
@@ -57,7 +60,7 @@ def supplier_home():
 @bp.route("/review")
 @allow(BUYER_STAFF)
 def reviewer_home():
-    rows = orgs.supplier_organisations_with_counts()
+    rows = auth_services.supplier_organisations_with_counts()
     return render_template(
         "main/reviewer_home.html",
         rows=rows,

@@ -1,7 +1,10 @@
 """Creating and editing organisations; checking Swedish organisation numbers."""
 
+from __future__ import annotations
+
 import re
 from functools import cache
+from typing import TYPE_CHECKING
 
 import pycountry
 from babel import Locale
@@ -9,9 +12,15 @@ from flask_babel import get_locale
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal.audit.services import record
-from portal.auth.models import User
 from portal.extensions import db
-from portal.orgs.models import Organisation, OrgKind
+from portal.orgs.models import KIND_LABELS, Organisation, OrgKind
+
+# isort: split
+# What other features may name besides the functions below.
+from portal.orgs.models import SUPPLIER_KINDS  # noqa: F401
+
+if TYPE_CHECKING:  # organisations sit below accounts
+    from portal.auth.models import User
 
 _ORG_NUMBER = re.compile(r"^(?:16)?(\d{6})-?(\d{4})$")
 
@@ -143,16 +152,29 @@ def update_organisation(org: Organisation, *, expected_version: int, actor: User
     record("organisation.updated", actor=actor, organisation_id=org.id, target=org, details=changes)
 
 
-def supplier_organisations_with_counts():
-    """Every supplier organisation with its number of active users, in one query."""
-    active_users = (
-        db.select(db.func.count(User.id))
-        .where(User.organisation_id == Organisation.id, User.is_active.is_(True))
-        .correlate(Organisation)
-        .scalar_subquery()
-    )
+def names() -> list[tuple[int, str]]:
+    """Every organisation's id and name, alphabetically (for choosing one in a filter)."""
     return db.session.execute(
-        db.select(Organisation, active_users.label("user_count"))
-        .where(Organisation.kind != OrgKind.BUYER)
-        .order_by(db.func.lower(Organisation.name))
+        db.select(Organisation.id, Organisation.name).order_by(db.func.lower(Organisation.name))
     ).all()
+
+
+def suppliers_select(*columns):
+    """The query behind every list of suppliers on the buyer's pages: each supplier
+    organisation (any kind but the buyer), by name, with `columns` (a count, say) beside it."""
+    return (
+        db.select(Organisation, *columns)
+        .where(Organisation.kind != OrgKind.BUYER)
+        .order_by(db.func.lower(Organisation.name), Organisation.id)
+    )
+
+
+def suppliers() -> list[Organisation]:
+    """Every supplier organisation, by name (one query)."""
+    return list(db.session.scalars(suppliers_select()))
+
+
+def init_app(app) -> None:
+    """Templates name countries and organisation kinds in the reader's language."""
+    app.jinja_env.filters["country_name"] = country_name
+    app.jinja_env.globals["kind_labels"] = KIND_LABELS

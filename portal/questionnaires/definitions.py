@@ -1,108 +1,23 @@
-"""Questionnaire definitions: loading and checking the YAML files, and reading a definition.
+"""Questionnaire definitions: checking the YAML files, and reading a definition.
+
+Reading, hashing and publishing are shared with every kind of versioned definition
+(`portal.definitions`); what is a questionnaire's own lives here.
 
 A `Definition` wraps the checked content of one version (as stored in the database) and
 answers the questions every page asks: which sections and questions there are, which are
 visible given the answers so far, and what changed since another version.
 """
 
-import hashlib
-import json
-import re
-from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-import yaml
-from marshmallow import ValidationError
-
+from portal.definitions import Problem, VersionedContent, load_definition
 from portal.questionnaires.fieldtypes import REGISTRY
-from portal.questionnaires.schemas import FORMAT_VERSION, DefinitionSchema
-from portal.texts import text_in
+from portal.questionnaires.schemas import DefinitionSchema
 
-ROOT = Path(__file__).resolve().parent.parent.parent / "questionnaires"
-_FILE = re.compile(r"^v(\d+)\.yaml$")
 COMMON_KEYS = frozenset(
     {"key", "type", "text", "help", "required", "criterion", "show_if", "rubric", "evidence"}
 )
-
-
-@dataclass(frozen=True)
-class Problem:
-    file: str
-    path: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file}: {self.path}: {self.message}"
-
-
-def definition_files(root: Path = ROOT) -> list[Path]:
-    """Every questionnaires/<key>/v<N>.yaml, in key and version order."""
-    found = [p for p in root.glob("*/v*.yaml") if _FILE.match(p.name)]
-    return sorted(found, key=lambda p: (p.parent.name, int(_FILE.match(p.name).group(1))))
-
-
-def file_for(key: str, number: int, root: Path = ROOT) -> Path:
-    return root / key / f"v{number}.yaml"
-
-
-def _flatten(messages, path="") -> list[tuple[str, str]]:
-    if isinstance(messages, dict):
-        out = []
-        for key, value in messages.items():
-            step = f"[{key}]" if isinstance(key, int) else (f".{key}" if path else str(key))
-            out += _flatten(value, path + step)
-        return out
-    if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
-        return [(path or "(file)", m) for m in messages]
-    return [(path or "(file)", str(messages))]
-
-
-def is_ladder(path: Path) -> bool:
-    """Whether a definition file describes a worker-empowerment ladder, not a questionnaire."""
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
-        return False
-    return isinstance(raw, dict) and raw.get("kind") == "ladder"
-
-
-def load_definition(
-    path: Path, schema, check, *, label: str = ""
-) -> tuple[dict | None, list[Problem]]:
-    """Read a definition file: YAML, the format version, the shape (`schema`), then the
-    checks no schema can make (`check(content)` returning (path, message) pairs), then the
-    key and version against the folder and file name. Returns the content, or None and every
-    problem found. `label` names the kind of file in the format-version message."""
-    name = (
-        str(path.relative_to(path.parent.parent.parent)) if path.parent.parent.parent else str(path)
-    )
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as error:
-        return None, [Problem(name, "(file)", f"Not readable YAML: {error}")]
-    if not isinstance(raw, dict):
-        return None, [Problem(name, "(file)", "The file must hold a mapping at the top level.")]
-    if raw.get("format_version") != FORMAT_VERSION:
-        return None, [
-            Problem(
-                name,
-                "format_version",
-                f"Unknown format_version {raw.get('format_version')!r}; this portal reads "
-                f"{label}format_version {FORMAT_VERSION}.",
-            )
-        ]
-    try:
-        content = schema.load(raw)
-    except ValidationError as error:
-        return None, [Problem(name, p, m) for p, m in _flatten(error.messages)]
-    problems = [Problem(name, p, m) for p, m in check(content)]
-    match = _FILE.match(path.name)
-    if content["key"] != path.parent.name:
-        problems.append(Problem(name, "key", f"Must be {path.parent.name!r}, the folder name."))
-    if match and content["version"] != int(match.group(1)):
-        problems.append(Problem(name, "version", f"Must be {match.group(1)}, as in the file name."))
-    return (None if problems else content), problems
 
 
 def load_file(path: Path) -> tuple[dict | None, list[Problem]]:
@@ -179,32 +94,6 @@ def _check_condition(condition: dict, path: str, earlier: dict) -> list[tuple[st
     if "includes" in condition and target["type"] != "multiple_choice":
         return [(f"{path}.show_if", "includes only works with a multiple_choice question.")]
     return []
-
-
-def canonical_json(content: dict) -> str:
-    return json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-
-
-def content_hash(content: dict) -> str:
-    return hashlib.sha256(canonical_json(content).encode("utf-8")).hexdigest()
-
-
-class VersionedContent:
-    """What every published definition has: a key, a version number and a title."""
-
-    def __init__(self, content: dict):
-        self.content = content
-
-    @property
-    def key(self) -> str:
-        return self.content["key"]
-
-    @property
-    def version(self) -> int:
-        return self.content["version"]
-
-    def title(self, lang: str) -> str:
-        return text_in(self.content["title"], lang)
 
 
 class Definition(VersionedContent):

@@ -1,6 +1,5 @@
 """Compiling a section of a definition into a WTForms form (see fieldtypes.REGISTRY)."""
 
-import hashlib
 import json
 
 from flask_babel import lazy_gettext as _l
@@ -9,6 +8,7 @@ from wtforms import (
     BooleanField,
     DateField,
     HiddenField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -17,7 +17,9 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, ValidationError
 
+from portal.forms import WholeNumberField
 from portal.questionnaires.fieldtypes import REGISTRY
+from portal.questionnaires.services import SectionInput, digest
 from portal.timeutil import utcnow
 
 
@@ -27,12 +29,6 @@ def field_name(question_key: str) -> str:
 
 def confirm_name(question_key: str) -> str:
     return f"confirm_{question_key}"
-
-
-def digest(value) -> str:
-    """A short fingerprint of a stored value, to tell whether a posted field was changed."""
-    canonical = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
 class SectionFormBase(FlaskForm):
@@ -91,6 +87,38 @@ def section_form(
     return form_class(**kwargs)
 
 
+def section_input(form, section: dict) -> SectionInput:
+    """What was posted with a section's validated form, each answer parsed by its type, as
+    plain data for `services.save_section`."""
+    answers, confirmed, replies = {}, set(), {}
+    for question in section["questions"]:
+        key = question["key"]
+        field = form._fields.get(field_name(key))
+        if field is not None:
+            answers[key], _problems = REGISTRY[question["type"]].from_field(field, question)
+        confirm = form._fields.get(confirm_name(key))
+        if confirm is not None and confirm.data:
+            confirmed.add(key)
+        reply = form._fields.get(reply_name(key))
+        if reply is not None:
+            replies[key] = reply.data or ""
+    return SectionInput(answers, form.seen_answers(), confirmed, replies)
+
+
+class CompareForm(FlaskForm):
+    """The two versions of a questionnaire to compare, by number, from the query string."""
+
+    class Meta:
+        csrf = False  # a GET form that only chooses what to show
+
+    old = WholeNumberField(name="from")
+    new = WholeNumberField(name="to")
+
+    def number(self, field) -> int | None:
+        """The field's version number; None when it is blank or no number from 1 up."""
+        return field.data if field.data and field.data > 0 else None
+
+
 class StartForm(FlaskForm):
     carry_over = BooleanField(_l("Start from the answers of our earlier response"), default=True)
 
@@ -119,6 +147,11 @@ class RoundForm(FlaskForm):
         option_widget=widgets.CheckboxInput(),
         validators=[DataRequired(_l("Choose at least one organisation."))],
     )
+
+    def offer(self, versions: list[tuple[int, str]], organisations: list[tuple[int, str]]):
+        """Set what can be chosen: versions and organisations as (id, label)."""
+        self.version.choices = [SelectChoice(str(i), label) for i, label in versions]
+        self.organisations.choices = [SelectChoice(str(i), name) for i, name in organisations]
 
     def validate_closes_on(self, field) -> None:
         if field.data and field.data < utcnow().date():

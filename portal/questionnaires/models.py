@@ -1,7 +1,9 @@
-"""Published questionnaire versions, rounds, responses, answers and their history."""
+"""Published questionnaire versions, rounds, responses, answers and their history, and the
+clarification threads on answers."""
 
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
@@ -16,12 +18,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.auth.models import User
 from portal.extensions import db
 from portal.models_types import UTCDateTime
-from portal.orgs.models import Organisation
 from portal.questionnaires.definitions import Definition
 from portal.timeutil import utcnow
+
+if TYPE_CHECKING:  # relationships find these classes by name at run time
+    from portal.auth.models import User
+    from portal.orgs.models import Organisation
 
 
 class QuestionnaireVersion(db.Model):
@@ -131,7 +135,7 @@ class Response(db.Model):
     saved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     round: Mapped[Round] = relationship(lazy="joined", innerjoin=True)
-    organisation: Mapped[Organisation] = relationship(lazy="joined", innerjoin=True)
+    organisation: Mapped["Organisation"] = relationship(lazy="joined", innerjoin=True)
     version: Mapped[QuestionnaireVersion] = relationship(lazy="joined", innerjoin=True)
 
     #: The questions a reviewer reopened, while the status is "clarification".
@@ -177,7 +181,7 @@ class Answer(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
-    updated_by: Mapped[User | None] = relationship(lazy="joined")
+    updated_by: Mapped["User | None"] = relationship(lazy="joined")
 
 
 class AnswerChange(db.Model):
@@ -198,4 +202,25 @@ class AnswerChange(db.Model):
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
-    changed_by: Mapped[User | None] = relationship(lazy="joined")
+    changed_by: Mapped["User | None"] = relationship(lazy="joined")
+
+
+class ClarificationMessage(db.Model):
+    """One message in the thread on a question of a response: the region asks, the supplier
+    replies."""
+
+    __tablename__ = "clarification_messages"
+    __table_args__ = (CheckConstraint("side IN ('buyer', 'supplier')", name="side_known"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(
+        ForeignKey("responses.id", ondelete="CASCADE"), index=True
+    )
+    question_key: Mapped[str] = mapped_column(String(64))
+    #: "buyer" (the region's reviewer) or "supplier".
+    side: Mapped[str] = mapped_column(String(10))
+    body: Mapped[str] = mapped_column(Text)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    author: Mapped["User | None"] = relationship(lazy="joined")

@@ -1,13 +1,10 @@
 """Rounds (buyer admin), responses (suppliers), and reading them (buyer staff)."""
 
 from dataclasses import dataclass
-from datetime import datetime, time
-from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     jsonify,
     redirect,
@@ -17,24 +14,22 @@ from flask import (
 )
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
-from wtforms import SelectChoice
 
-from portal import current
+from portal import current, signals
 from portal.access import BUYER_ADMIN, BUYER_STAFF, SIGNED_IN, SUPPLIERS, allow
-from portal.arguments import int_arg
-from portal.evidence.services import by_question as evidence_by_question
 from portal.extensions import db
 from portal.forms import ConfirmForm
-from portal.orgs.models import Organisation, OrgKind
 from portal.questionnaires import services
 from portal.questionnaires.fieldtypes import REGISTRY, lower_first
 from portal.questionnaires.forms import (
+    CompareForm,
     RoundForm,
     StartForm,
     confirm_name,
     field_name,
     reply_name,
     section_form,
+    section_input,
     seen_json,
 )
 from portal.questionnaires.labels import (
@@ -43,9 +38,8 @@ from portal.questionnaires.labels import (
     EVIDENCE_LABELS,
     TYPE_LABELS,
 )
-from portal.questionnaires.models import QuestionnaireVersion, ResponseStatus
+from portal.questionnaires.models import ResponseStatus
 from portal.questionnaires.schemas import ResponseExport
-from portal.review.threads import comments_for_supplier, open_questions, threads_by_question
 from portal.texts import text_in
 
 bp = Blueprint("questionnaires", __name__)
@@ -92,25 +86,12 @@ def rounds():
 @allow(BUYER_ADMIN)
 def new_round():
     form = RoundForm()
-    lang = current.language()
-    versions = services.published_versions()
-    suppliers = db.session.scalars(
-        db.select(Organisation)
-        .where(Organisation.kind != OrgKind.BUYER)
-        .order_by(db.func.lower(Organisation.name))
-    ).all()
-    form.version.choices = [
-        SelectChoice(str(v.id), f"{v.title(lang)} (v{v.number})") for v in reversed(versions)
-    ]
-    form.organisations.choices = [SelectChoice(str(o.id), o.name) for o in suppliers]
+    form.offer(services.version_choices(current.language()), services.supplier_choices())
     if form.validate_on_submit():
-        version = db.session.get(QuestionnaireVersion, int(form.version.data))
-        zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-        closes_at = datetime.combine(form.closes_on.data, time(23, 59, 59), tzinfo=zone)
         round_ = services.open_round(
             title=form.title.data,
-            version=version,
-            closes_at=closes_at,
+            version=services.version_by_id(int(form.version.data)),
+            closes_at=services.end_of_day(form.closes_on.data),
             organisation_ids=[int(i) for i in form.organisations.data],
             actor=current.user(),
         )
@@ -134,8 +115,9 @@ def compare(key: str):
     if len(versions) < 2:
         abort(404)
     by_number = {v.number: v for v in versions}
-    old_n = int_arg("from") or versions[-2].number
-    new_n = int_arg("to") or versions[-1].number
+    chosen = CompareForm(request.args)
+    old_n = chosen.number(chosen.old) or versions[-2].number
+    new_n = chosen.number(chosen.new) or versions[-1].number
     if old_n not in by_number or new_n not in by_number:
         abort(404)
     old, new = by_number[old_n], by_number[new_n]
@@ -209,7 +191,7 @@ def _overview(response, problems=None, status=200):
         submit_form=ConfirmForm(),
         question_text=lambda key: text_in(response.version.definition.questions[key]["text"], lang),
         text_in=text_in,
-        open_questions=open_questions([response], lang).get(response.id, []),
+        open_questions=services.open_questions([response], lang).get(response.id, []),
     ), status
 
 
@@ -248,46 +230,49 @@ def _editable_section(response_id: int, section_key: str):
 @allow(SUPPLIERS)
 def section(response_id: int, section_key: str):
     response, section = _editable_section(response_id, section_key)
-    lang = current.language()
     answers = services.answers_of(response)
-    unconfirmed = {k for k, a in answers.items() if a.is_unconfirmed}
-    if request.method == "POST":
-        if not response.is_editable:
-            flash(_("This response can no longer be changed."), "error")
-            return redirect(url_for("questionnaires.response", response_id=response.id))
-        form = section_form(
-            section, lang, unconfirmed=unconfirmed, reply_keys=_reply_keys(response, section)
+    if request.method != "POST":
+        return _section_page(
+            response, section, answers, form=_stored_form(response, section, answers)
         )
-        if form.validate_on_submit():
-            result = services.save_section(response, section, form, user=current.user())
-            answers = services.answers_of(response)
-            if result.conflicts:
-                # 200, not 409: the answers without a conflict were saved and must be committed.
-                return _section_page(
-                    response, section, answers, form=form, conflicts=result.conflicts
-                )
-            if _attention(response, section, answers):
-                # Saved, but nobody is sent on as if all were well: the section comes back
-                # with what needs attention at the top (200, so that the draft is committed),
-                # its fields as stored, so that rows are numbered as the messages number them.
-                form = _stored_form(response, section, answers, lang)
-                return _section_page(response, section, answers, form=form, just_saved=True)
-            flash(_("Your answers are saved."), "success")
-            return redirect(_after_save(response, section, form))
+    if not response.is_editable:
+        flash(_("This response can no longer be changed."), "error")
+        return redirect(url_for("questionnaires.response", response_id=response.id))
+    form = _section_form(response, section, answers)
+    if not form.validate_on_submit():
         abort(400)
-    form = _stored_form(response, section, answers, lang)
-    return _section_page(response, section, answers, form=form)
+    posted = section_input(form, section)
+    result = services.save_section(response, section, posted, user=current.user())
+    answers = services.answers_of(response)
+    if result.conflicts:
+        # 200, not 409: the answers without a conflict were saved and must be committed.
+        return _section_page(response, section, answers, form=form, conflicts=result.conflicts)
+    if _attention(response, section, answers):
+        # Saved, but nobody is sent on as if all were well: the section comes back with what
+        # needs attention at the top (200, so that the draft is committed), its fields as
+        # stored, so that rows are numbered as the messages number them.
+        form = _stored_form(response, section, answers)
+        return _section_page(response, section, answers, form=form, just_saved=True)
+    flash(_("Your answers are saved."), "success")
+    return redirect(_after_save(response, section, form))
 
 
-def _stored_form(response, section, answers, lang):
-    """The section's form filled with the answers as they are stored."""
+def _section_form(response, section, answers, **kwargs):
+    """The section's form, with a box to confirm each carried-over answer not confirmed yet
+    and a reply field for each question the region asked about."""
     return section_form(
         section,
-        lang,
+        current.language(),
         unconfirmed={k for k, a in answers.items() if a.is_unconfirmed},
         reply_keys=_reply_keys(response, section),
-        formdata=None,
-        data=_form_data(section, answers),
+        **kwargs,
+    )
+
+
+def _stored_form(response, section, answers):
+    """The section's form filled with the answers as they are stored."""
+    return _section_form(
+        response, section, answers, formdata=None, data=_form_data(section, answers)
     )
 
 
@@ -379,8 +364,10 @@ def _section_page(response, section, answers, *, form, conflicts=(), just_saved=
         field_name=field_name,
         confirm_name=confirm_name,
         readonly=readonly,
-        documents=evidence_by_question(response.id, current.user()),
-        threads=threads_by_question(response.id),
+        documents=signals.collect_grouped(
+            signals.question_documents, response, viewer=current.user()
+        ),
+        threads=services.threads_by_question(response.id),
         register=_register_status(response, section, answers),
         reply_name=reply_name,
         index=index,
@@ -409,38 +396,39 @@ def autosave(response_id: int, section_key: str):
     response, section = _editable_section(response_id, section_key)
     if not response.is_editable:
         return jsonify(error=_("This response can no longer be changed.")), 409
-    answers = services.answers_of(response)
-    unconfirmed = {k for k, a in answers.items() if a.is_unconfirmed}
-    form = section_form(
-        section,
-        current.language(),
-        unconfirmed=unconfirmed,
-        reply_keys=_reply_keys(response, section),
-    )
+    form = _section_form(response, section, services.answers_of(response))
     if not form.validate_on_submit():
         return jsonify(error=_("The page has expired. Reload it to go on.")), 400
-    result = services.save_section(response, section, form, user=current.user())
+    posted = section_input(form, section)
+    result = services.save_section(response, section, posted, user=current.user())
+    return jsonify(_autosave_reply(response, section, result))
+
+
+def _autosave_reply(response, section, result) -> dict:
+    """What the page's script needs after an autosave: what was saved, the answers as now
+    seen, the conflicts with a colleague's answer as text, the section's problems."""
     answers = services.answers_of(response)
     definition = response.version.definition
-    return jsonify(
-        saved=result.changed,
-        seen=seen_json(answers),
-        conflicts=[
+    questions = definition.questions
+    return {
+        "saved": result.changed,
+        "seen": seen_json(answers),
+        "conflicts": [
             {
                 "question": c.key,
                 "by": c.by,
-                "theirs": REGISTRY[definition.questions[c.key]["type"]].display(
-                    c.theirs, definition.questions[c.key], current.language()
+                "theirs": REGISTRY[questions[c.key]["type"]].display(
+                    c.theirs, questions[c.key], current.language()
                 ),
             }
             for c in result.conflicts
         ],
-        problems={
+        "problems": {
             k: a.problems
             for k, a in answers.items()
-            if definition.section_of.get(k) == section_key and a.problems
+            if definition.section_of.get(k) == section["key"] and a.problems
         },
-    )
+    }
 
 
 @bp.route("/responses/<int:response_id>/submit", methods=["POST"])
@@ -474,8 +462,10 @@ def answers(response_id: int):
         registry=REGISTRY,
         lang=current.language(),
         text_in=text_in,
-        documents=evidence_by_question(response.id, current.user()),
-        comments=comments_for_supplier(response.id),
+        documents=signals.collect_grouped(
+            signals.question_documents, response, viewer=current.user()
+        ),
+        comments=services.comments_for_supplier(response.id),
     )
 
 

@@ -1,7 +1,8 @@
 """Marshmallow schemas: the shape of questionnaire definitions, and of response exports.
 
 Schemas check shape only. Cross-references (unique keys, conditions naming earlier
-questions) are checked in `portal.questionnaires.definitions.check_references`.
+questions) are checked in `portal.questionnaires.definitions.check_references`. The top level
+every versioned definition shares (format, key, version, title) lives in `portal.definitions`.
 """
 
 from marshmallow import (
@@ -14,7 +15,7 @@ from marshmallow import (
     validates_schema,
 )
 
-FORMAT_VERSION = 1
+from portal.definitions import KEY, Text, VersionedSchema
 
 CRITERIA = (
     "transparency",
@@ -45,17 +46,6 @@ EVIDENCE_KINDS = (
 )
 COLUMN_TYPES = ("short_text", "number", "single_choice", "date", "url")
 FACTORY_ROLES = ("final_assembly", "main_component")
-KEY = validate.Regexp(r"^[a-z0-9_]+$", error="Use lower-case letters, digits and _ only.")
-
-
-class Text(Schema):
-    """A text in both languages."""
-
-    class Meta:
-        unknown = RAISE
-
-    sv = fields.String(required=True, validate=validate.Length(min=1))
-    en = fields.String(required=True, validate=validate.Length(min=1))
 
 
 class Option(Schema):
@@ -154,28 +144,13 @@ class Section(Schema):
     questions = fields.List(fields.Nested(Question), required=True, validate=validate.Length(min=1))
 
 
-class DefinitionSchema(Schema):
+class DefinitionSchema(VersionedSchema):
     """A whole questionnaire version, as written in questionnaires/<key>/v<N>.yaml."""
 
-    class Meta:
-        unknown = RAISE
+    FORMAT_VERSION = 1
 
-    format_version = fields.Integer(required=True)
-    key = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9-]+$"))
-    version = fields.Integer(required=True, validate=validate.Range(min=1))
-    title = fields.Nested(Text, required=True)
     intro = fields.Nested(Text)
     sections = fields.List(fields.Nested(Section), required=True, validate=validate.Length(min=1))
-
-    @validates_schema(pass_original=True)
-    def known_format(self, data, original, **kwargs):
-        # Checked first and alone: a newer format cannot be validated against this one.
-        if original.get("format_version") != FORMAT_VERSION:
-            raise ValidationError(
-                f"Unknown format_version {original.get('format_version')!r}; this portal "
-                f"reads format_version {FORMAT_VERSION}.",
-                "format_version",
-            )
 
 
 class AnswerExport(Schema):

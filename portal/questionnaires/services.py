@@ -5,100 +5,65 @@ database a fixed number of times whatever the number of answers: one read of the
 one bulk update, one bulk insert of new answers, one bulk insert of their history.
 """
 
+import hashlib
+import json
 from dataclasses import dataclass, field
-from datetime import datetime
-from pathlib import Path
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
 
-from blinker import Namespace
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import insert, update
 
+from portal import signals
 from portal.audit.services import record
-from portal.auth.models import User
+from portal.auth.services import User
+from portal.definitions import Kind
+from portal.definitions import publish as publish_definition
 from portal.extensions import db
 from portal.factories.services import Coverage
 from portal.factories.services import coverage as register_coverage
 from portal.factories.services import snapshot as factory_snapshot
-from portal.questionnaires.definitions import (
-    Definition,
-    content_hash,
-    file_for,
-    load_file,
-)
+from portal.orgs.services import Organisation, OrgKind
+from portal.questionnaires.definitions import load_file
+from portal.questionnaires.models import AnswerChange
+from portal.texts import text_in
+from portal.timeutil import utcnow
+
+# isort: split
+# What other features may name besides the functions below.
+from portal.definitions import PublishError  # noqa: F401
+from portal.questionnaires.definitions import Definition
 from portal.questionnaires.fieldtypes import REGISTRY
-from portal.questionnaires.forms import confirm_name, digest, field_name, reply_name
-from portal.questionnaires.models import (
+from portal.questionnaires.labels import CRITERION_LABELS, EVIDENCE_LABELS  # noqa: F401
+from portal.questionnaires.models import (  # noqa: F401
     STAFF_VISIBLE,
     Answer,
-    AnswerChange,
+    ClarificationMessage,
     QuestionnaireVersion,
     Response,
     ResponseStatus,
     Round,
 )
-from portal.review.models import ClarificationMessage
-from portal.texts import text_in
-from portal.timeutil import utcnow
-
-#: Sent after a response is submitted (or resubmitted after a clarification).
-response_submitted = Namespace().signal("response-submitted")
-
-
-class PublishError(Exception):
-    """A definition that cannot be published, with the reasons."""
-
-    def __init__(self, messages: list[str]):
-        super().__init__("\n".join(messages))
-        self.messages = messages
+from portal.questionnaires.schemas import EVIDENCE_KINDS  # noqa: F401
+from portal.questionnaires.threads import (  # noqa: F401
+    OpenQuestion,
+    open_questions,
+    post_messages,
+    threads_by_question,
+    waiting_for_answers,
+)
 
 
 # Publishing ---------------------------------------------------------------------------------
-def publish(key: str, number: int, *, root=None) -> tuple[QuestionnaireVersion, str]:
-    """Load questionnaires/<key>/v<number>.yaml into the database.
+def _fill(version: QuestionnaireVersion, content: dict) -> None:
+    version.title_sv, version.title_en = content["title"]["sv"], content["title"]["en"]
+    version.__dict__.pop("_definition", None)  # read again from the corrected content
 
-    Returns the version and what happened ("published", "unchanged" or "updated"). A version
-    that already has responses can never change: a different file is refused, naming the
-    questions that differ.
-    """
-    path = file_for(key, number, Path(root or current_app.config["QUESTIONNAIRES_FOLDER"]))
-    if not path.exists():
-        raise PublishError([f"{path} does not exist."])
-    content, problems = load_file(path)
-    if content is None:
-        raise PublishError([str(p) for p in problems])
-    digest = content_hash(content)
-    existing = db.session.scalar(
-        db.select(QuestionnaireVersion).where(
-            QuestionnaireVersion.key == key, QuestionnaireVersion.number == number
-        )
-    )
-    if existing is not None:
-        if existing.content_hash == digest:
-            return existing, "unchanged"
-        if has_responses(existing):
-            changed = changed_keys(existing.definition, Definition(content))
-            raise PublishError(
-                [
-                    f"{key} v{number} already has responses and cannot change. Changed: "
-                    + (", ".join(changed) or "titles or section texts")
-                    + f". Publish the change as v{number + 1} instead."
-                ]
-            )
-        existing.content, existing.content_hash = content, digest
-        existing.title_sv, existing.title_en = content["title"]["sv"], content["title"]["en"]
-        return existing, "updated"
-    version = QuestionnaireVersion(
-        key=key,
-        number=number,
-        content=content,
-        content_hash=digest,
-        title_sv=content["title"]["sv"],
-        title_en=content["title"]["en"],
-    )
-    db.session.add(version)
-    db.session.flush()
-    return version, "published"
+
+def _changes(version: QuestionnaireVersion, content: dict) -> str:
+    changed = changed_keys(version.definition, Definition(content))
+    return f"Changed: {', '.join(changed) or 'titles or section texts'}."
 
 
 def has_responses(version: QuestionnaireVersion) -> bool:
@@ -112,6 +77,29 @@ def changed_keys(old: Definition, new: Definition) -> list[str]:
     """Question keys that differ in any way between two definitions (added or removed too)."""
     keys = list(dict.fromkeys([*old.questions, *new.questions]))
     return [k for k in keys if old.questions.get(k) != new.questions.get(k)]
+
+
+#: Questionnaires as versioned definitions: a version that has responses never changes.
+QUESTIONNAIRES = Kind(
+    tag=None,
+    load=load_file,
+    model=QuestionnaireVersion,
+    in_use=has_responses,
+    used_by="responses",
+    fill=_fill,
+    changes=_changes,
+)
+
+
+def publish(key: str, number: int, *, root=None) -> tuple[QuestionnaireVersion, str]:
+    """Load questionnaires/<key>/v<number>.yaml into the database (see
+    `portal.definitions.publish`).
+
+    Returns the version and what happened ("published", "unchanged" or "updated"). A version
+    that already has responses can never change: a different file is refused with a
+    PublishError naming the questions that differ.
+    """
+    return publish_definition(QUESTIONNAIRES, key, number, root=root)
 
 
 def published_versions() -> list[QuestionnaireVersion]:
@@ -173,6 +161,32 @@ def _other_changes(a: dict, b: dict) -> list[str]:
 
 
 # Rounds -----------------------------------------------------------------------------------------
+def version_choices(lang: str) -> list[tuple[int, str]]:
+    """Every published version as (id, "title (vN)"), the latest published first."""
+    return [(v.id, f"{v.title(lang)} (v{v.number})") for v in reversed(published_versions())]
+
+
+def version_by_id(version_id: int) -> QuestionnaireVersion | None:
+    """The published version with this id, if there is one."""
+    return db.session.get(QuestionnaireVersion, version_id)
+
+
+def supplier_choices() -> list[tuple[int, str]]:
+    """Every supplier organisation as (id, name), by name: those a round can be opened to."""
+    return db.session.execute(
+        db.select(Organisation.id, Organisation.name)
+        .where(Organisation.kind != OrgKind.BUYER)
+        .order_by(db.func.lower(Organisation.name))
+    ).all()
+
+
+def end_of_day(day: date) -> datetime:
+    """The last second of a day in the portal's time zone (Swedish time): when a round
+    that closes on that day closes."""
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    return datetime.combine(day, time(23, 59, 59), tzinfo=zone)
+
+
 def open_round(
     *,
     title: str,
@@ -509,15 +523,41 @@ class SaveResult:
     versions: dict[str, int] = field(default_factory=dict)
 
 
-def save_section(response: Response, section: dict, form, *, user: User) -> SaveResult:
+def digest(value) -> str:
+    """A short fingerprint of a stored value, to tell whether a posted value was changed."""
+    canonical = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+@dataclass
+class SectionInput:
+    """What a supplier sends for one section, as plain data: from the section's page, or
+    from anything else that fills in answers."""
+
+    #: Values in their type's stored shape, by question key; questions left out stay as
+    #: they are. Values need not be valid: their problems are stored with them.
+    answers: dict[str, object]
+    #: (answer version, `digest` of the value) by question key, as the sender last saw
+    #: them; a question left out counts as seen without an answer.
+    seen: dict[str, tuple[int, str]] = field(default_factory=dict)
+    #: Carried-over answers that the sender confirms as they are.
+    confirmed: set[str] = field(default_factory=set)
+    #: Replies to the region's questions, by question key.
+    replies: dict[str, str] = field(default_factory=dict)
+
+
+def save_section(
+    response: Response, section: dict, posted: SectionInput, *, user: User
+) -> SaveResult:
     """Store every answer of a section as posted, valid or not, keeping problems with it.
 
-    Only fields this user changed are written. An answer that someone else changed since
+    Only answers this user changed are written. An answer that someone else changed since
     the page was opened, and that this user changed too, is not overwritten: it comes back
     as a conflict with both values (the user's own autosaves never conflict with a save).
+    Replies to questions the region reopened in this section join their threads.
     A fixed number of queries, whatever the size of the section.
     """
-    seen = form.seen_answers()
+    seen = posted.seen
     now = utcnow()
     # Take the response's row lock first, so that two saves of one response run one after
     # the other and the second reads what the first wrote.
@@ -527,19 +567,15 @@ def save_section(response: Response, section: dict, form, *, user: User) -> Save
     updates, inserts, history = [], [], []
     for question in section["questions"]:
         key = question["key"]
-        field_ = form._fields.get(field_name(key))
-        if field_ is None or not response.is_open_question(key):
+        if key not in posted.answers or not response.is_open_question(key):
             continue
         kind = REGISTRY[question["type"]]
-        value, problems = kind.from_field(field_, question)
         existing = answers.get(key)
-        value = kind.keep(value, existing.value if existing else None)
+        value = kind.keep(posted.answers[key], existing.value if existing else None)
+        problems = kind.problems(value, question)
         seen_version, seen_digest = seen.get(key, (0, digest(None)))
         touched = digest(value) != seen_digest
-        confirm = form._fields.get(confirm_name(key))
-        confirming = bool(
-            existing and existing.is_unconfirmed and confirm is not None and confirm.data
-        )
+        confirming = bool(existing and existing.is_unconfirmed and key in posted.confirmed)
         current_version = existing.version if existing else 0
         if not touched and not confirming:
             if existing:
@@ -600,19 +636,18 @@ def save_section(response: Response, section: dict, form, *, user: User) -> Save
             )
             result.versions[key] = existing.version + 1
         result.changed.append(key)
-    replies = [
-        ClarificationMessage(
-            response_id=response.id,
-            question_key=key,
-            side="supplier",
-            body=form[reply_name(key)].data.strip(),
-            author_id=user.id,
-            created_at=now,
-        )
-        for key in (response.open_questions or [])
-        if reply_name(key) in form._fields and (form[reply_name(key)].data or "").strip()
-    ]
-    db.session.add_all(replies)
+    in_section = {q["key"] for q in section["questions"]}
+    post_messages(
+        response.id,
+        {
+            key: posted.replies.get(key) or ""
+            for key in (response.open_questions or [])
+            if key in in_section
+        },
+        side="supplier",
+        author_id=user.id,
+        at=now,
+    )
     if updates:
         db.session.execute(update(Answer), updates)
     if inserts:
@@ -700,7 +735,7 @@ def submit(response: Response, *, user: User) -> list[SubmitProblem]:
         target=response,
         details={"version": response.version.label, "resubmission": resubmission},
     )
-    response_submitted.send(response, user=user, resubmission=resubmission)
+    signals.response_submitted.send(response, user=user, resubmission=resubmission)
     return []
 
 
@@ -748,6 +783,15 @@ def _freeze_factory_lists(response: Response, answers: dict[str, Answer], user: 
             continue
         frozen = factory_snapshot(response.organisation_id, question.get("roles"))
         put_answer(response, key, answers.get(key), frozen, user=user, kind="snapshot")
+
+
+def comments_for_supplier(response_id: int) -> dict[str, str]:
+    """The comments on the response's answers that its supplier may read, by question key,
+    from whichever feature gives them (see `portal.signals.comments_for_supplier`)."""
+    comments: dict[str, str] = {}
+    for _receiver, found in signals.comments_for_supplier.send(response_id):
+        comments.update(found or {})
+    return comments
 
 
 def history(response: Response) -> list[AnswerChange]:

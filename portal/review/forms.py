@@ -13,7 +13,36 @@ from wtforms import (
 )
 from wtforms.validators import Length, Optional
 
+from portal.forms import WholeNumberField
 from portal.texts import text_in
+
+
+class QueueFilters(FlaskForm):
+    """The review queue's filters, read from the query string."""
+
+    class Meta:
+        csrf = False  # a GET form that only chooses what to show
+
+    round = WholeNumberField()
+    questionnaire = StringField()
+    status = StringField()
+    kind = StringField()
+    reviewer = WholeNumberField()
+
+    def chosen(self) -> dict:
+        """The filters as `services.queue` takes them; an id that is no whole number from 1
+        up, or a blank, filters nothing."""
+
+        def known(field):
+            return field.data if field.data and field.data > 0 else None
+
+        return {
+            "round_id": known(self.round),
+            "key": self.questionnaire.data or None,
+            "status": self.status.data or None,
+            "kind": self.kind.data or None,
+            "reviewer_id": known(self.reviewer),
+        }
 
 
 class GradingBase(FlaskForm):

@@ -1,14 +1,19 @@
-"""Reviews of submitted responses: grades, evidence verdicts, clarification threads."""
+"""Reviews of submitted responses: grades, evidence verdicts, clarification rounds.
+
+The messages of a clarification thread are the questionnaires' (both sides write them)."""
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import JSON, Boolean, CheckConstraint, Float, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.auth.models import User
 from portal.extensions import db
 from portal.models_types import UTCDateTime
 from portal.timeutil import utcnow
+
+if TYPE_CHECKING:  # the relationship finds the class by name at run time
+    from portal.auth.models import User
 
 
 class Review(db.Model):
@@ -34,7 +39,7 @@ class Review(db.Model):
     #: The scores as computed when the response was accepted, with their arithmetic.
     scores: Mapped[dict | None] = mapped_column(JSON)
 
-    assigned_to: Mapped[User | None] = relationship(foreign_keys=[assigned_to_id], lazy="joined")
+    assigned_to: Mapped["User | None"] = relationship(foreign_keys=[assigned_to_id], lazy="joined")
 
 
 class Grade(db.Model):
@@ -86,22 +91,3 @@ class ClarificationRound(db.Model):
     opened_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-
-
-class ClarificationMessage(db.Model):
-    """One message in the thread on a question, from either side."""
-
-    __tablename__ = "clarification_messages"
-    __table_args__ = (CheckConstraint("side IN ('buyer', 'supplier')", name="side_known"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    response_id: Mapped[int] = mapped_column(
-        ForeignKey("responses.id", ondelete="CASCADE"), index=True
-    )
-    question_key: Mapped[str] = mapped_column(String(64))
-    side: Mapped[str] = mapped_column(String(10))
-    body: Mapped[str] = mapped_column(Text)
-    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-
-    author: Mapped[User | None] = relationship(lazy="joined")

@@ -2,10 +2,8 @@
 
 from flask import (
     Blueprint,
-    abort,
     current_app,
     flash,
-    make_response,
     redirect,
     render_template,
     request,
@@ -15,18 +13,18 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectChoice
 
-from portal import current
+from portal import current, spreadsheets
 from portal.access import BUYER_STAFF, allow
-from portal.arguments import int_arg
-from portal.auth.models import User
-from portal.extensions import db
-from portal.factories import exporting
-from portal.orgs.models import KIND_LABELS
-from portal.questionnaires.fieldtypes import REGISTRY
-from portal.questionnaires.labels import CRITERION_LABELS
+from portal.orgs.services import KIND_LABELS
+from portal.questionnaires.services import CRITERION_LABELS, REGISTRY, threads_by_question
 from portal.review import services
-from portal.review.forms import AcceptForm, AssignForm, grading_form, initial_data
-from portal.review.threads import threads_by_question
+from portal.review.forms import (
+    AcceptForm,
+    AssignForm,
+    QueueFilters,
+    grading_form,
+    initial_data,
+)
 from portal.texts import text_in
 
 bp = Blueprint("review", __name__, url_prefix="/review")
@@ -46,18 +44,11 @@ def review_context():
 @bp.route("/queue")
 @allow(BUYER_STAFF)
 def queue():
-    args = request.args
-    rows = services.queue(
-        round_id=int_arg("round"),
-        key=args.get("questionnaire"),
-        status=args.get("status"),
-        kind=args.get("kind"),
-        reviewer_id=int_arg("reviewer"),
-    )
+    filters = QueueFilters(request.args)
     return render_template(
         "review/queue.html",
-        rows=rows,
-        args=args,
+        rows=services.queue(**filters.chosen()),
+        args=request.args,
         rounds=services.rounds(),
         questionnaires=services.questionnaire_choices(current.language()),
         reviewers=services.staff(),
@@ -184,9 +175,7 @@ def assign(response_id: int):
         SelectChoice(str(u.id), u.full_name) for u in services.staff()
     ]
     if form.validate_on_submit():
-        reviewer = db.session.get(User, int(form.reviewer.data)) if form.reviewer.data else None
-        if reviewer is not None and not reviewer.is_buyer_staff:
-            reviewer = None
+        reviewer = services.staff_member(int(form.reviewer.data)) if form.reviewer.data else None
         services.assign(services.review_of(response), reviewer, actor=current.user())
         flash(_("The assignment has been saved."), "success")
     else:
@@ -197,16 +186,6 @@ def assign(response_id: int):
 @bp.route("/export/grades.<fmt>")
 @allow(BUYER_STAFF)
 def export_grades(fmt: str):
-    header, rows = services.grade_rows(int_arg("round"))
-    body = [[exporting.neutralise(v) if isinstance(v, str) else v for v in row] for row in rows]
-    if fmt == "csv":
-        payload, mimetype = exporting.to_csv(header, body), "text/csv; charset=utf-8"
-    elif fmt == "xlsx":
-        payload = exporting.to_xlsx(header, body, title="Grades")
-        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    else:
-        abort(404)
-    reply = make_response(payload)
-    reply.headers["Content-Type"] = mimetype
-    reply.headers["Content-Disposition"] = f'attachment; filename="grades.{fmt}"'
-    return reply
+    header, rows = services.grade_rows(QueueFilters(request.args).chosen()["round_id"])
+    body = spreadsheets.neutralised(rows)
+    return spreadsheets.download(header, body, fmt, name="grades", title="Grades")

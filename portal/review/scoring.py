@@ -8,7 +8,7 @@ listed, so a total is never shown as final while grades are missing.
 
 from dataclasses import dataclass, field
 
-from portal.questionnaires.definitions import Definition
+from portal.questionnaires.services import Definition
 from portal.texts import text_in
 
 

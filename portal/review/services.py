@@ -6,15 +6,15 @@ from flask import abort, current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
-from portal import mail
+from portal import mail, signals
 from portal.audit.services import record
-from portal.auth.models import BUYER_ROLES, SUPPLIER_ROLES, User
-from portal.evidence.models import EvidenceDocument
+from portal.auth.services import User
+from portal.evidence.services import EvidenceDocument
 from portal.evidence.services import by_question as evidence_by_question
 from portal.extensions import db
-from portal.orgs.models import Organisation
+from portal.orgs.services import Organisation
 from portal.questionnaires import services as questionnaire_services
-from portal.questionnaires.models import (
+from portal.questionnaires.services import (
     STAFF_VISIBLE,
     QuestionnaireVersion,
     Response,
@@ -22,15 +22,14 @@ from portal.questionnaires.models import (
     Round,
 )
 from portal.review import scoring
-from portal.review.models import (
-    ClarificationMessage,
-    ClarificationRound,
-    EvidenceVerdict,
-    Grade,
-    Review,
-)
+from portal.review.models import ClarificationRound
+from portal.roles import BUYER_ROLES, SUPPLIER_ROLES
 from portal.texts import text_in
 from portal.timeutil import utcnow
+
+# isort: split
+# What other features may name besides the functions below.
+from portal.review.models import EvidenceVerdict, Grade, Review
 
 #: Reviewers see and grade a response in the states in which staff see it at all.
 REVIEWABLE = STAFF_VISIBLE
@@ -169,6 +168,12 @@ def staff() -> list[User]:
     )
 
 
+def staff_member(user_id: int) -> User | None:
+    """The user if they work for the buyer (and so may review), else None."""
+    user = db.session.get(User, user_id)
+    return user if user is not None and user.is_buyer_staff else None
+
+
 def grades_of(response: Response) -> dict[str, Grade]:
     return {
         g.question_key: g
@@ -265,16 +270,8 @@ def ask_clarification(response: Response, questions: dict[str, str], *, actor: U
             opened_at=now,
         )
     )
-    db.session.add_all(
-        ClarificationMessage(
-            response_id=response.id,
-            question_key=key,
-            side="buyer",
-            body=text,
-            author_id=actor.id,
-            created_at=now,
-        )
-        for key, text in questions.items()
+    questionnaire_services.post_messages(
+        response.id, questions, side="buyer", author_id=actor.id, at=now
     )
     response.status = ResponseStatus.CLARIFICATION.value
     response.open_questions = sorted(questions)
@@ -347,7 +344,7 @@ def _tell_supplier(response: Response, subject, template: str, **context) -> Non
         )
 
 
-@questionnaire_services.response_submitted.connect
+@signals.response_submitted.connect
 def _after_resubmission(response: Response, user: User, resubmission: bool) -> None:
     """When a supplier answers a clarification, its round closes and the reviewer hears."""
     if not resubmission:
@@ -379,6 +376,17 @@ def _after_resubmission(response: Response, user: User, resubmission: bool) -> N
                 response=response,
             )
         )
+
+
+@signals.comments_for_supplier.connect
+def comments_for_supplier(response_id: int) -> dict[str, str]:
+    """The reviewer's comments per question, once the review is accepted (one query)."""
+    rows = db.session.execute(
+        db.select(Grade.question_key, Grade.comment)
+        .join(Review, Review.response_id == Grade.response_id)
+        .where(Grade.response_id == response_id, Review.status == "accepted", Grade.comment != "")
+    )
+    return {key: comment for key, comment in rows}  # noqa: C416 - rows are Row objects
 
 
 def grade_rows(round_id: int | None = None) -> tuple[list[str], list[list]]:

@@ -5,12 +5,11 @@ from flask_babel import gettext as _
 
 from portal import current
 from portal.access import SUPPLIER_OWNER, SUPPLIERS, allow
-from portal.admin.forms import InviteForm
 from portal.auth import services as auth_services
-from portal.auth import users
-from portal.auth.models import Invitation, Role
+from portal.auth.services import Invitation
 from portal.extensions import db
-from portal.forms import ConfirmForm
+from portal.forms import ConfirmForm, InviteForm
+from portal.roles import Role
 
 bp = Blueprint("team", __name__, url_prefix="/team")
 
@@ -25,7 +24,7 @@ def _page(form: InviteForm):
     me = current.user()
     return render_template(
         "team/index.html",
-        members=users.organisation_users(me.organisation_id),
+        members=auth_services.organisation_users(me.organisation_id),
         invitations=auth_services.open_invitations(me.organisation_id),
         invite_form=form,
         confirm_form=ConfirmForm(),
@@ -62,11 +61,11 @@ def invite():
 @bp.route("/members/<int:user_id>/remove", methods=["POST"])
 @allow(SUPPLIER_OWNER)
 def remove(user_id: int):
-    colleague = users.colleague_or_404(current.user(), user_id)
+    colleague = auth_services.colleague_or_404(current.user(), user_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        users.deactivate(colleague, actor=current.user())
+        auth_services.deactivate(colleague, actor=current.user())
     except auth_services.ServiceError as error:
         flash(str(error), "error")
     else:

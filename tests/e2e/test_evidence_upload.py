@@ -4,10 +4,10 @@ supplier cannot fetch the file by its id."""
 import pytest
 from playwright.sync_api import expect
 
-from portal.auth.models import Role
 from portal.evidence.models import EvidenceDocument
 from portal.extensions import db
 from portal.orgs.models import OrgKind
+from portal.roles import Role
 from tests.e2e.conftest import assert_accessible, sign_in
 from tests.fixtures.builders import make_factory, make_org, make_user
 

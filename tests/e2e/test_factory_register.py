@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from portal.auth.models import Role
 from portal.orgs.models import OrgKind
+from portal.roles import Role
 from tests.e2e.conftest import assert_accessible, sign_in_with_password
 from tests.fixtures.builders import make_org, make_user
 from tests.fixtures.web import DEFAULT_PASSWORD

@@ -5,10 +5,11 @@ import pyotp
 import pytest
 from playwright.sync_api import expect
 
-from portal.auth.models import Role, User
+from portal.auth.models import User
 from portal.extensions import db
 from portal.ladder import services
 from portal.orgs.models import OrgKind
+from portal.roles import Role
 from tests.e2e.conftest import assert_accessible
 from tests.fixtures.builders import make_org, make_user
 from tests.fixtures.web import DEFAULT_PASSWORD

@@ -9,9 +9,10 @@ import pytest
 from playwright.sync_api import expect
 
 from portal.auth import mfa
-from portal.auth.models import Role, User
+from portal.auth.models import User
 from portal.extensions import db
 from portal.orgs.models import OrgKind
+from portal.roles import Role
 from tests.e2e.conftest import assert_accessible
 from tests.e2e.conftest import error_summary as _error_summary
 from tests.e2e.conftest import sign_in_with_password as _sign_in_with_password

@@ -8,8 +8,8 @@ from babel.support import Translations
 from playwright.sync_api import expect
 
 import portal
-from portal.auth.models import Role
 from portal.orgs.models import OrgKind
+from portal.roles import Role
 from tests.e2e.conftest import assert_accessible
 from tests.e2e.conftest import error_summary as _error_summary
 from tests.e2e.conftest import sign_in_with_password as _sign_in_with_password

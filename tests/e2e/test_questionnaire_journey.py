@@ -6,10 +6,11 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from portal.auth.models import Role, User
+from portal.auth.models import User
 from portal.extensions import db
 from portal.orgs.models import Organisation, OrgKind
 from portal.questionnaires.models import Answer
+from portal.roles import Role
 from tests.e2e.conftest import assert_accessible, sign_in
 from tests.fixtures.builders import (
     make_org,

@@ -7,11 +7,11 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from portal.auth.models import Role
 from portal.extensions import db
 from portal.orgs.models import OrgKind
 from portal.questionnaires.models import Answer
 from portal.questionnaires.services import publish
+from portal.roles import Role
 from tests.e2e.conftest import assert_accessible, sign_in_with_password
 from tests.fixtures.builders import make_org, make_round, make_user, response_of
 from tests.fixtures.review import SHIPPED

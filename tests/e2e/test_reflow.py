@@ -5,10 +5,11 @@ it can be scrolled without a mouse. Checked on the real questionnaire's pages.""
 import pytest
 from playwright.sync_api import expect
 
-from portal.auth.models import Role, User
+from portal.auth.models import User
 from portal.extensions import db
 from portal.orgs.models import Organisation, OrgKind
 from portal.questionnaires.services import publish
+from portal.roles import Role
 from tests.e2e.conftest import assert_accessible, sign_in, sign_in_with_password
 from tests.fixtures.builders import make_factory, make_org, make_round, make_user, response_of
 from tests.fixtures.review import SHIPPED, submitted_shipped_response

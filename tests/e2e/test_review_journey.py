@@ -8,9 +8,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from portal.auth.models import Role
 from portal.orgs.models import OrgKind
 from portal.questionnaires.services import answers_of, start, submit, values_of
+from portal.roles import Role
 from tests.e2e.conftest import assert_accessible, sign_in
 from tests.fixtures.builders import (
     make_answer,

@@ -8,13 +8,13 @@ milestones and the supplier sees its step."""
 import pytest
 from playwright.sync_api import expect
 
-from portal.auth.models import Role
 from portal.extensions import db
 from portal.ladder import services as ladder_services
 from portal.orgs.models import OrgKind
 from portal.questionnaires.models import Response
 from portal.questionnaires.samples import sample_answers
 from portal.review.models import Review
+from portal.roles import Role
 from tests.e2e.conftest import assert_accessible, sign_in, sign_in_with_password, status
 from tests.e2e.journeys import en, factory_list_file, fill_section, import_factories
 from tests.fixtures.builders import (

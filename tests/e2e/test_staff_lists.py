@@ -8,10 +8,10 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from portal.auth.models import Role
 from portal.ladder import services as ladder_services
 from portal.orgs.models import OrgKind
 from portal.questionnaires.services import publish, start, submit
+from portal.roles import Role
 from tests.e2e.conftest import assert_accessible, error_summary, sign_in, status
 from tests.fixtures.builders import (
     make_answer,

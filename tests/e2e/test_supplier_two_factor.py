@@ -6,9 +6,10 @@ import pyotp
 import pytest
 from playwright.sync_api import expect
 
-from portal.auth.models import Role, User
+from portal.auth.models import User
 from portal.extensions import db
 from portal.orgs.models import Organisation, OrgKind
+from portal.roles import Role
 from tests.e2e.conftest import (
     assert_accessible,
     error_summary,

@@ -1,12 +1,14 @@
-"""Clarification threads, read by both sides."""
+"""Clarification threads: the conversation on a response's answers, written and read by
+both sides (the region asks about an answer, the supplier replies)."""
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime
 
 from portal.extensions import db
-from portal.questionnaires.models import Response, ResponseStatus
-from portal.review.models import ClarificationMessage, Grade, Review
+from portal.questionnaires.models import ClarificationMessage, Response, ResponseStatus
 from portal.texts import text_in
+from portal.timeutil import utcnow
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,31 @@ class OpenQuestion:
     asked: str
 
 
+def post_messages(
+    response_id: int,
+    bodies: dict[str, str],
+    *,
+    side: str,
+    author_id: int,
+    at: datetime | None = None,
+) -> None:
+    """Add one message per question key to the response's threads, from "buyer" or
+    "supplier"; blank bodies are left out."""
+    at = at or utcnow()
+    db.session.add_all(
+        ClarificationMessage(
+            response_id=response_id,
+            question_key=key,
+            side=side,
+            body=body.strip(),
+            author_id=author_id,
+            created_at=at,
+        )
+        for key, body in bodies.items()
+        if body.strip()
+    )
+
+
 def threads_by_question(response_id: int) -> dict[str, list[ClarificationMessage]]:
     """Every message on the response, grouped by question, oldest first (one query)."""
     grouped: dict[str, list[ClarificationMessage]] = defaultdict(list)
@@ -32,16 +59,6 @@ def threads_by_question(response_id: int) -> dict[str, list[ClarificationMessage
     ):
         grouped[message.question_key].append(message)
     return grouped
-
-
-def comments_for_supplier(response_id: int) -> dict[str, str]:
-    """The reviewer's comments per question, once the review is accepted (one query)."""
-    rows = db.session.execute(
-        db.select(Grade.question_key, Grade.comment)
-        .join(Review, Review.response_id == Grade.response_id)
-        .where(Grade.response_id == response_id, Review.status == "accepted", Grade.comment != "")
-    )
-    return {key: comment for key, comment in rows}  # noqa: C416 - rows are Row objects
 
 
 def open_questions(responses: list[Response], lang: str) -> dict[int, list[OpenQuestion]]:

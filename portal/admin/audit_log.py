@@ -15,16 +15,16 @@ from flask_babel import format_decimal, gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_
 
-from portal.audit.models import AuditEvent
-from portal.audit.services import action_label
-from portal.auth.models import ROLE_LABELS, Role, User
-from portal.evidence.models import EvidenceDocument
+from portal.audit.services import AuditEvent, action_label
+from portal.auth.services import User
+from portal.evidence.services import EvidenceDocument
 from portal.extensions import db
-from portal.factories.labels import RISK_LABELS
-from portal.ladder.labels import STATUS_LABELS as MARK_STATUS_LABELS
-from portal.orgs.models import KIND_LABELS, OrgKind
-from portal.questionnaires.models import Response
-from portal.review.models import Review
+from portal.factories.services import RISK_LABELS
+from portal.ladder.services import STATUS_LABELS as MARK_STATUS_LABELS
+from portal.orgs.services import KIND_LABELS, OrgKind
+from portal.questionnaires.services import Response
+from portal.review.services import Review
+from portal.roles import ROLE_LABELS, Role
 from portal.timeutil import show_date, show_datetime
 
 #: What the organisation fields are called when an edit is told (organisation.updated).
