@@ -110,19 +110,22 @@ class Text(Schema):
     en = fields.String(required=True, validate=validate.Length(min=1))
 
 
-def unknown_format(value, expected: int, name: str = "") -> str:
-    """The message for a format_version this portal cannot read ("" when it can)."""
-    if value == expected:
+def unknown_format(value, expected: int | tuple[int, ...], name: str = "") -> str:
+    """The message for a format_version this portal cannot read ("" when it can); `expected`
+    is the one version a kind reads, or every version it reads, oldest first."""
+    readable = expected if isinstance(expected, tuple) else (expected,)
+    if value in readable:
         return ""
-    return f"Unknown format_version {value!r}; this portal reads {name}format_version {expected}."
+    versions = " or ".join(str(v) for v in readable)
+    return f"Unknown format_version {value!r}; this portal reads {name}format_version {versions}."
 
 
 class VersionedSchema(Schema):
     """The top level every definition shares: its format, key, version and title. A kind
-    subclasses it, adds its own fields and sets FORMAT_VERSION (and FORMAT_NAME, which the
-    format message names, e.g. "ladder ")."""
+    subclasses it, adds its own fields and sets FORMAT_VERSION, the one it reads or a tuple of
+    all it reads (and FORMAT_NAME, which the format message names, e.g. "ladder ")."""
 
-    FORMAT_VERSION: ClassVar[int]
+    FORMAT_VERSION: ClassVar[int | tuple[int, ...]]
     FORMAT_NAME: ClassVar[str] = ""
 
     class Meta:

@@ -8,11 +8,12 @@ from werkzeug.datastructures import FileStorage
 from portal.auth.services import User
 from portal.evidence.services import upload as upload_evidence
 from portal.extensions import db
-from portal.factories.services import save_factory
+from portal.factories.services import confirm_with_brand, save_factory
 from portal.ladder.services import mark as mark_milestone
 from portal.ladder.services import publish as publish_ladder
 from portal.orgs.models import Organisation, OrgKind
 from portal.passwords import hash_password
+from portal.questionnaires.definitions import passes
 from portal.questionnaires.models import Response, Round
 from portal.questionnaires.samples import sample_answers
 from portal.questionnaires.services import (
@@ -48,6 +49,32 @@ SUPPLIER_STORIES = {
             ("Orbis Electronics Manufacturing", "Bac Ninh", "VN", "final_assembly", ["Orbis"]),
             ("Huanan Mainboard Co.", "Shenzhen", "CN", "main_component", ["Lumenic", "Orbis"]),
             ("Selangor Power Supplies Sdn Bhd", "Shah Alam", "MY", "main_component", ["Orbis"]),
+        ],
+        # What the register says beyond name and place: products, what a component factory
+        # supplies, the workforce; an edit dated earlier keeps the old details on view.
+        "details": {
+            "Lumenic Assembly Plant 2": {
+                "product_categories": ["pcs"],
+                "product_models": "Lumenic Book 14, Lumenic Book 16",
+                "women_percent": 54,
+                "migrant_percent": 38,
+                "agency_percent": 12,
+            },
+            "Huanan Mainboard Co.": {
+                "product_models": "Mainboards for Lumenic Book 14 and 16",
+                "supplies_factory": "Lumenic Assembly Plant 2",
+                "women_percent": 47,
+            },
+            "Selangor Power Supplies Sdn Bhd": {"supplies_brand": "Orbis"},
+        },
+        "edited": ("Lumenic Assembly Plant 2", date(2025, 9, 1), {"agency_percent": 4}),
+        "confirmed": {"Lumenic": date(2025, 10, 15)},
+        # Ladder marks: (milestone, status, brand or None for the whole organisation).
+        "marks": [
+            ("rights_policy_communicated", "achieved", None),
+            ("workers_trained", "achieved", None),
+            ("committee_exists", "achieved", "Lumenic"),
+            ("committee_exists", "partly", "Orbis"),
         ],
     },
     "Kvarnholm Datacenter AB": {
@@ -126,8 +153,10 @@ def _demo_round(by_name: dict[str, Organisation]) -> None:
     with their responses submitted, under clarification and accepted, and a follow-up round
     on the next version that can start from the accepted answers."""
     publish_ladder(1)
+    publish_ladder(2)
     v1, _ = publish("ict-social", 1)
-    v2, _ = publish("ict-social", 2)
+    publish("ict-social", 2)
+    v3, _ = publish("ict-social", 3)
     if db.session.scalar(db.select(Round.id).where(Round.title == DEMO_ROUND)) is not None:
         return
     admin = db.session.scalar(db.select(User).where(User.email == USERS[0][0]))
@@ -144,13 +173,14 @@ def _demo_round(by_name: dict[str, Organisation]) -> None:
         story = SUPPLIER_STORIES.get(organisation.name)
         if story is not None:
             _tell(story, organisation, round_, reviewer)
-    open_round(
+    follow_up = open_round(
         title=FOLLOW_UP_ROUND,
-        version=v2,
+        version=v3,
         closes_at=utcnow() + timedelta(days=120),
-        organisation_ids=[by_name["Nordlys IT-partner AB"].id],
+        organisation_ids=[by_name["Nordlys IT-partner AB"].id, by_name["Lumenic Devices Ltd"].id],
         actor=admin,
     )
+    _certified_answer(follow_up, by_name["Lumenic Devices Ltd"])
 
 
 def _tell(story: dict, organisation: Organisation, round_: Round, reviewer: User) -> None:
@@ -160,43 +190,14 @@ def _tell(story: dict, organisation: Organisation, round_: Round, reviewer: User
             User.organisation_id == organisation.id, User.role == Role.SUPPLIER_OWNER.value
         )
     )
-    for name, city, country, role, brands in story["factories"]:
-        save_factory(
-            organisation.id,
-            {
-                "name": name,
-                "city": city,
-                "country": country,
-                "role": role,
-                "brands": brands,
-                "entered_on": date(2025, 1, 1),
-            },
-            user=owner,
-        )
+    _fill_register(story, organisation, owner)
     response = db.session.scalar(
         db.select(Response).where(
             Response.round_id == round_.id, Response.organisation_id == organisation.id
         )
     )
-    start(response, user=owner, carry_from=None)
     definition = response.version.definition
-    values = sample_answers(definition, story["brands"])
-    for key, value in values.items():
-        put_answer(response, key, None, value, user=owner, kind="edit")
-    db.session.flush()
-    for question in definition.questions.values():
-        if question["type"] == "evidence" and question["key"] in values:
-            upload_evidence(
-                organisation.id,
-                FileStorage(io.BytesIO(DEMO_PDF), filename=f"{question['key']}.pdf"),
-                {"kind": question["evidence"][0], "valid_until": date(2027, 12, 31)},
-                user=owner,
-                response=response,
-                question_key=question["key"],
-            )
-    problems = submit(response, user=owner)
-    if problems:  # the shipped questionnaire changed in a way the samples do not meet
-        raise RuntimeError("; ".join(f"{p.question_key}: {p.message}" for p in problems))
+    _answer_and_submit(response, sample_answers(definition, story["brands"]), owner)
     if story["state"] == "submitted":
         return
     visible = definition.visible_keys(values_of(answers_of(response)))
@@ -215,14 +216,102 @@ def _tell(story: dict, organisation: Organisation, round_: Round, reviewer: User
         review.ask_clarification(response, asked, actor=reviewer)
         return
     review.accept(response, actor=reviewer, lang="en")
-    for step, key in enumerate(["policy_communicated", "workers_trained", "committee_exists"]):
+    for month, (key, status, brand) in enumerate(story.get("marks", []), start=3):
         mark_milestone(
             organisation,
             key,
-            "achieved" if step < 2 else "partly",
-            date(2025, 3 + step, 1),
+            status,
+            date(2025, month, 1),
             None,
             "Seen in the documents of the demo response.",
             "",
             reviewer,
+            brand=brand,
         )
+
+
+def _fill_register(story: dict, organisation: Organisation, owner: User) -> None:
+    """The organisation's factories with their details, one edit dated earlier, and the
+    brands its list was confirmed with."""
+    saved = {}
+    details = story.get("details", {})
+    for name, city, country, role, brands in story["factories"]:
+        values = {
+            "name": name,
+            "city": city,
+            "country": country,
+            "role": role,
+            "brands": brands,
+            "entered_on": date(2025, 1, 1),
+            **{k: v for k, v in details.get(name, {}).items() if k != "supplies_factory"},
+        }
+        supplied = details.get(name, {}).get("supplies_factory")
+        if supplied:
+            values["supplies_factory_id"] = saved[supplied].id
+        saved[name] = save_factory(organisation.id, values, user=owner)
+    if "edited" in story:
+        name, day, change = story["edited"]
+        save_factory(organisation.id, change, user=owner, factory=saved[name], on=day)
+    for brand, day in story.get("confirmed", {}).items():
+        confirm_with_brand(organisation.id, brand, day, user=owner)
+
+
+def _answer_and_submit(response: Response, values: dict, owner: User) -> None:
+    """Start the response, answer what the values make visible, attach a document wherever
+    a question asks for one (or an answer requires one), and submit."""
+    start(response, user=owner, carry_from=None)
+    definition = response.version.definition
+    visible = definition.visible_keys(values)
+    for key, value in values.items():
+        if key in visible:
+            put_answer(response, key, None, value, user=owner, kind="edit")
+    db.session.flush()
+    for question in definition.questions.values():
+        kind = _document_wanted(question, values, visible)
+        if kind:
+            upload_evidence(
+                response.organisation_id,
+                FileStorage(io.BytesIO(DEMO_PDF), filename=f"{question['key']}.pdf"),
+                {"kind": kind, "valid_until": date(2027, 12, 31)},
+                user=owner,
+                response=response,
+                question_key=question["key"],
+            )
+    problems = submit(response, user=owner)
+    if problems:  # the shipped questionnaire changed in a way the samples do not meet
+        raise RuntimeError("; ".join(f"{p.question_key}: {p.message}" for p in problems))
+
+
+def _document_wanted(question: dict, values: dict, visible: set[str]) -> str | None:
+    """The evidence kind to attach to the question, or None."""
+    if question["key"] not in visible:
+        return None
+    rule = question.get("satisfies")
+    if rule and passes(rule["when"], values.get(question["key"])):
+        return rule["evidence"]
+    if question["type"] == "evidence" and question["key"] in values:
+        return question["evidence"][0]
+    return None
+
+
+def _certified_answer(follow_up: Round, organisation: Organisation) -> None:
+    """The brand answers the follow-up round with every product TCO Certified (generation 8
+    or later) and the certificate attached, so a reviewer sees the minerals questions
+    credited in the score arithmetic."""
+    owner = db.session.scalar(
+        db.select(User).where(
+            User.organisation_id == organisation.id, User.role == Role.SUPPLIER_OWNER.value
+        )
+    )
+    response = db.session.scalar(
+        db.select(Response).where(
+            Response.round_id == follow_up.id, Response.organisation_id == organisation.id
+        )
+    )
+    definition = response.version.definition
+    values = sample_answers(definition, SUPPLIER_STORIES[organisation.name]["brands"])
+    for question in definition.questions.values():
+        rule = question.get("satisfies")
+        if rule and "equals" in rule["when"]:
+            values[question["key"]] = rule["when"]["equals"]
+    _answer_and_submit(response, values, owner)

@@ -251,6 +251,15 @@ def _examples(w) -> dict[str, tuple[dict, str]]:
             {"actor": owner, **at_org, "details": {"name": "Shenzhen Works"}},
             "Anna Owner changed the factory Shenzhen Works in the list of Alfa Data AB.",
         ),
+        "factory.brand_confirmed": (
+            {
+                "actor": owner,
+                **at_org,
+                "details": {"brand": "Orbis", "confirmed_on": "2025-05-02"},
+            },
+            "Anna Owner recorded that Alfa Data AB confirmed its factory list with Orbis on "
+            "2 May 2025.",
+        ),
         "factory.left": (
             {
                 "actor": owner,
@@ -397,3 +406,15 @@ def test_names_are_fetched_once_per_kind_whatever_the_number_of_events(
         record("evidence.uploaded", actor=user, target=other, organisation_id=logged["org"].id)
         record_some()
     assert queries_for_log() == few
+
+
+def test_a_mark_for_one_brand_names_the_brand(client, logged, admin):
+    arguments = _examples(logged)["ladder.marked"][0]
+    record("ladder.marked", **{**arguments, "details": {**arguments["details"], "brand": "Orbis"}})
+    db.session.commit()
+    client.login(admin)
+    page = _text(client, "/admin/audit?action=ladder.marked")
+    assert (
+        "Rita Reviewer marked step 1 of the ladder as “Achieved” for Alfa Data AB's brand "
+        "Orbis, holding from 1 Mar 2025." in page
+    )

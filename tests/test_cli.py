@@ -13,13 +13,15 @@ from portal.demo import USERS as DEMO_USERS
 from portal.evidence.models import EvidenceDocument
 from portal.extensions import db
 from portal.ladder.services import current_marks
+from portal.ladder.services import current_version as current_ladder
+from portal.ladder.services import standing as ladder_standing
 from portal.orgs.models import Organisation, OrgKind
 from portal.passwords import verify_password
-from portal.questionnaires.models import Response, Round
-from portal.questionnaires.services import answers_of, submit_problems
+from portal.questionnaires.models import Response, ResponseStatus, Round
+from portal.questionnaires.services import answers_of, submit_problems, values_of
 from portal.review.models import Review
 from portal.roles import Role
-from tests.fixtures.builders import make_org, make_user
+from tests.fixtures.builders import make_org, make_user, shipped_versions
 
 ADMIN_PASSWORD = "quiet lanterns over the harbour"
 
@@ -193,14 +195,14 @@ def test_load_demo_prints_the_logins_and_can_be_run_again(run):
     for user in again:
         assert verify_password(user.password_hash, "second demo password")
     # The shipped questionnaire is published, one demo round is open to every supplier and a
-    # follow-up round on the next version to one; running again adds none.
+    # follow-up round on the newest version to two; running again adds none.
     rounds = db.session.scalars(db.select(Round).order_by(Round.id)).all()
     assert [(r.title, r.version.label) for r in rounds] == [
         (DEMO_ROUND, "ict-social v1"),
-        (FOLLOW_UP_ROUND, "ict-social v2"),
+        (FOLLOW_UP_ROUND, f"ict-social v{shipped_versions()[-1][1]}"),
     ]
     suppliers = [o for o in _organisations() if o.kind != OrgKind.BUYER]
-    assert db.session.scalar(db.select(db.func.count(Response.id))) == len(suppliers) + 1
+    assert db.session.scalar(db.select(db.func.count(Response.id))) == len(suppliers) + 2
 
 
 def test_load_demo_shows_every_state_of_a_response(run):
@@ -230,6 +232,40 @@ def test_load_demo_shows_every_state_of_a_response(run):
         )
     )
     assert {f["role"] for f in factories} == {"final_assembly", "main_component"}
+
+
+def test_load_demo_shows_what_the_newest_content_adds(run, client, reviewer):
+    """The follow-up round on the newest questionnaire has a response whose answer earns a
+    credit (TCO Certified), the accepted reseller stands on the ladder brand by brand, and its
+    register shows products, supplied factories, the workforce, an earlier view of an edited
+    factory and a brand confirmation."""
+    assert run("load-demo", "--password", "first demo password").exit_code == 0
+    db.session.expire_all()
+    follow_up = db.session.scalar(db.select(Round).where(Round.title == FOLLOW_UP_ROUND))
+    credited = db.session.scalars(
+        db.select(Response).where(
+            Response.round_id == follow_up.id, Response.status == ResponseStatus.SUBMITTED
+        )
+    ).all()
+    assert len(credited) == 1
+    definition = credited[0].version.definition
+    assert definition.credits(values_of(answers_of(credited[0])))
+    reseller = next(o for o in _organisations() if o.name == "Nordlys IT-partner AB")
+    standing = ladder_standing(reseller.id, current_ladder().ladder)
+    assert len({brand.step for brand in standing.brands}) > 1  # the brands stand apart
+    assert standing.step == min(brand.step for brand in standing.brands)
+    client.login(reviewer)
+    page = client.get(f"/review/responses/{credited[0].id}").get_data(as_text=True)
+    assert "credited by" in page
+    owner = db.session.scalar(db.select(User).where(User.email == "owner@nordlys.example"))
+    client.logout()
+    client.login(owner, "first demo password")
+    register = client.get("/factories").get_data(as_text=True)
+    assert "Lumenic Book 14" in register
+    assert "Confirmed with" in register
+    earlier = client.get("/factories?on=2025-06-01").get_data(as_text=True)
+    today = client.get("/factories").get_data(as_text=True)
+    assert earlier != today
 
 
 def test_load_demo_makes_up_a_password_when_none_is_given(run):

@@ -32,10 +32,11 @@ from portal.texts import text_in
 from tests.fixtures.builders import QUESTIONNAIRE_FIXTURES, make_round, publish_version, response_of
 from tests.fixtures.web import hidden_inputs
 
-#: The longest any one call may take, measured around it. A field's work is well under a
-#: millisecond; this leaves room for a busy machine and still catches a slow path (reading
+#: The longest any one call may take, measured around it: a bound on what hostile input can
+#: cost, not a speed figure (those are in bench/). A field's work is well under a millisecond;
+#: this leaves room for a machine busy with browsers and still catches a slow path (reading
 #: "1e1000000" took 32 seconds).
-CALL_LIMIT = 0.25
+CALL_LIMIT = 1.0
 #: The same for one request: a save, or a page.
 REQUEST_LIMIT = 1.0
 
@@ -234,7 +235,7 @@ def test_the_fixture_has_every_field_type_and_column_type():
 # 1. The field types' own functions ----------------------------------------------------------
 @settings(
     max_examples=200,
-    deadline=timedelta(seconds=1),
+    deadline=timedelta(seconds=3),
 )
 @given(case=st.sampled_from(TYPED), text=ANY_TEXT)
 @example(case=(WORKERS, None), text="1e1000000")
@@ -259,7 +260,7 @@ def test_any_typed_text_is_kept_with_its_problems_and_renders_fast(warm, case, t
 
 @settings(
     max_examples=150,
-    deadline=timedelta(seconds=1),
+    deadline=timedelta(seconds=3),
 )
 @given(question=st.sampled_from(QUESTIONS), value=st.one_of(JSON_VALUES, TABLE_ROWS))
 @example(question=WORKERS, value=10**309)

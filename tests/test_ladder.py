@@ -551,9 +551,10 @@ def test_exports_are_attachments_with_formulas_neutralised(client, ladder, revie
     assert len(mine) == 6  # one row per milestone to mark
     assert all(row[0].startswith("'=") for row in mine)
     assert [row[3] for row in mine] == ["2"] * 6  # the ladder step
-    assert [row[6] for row in mine] == ["achieved", "achieved", "", "", "", ""]
-    assert mine[0][10] == "'+SUM(A1:A2)"
-    assert mine[1][10] == "'@fetch"
+    assert [row[4:6] for row in mine] == [["", ""]] * 6  # no brands named
+    assert [row[8] for row in mine] == ["achieved", "achieved", "", "", "", ""]
+    assert mine[0][12] == "'+SUM(A1:A2)"
+    assert mine[1][12] == "'@fetch"
 
     reply = client.get("/review/ladder/export.xlsx")
     assert reply.headers["Content-Disposition"].startswith("attachment;")
@@ -563,7 +564,7 @@ def test_exports_are_attachments_with_formulas_neutralised(client, ladder, revie
     row = next(r for r in values[1:] if "HYPERLINK" in r[0])
     assert row[0].startswith("'=")
     assert row[3] == 2  # a number, not text
-    assert row[10] == "'+SUM(A1:A2)"
+    assert row[12] == "'+SUM(A1:A2)"
     assert client.get("/review/ladder/export.pdf").status_code == 404
 
 

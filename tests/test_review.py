@@ -60,8 +60,9 @@ def test_the_queue_lists_submitted_responses_for_staff_only(
 
 
 def test_grades_give_scores_with_their_arithmetic(client, reviewer, submitted):
-    """Hand-computed: basics (weight 60) 2 of 2; details (weight 40) 1 of 3.
-    Total = 60 × 2/2 + 40 × 1/3 = 73.33 of 100, × 15/100 = 11.00 award points."""
+    """Hand-computed: basics (weight 60) has one gradable question, 2 of 2, so 1 of its one
+    share; details (weight 40) one question, 1 of 3, so 0.33 of one share.
+    Total = 60 × 1/1 + 40 × 0.33/1 = 73.33 of 100, × 15/100 = 11.00 award points."""
     client.login(reviewer)
     reply = client.submit(
         REVIEW.format(submitted.id),
@@ -75,8 +76,10 @@ def test_grades_give_scores_with_their_arithmetic(client, reviewer, submitted):
     )
     assert reply.status_code == 302
     html = client.get(REVIEW.format(submitted.id)).get_data(as_text=True)
-    assert "2 / 2 × 60 = 60.00" in html
-    assert "1 / 3 × 40 = 13.33" in html
+    assert "1 / 1 × 60 = 60.00" in html
+    assert "0.33 / 1 × 40 = 13.33" in html
+    assert "2 / 2\n      × 1 = 1.00" in html  # has_policy's line
+    assert "1 / 3\n      × 1 = 0.33" in html  # methods' line
     assert "73.33 / 100 × 15 = <strong>11.00</strong>" in html
     grade = db.session.scalar(db.select(Grade).where(Grade.question_key == "has_policy"))
     assert (grade.points, grade.comment, grade.note) == (2.0, "Clear policy.", "Checked the PDF.")

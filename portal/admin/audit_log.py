@@ -224,6 +224,28 @@ def _evidence_verdict(e: Event) -> str:
     )
 
 
+def _ladder_marked(e: Event) -> str:
+    values = {
+        "actor": e.actor,
+        "step": e.details.get("step", "?"),
+        "status": str(MARK_STATUS_LABELS.get(e.details.get("status"), e.details.get("status"))),
+        "organisation": e.organisation,
+        "date": show_date(e.details.get("marked_on")),
+    }
+    if e.details.get("brand"):
+        return gettext(
+            "%(actor)s marked step %(step)s of the ladder as “%(status)s” for %(organisation)s's "
+            "brand %(brand)s, holding from %(date)s.",
+            brand=e.details["brand"],
+            **values,
+        )
+    return gettext(
+        "%(actor)s marked step %(step)s of the ladder as “%(status)s” for %(organisation)s, "
+        "holding from %(date)s.",
+        **values,
+    )
+
+
 def _response_started(e: Event) -> str:
     if e.details.get("from"):
         return ngettext(
@@ -372,15 +394,7 @@ SENTENCES: dict[str, Callable[[Event], str]] = {
         organisation=e.organisation,
         total=format_decimal(e.details.get("total", 0), format="#,##0.##"),
     ),
-    "ladder.marked": lambda e: gettext(
-        "%(actor)s marked step %(step)s of the ladder as “%(status)s” for %(organisation)s, "
-        "holding from %(date)s.",
-        actor=e.actor,
-        step=e.details.get("step", "?"),
-        status=str(MARK_STATUS_LABELS.get(e.details.get("status"), e.details.get("status"))),
-        organisation=e.organisation,
-        date=show_date(e.details.get("marked_on")),
-    ),
+    "ladder.marked": _ladder_marked,
     "evidence.uploaded": lambda e: gettext(
         "%(actor)s uploaded the document %(file)s for %(organisation)s.",
         actor=e.actor,
@@ -410,6 +424,14 @@ SENTENCES: dict[str, Callable[[Event], str]] = {
         actor=e.actor,
         name=e.details.get("name", "?"),
         organisation=e.organisation,
+    ),
+    "factory.brand_confirmed": lambda e: gettext(
+        "%(actor)s recorded that %(organisation)s confirmed its factory list with %(brand)s "
+        "on %(date)s.",
+        actor=e.actor,
+        organisation=e.organisation,
+        brand=e.details.get("brand", "?"),
+        date=show_date(e.details.get("confirmed_on")),
     ),
     "factory.left": lambda e: gettext(
         "%(actor)s recorded that the factory %(name)s left the supply chain of "

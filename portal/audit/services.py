@@ -46,6 +46,7 @@ ACTIONS = {
     "factory.added": _l("Factory added"),
     "factory.changed": _l("Factory changed"),
     "factory.left": _l("Factory left the supply chain"),
+    "factory.brand_confirmed": _l("Factory list confirmed with a brand"),
     "factory.imported": _l("Factory list imported"),
     "factory.columns_matched": _l("Columns of a factory list matched"),
     "factory.risk_added": _l("Factory risk added"),

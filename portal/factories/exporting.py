@@ -26,6 +26,11 @@ PORTAL_COLUMNS = [
     ("rba_id", "RBA ID"),
     ("entered_on", "Active from"),
     ("left_on", "Active to"),
+    ("product_models", "Product models"),
+    ("supplies", "Supplies"),
+    ("women_percent", "Women (%)"),
+    ("migrant_percent", "Migrant workers (%)"),
+    ("agency_percent", "Agency workers (%)"),
 ]
 #: Open Supply Hub's list upload columns.
 OSH_COLUMNS = [
@@ -46,6 +51,7 @@ _DERIVED = {
     "sector": lambda f: "Electronics",
     "product_type": lambda f: ", ".join(f.component_categories or f.product_categories or []),
     "facility_type": lambda f: _OSH_FACILITY[f.role],
+    "supplies": lambda f: f.supplies_label,
 }
 
 

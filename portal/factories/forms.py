@@ -14,7 +14,14 @@ from wtforms import (
     TextAreaField,
     widgets,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    Length,
+    NumberRange,
+    Optional,
+    StopValidation,
+    ValidationError,
+)
 
 from portal.factories.importing import MAX_WORKERS
 from portal.factories.labels import (
@@ -31,6 +38,7 @@ from portal.orgs.services import country_choices, is_country
 _OS_ID = re.compile(r"^[A-Z]{2}\d{7}[A-Z0-9]{6,7}$")
 _RBA_ID = re.compile(r"^[A-Za-z0-9-]{4,30}$")
 _WORKERS = re.compile(r"^\s*(\d[\d\s]*)\s*(?:[-–]\s*(\d[\d\s]*))?\s*$")
+_PERCENT = re.compile(r"^(\d{1,3})\s*%?$")
 
 
 def _choices(labels: dict) -> list[SelectChoice]:
@@ -44,6 +52,32 @@ def _strip(value):
 class Checkboxes(SelectMultipleField):
     widget = widgets.ListWidget(prefix_label=False)
     option_widget = widgets.CheckboxInput()
+
+
+class PercentField(StringField):
+    """A whole percentage from 0 to 100 ("45" or "45 %"), or nothing; anything else is
+    refused at the field and shown again as typed."""
+
+    raw: str | None = None
+
+    def process_formdata(self, valuelist):
+        self.raw = (valuelist[0] if valuelist else "").strip()
+        match = _PERCENT.match(self.raw)
+        number = int(match.group(1)) if match else None
+        self.data = number if number is not None and number <= 100 else None
+
+    def pre_validate(self, form):
+        if self.raw and self.data is None:
+            raise StopValidation(_l("Enter a whole percentage from 0 to 100, such as 45."))
+
+    def _value(self):
+        if self.raw is not None:
+            return self.raw
+        return "" if self.data is None else str(self.data)
+
+
+def _id_or_blank(value) -> str:
+    return "" if value in (None, "") else str(value)
 
 
 class FactoryForm(VersionedForm):
@@ -91,12 +125,38 @@ class FactoryForm(VersionedForm):
         _l("In the supply chain since"),
         validators=[DataRequired(_l("Enter the date as YYYY-MM-DD."))],
     )
+    product_models = StringField(
+        _l("Product models it makes for the contract"),
+        filters=[_strip],
+        description=_l("Such as the model names in the offer, separated by commas."),
+        validators=[Optional(), Length(max=500)],
+    )
+    supplies_factory_id = SelectField(
+        _l("Final-assembly factory it supplies"),
+        coerce=_id_or_blank,
+        description=_l("Only for a main-component factory: one of your final-assembly factories."),
+    )
+    supplies_brand = StringField(
+        _l("Or the brand it supplies"),
+        filters=[_strip],
+        description=_l("When the factory it supplies is not in your list."),
+        validators=[Optional(), Length(max=200)],
+    )
+    women_percent = PercentField(_l("Women (%)"))
+    migrant_percent = PercentField(_l("Migrant workers (%)"))
+    agency_percent = PercentField(_l("Agency workers (%)"))
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, supplies: list[tuple[int, str]] = (), **kwargs):
+        """`supplies`: the (id, name) of the factories it may name as the one it supplies."""
         super().__init__(*args, **kwargs)
         self.country.choices = [SelectChoice("", _l("Choose a country"))] + [
             SelectChoice(code, name) for code, name in country_choices()
         ]
+        self.supplies_factory_id.choices = [SelectChoice("", _l("None"))] + [
+            SelectChoice(str(id_), name) for id_, name in supplies
+        ]
+        if self.supplies_factory_id.data is None:
+            self.supplies_factory_id.data = ""  # none chosen, also when the form leaves it out
 
     def show(self, factory) -> None:
         """Fill the fields that the form writes differently from the row: brands as one
@@ -130,6 +190,10 @@ class FactoryForm(VersionedForm):
         if field.data and not _RBA_ID.match(field.data):
             raise ValidationError(_l("Use 4 to 30 letters, digits or hyphens."))
 
+    def validate_supplies_brand(self, field):
+        if field.data and self.supplies_factory_id.data and self.role.data == "main_component":
+            raise ValidationError(_l("Name the factory it supplies or the brand, not both."))
+
     def values(self) -> dict:
         """The register's columns from the form."""
         low = high = None
@@ -153,6 +217,19 @@ class FactoryForm(VersionedForm):
             "os_hub_id": (self.os_hub_id.data or "").upper() or None,
             "rba_id": self.rba_id.data or None,
             "entered_on": self.entered_on.data,
+            "product_models": self.product_models.data or None,
+            # Only a main-component factory supplies another; the choice is kept otherwise.
+            **(
+                {
+                    "supplies_factory_id": int(self.supplies_factory_id.data or 0) or None,
+                    "supplies_brand": self.supplies_brand.data or None,
+                }
+                if self.role.data == "main_component"
+                else {"supplies_factory_id": None, "supplies_brand": None}
+            ),
+            "women_percent": self.women_percent.data,
+            "migrant_percent": self.migrant_percent.data,
+            "agency_percent": self.agency_percent.data,
         }
 
 
@@ -221,6 +298,24 @@ class UploadForm(FlaskForm):
     file = FileField(
         _l("Factory list (CSV or XLSX)"), validators=[FileRequired(_l("Choose a file to upload."))]
     )
+
+
+class BrandConfirmationForm(FlaskForm):
+    """The day the factory list was last confirmed with one of the brands it names."""
+
+    brand = SelectField(_l("Brand"), validators=[Length(max=200)])  # the column's size
+    confirmed_on = DateField(
+        _l("Confirmed on"), validators=[DataRequired(_l("Enter the date as YYYY-MM-DD."))]
+    )
+
+    def __init__(self, *args, brands: list[str] = (), today=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.brand.choices = [SelectChoice(brand, brand) for brand in brands]
+        self.today = today
+
+    def validate_confirmed_on(self, field):
+        if self.today and field.data and field.data > self.today:
+            raise ValidationError(_l("The date cannot be in the future."))
 
 
 class AsOfForm(FlaskForm):

@@ -35,6 +35,8 @@ from flask_babel import ngettext
 from portal import spreadsheets
 from portal.spreadsheets import Formula, as_text, is_blank
 
+#: The workforce make-up: whole percentages of the workers.
+PERCENT_FIELDS = ("women_percent", "migrant_percent", "agency_percent")
 FIELDS = (
     "name",
     "name_local",
@@ -52,6 +54,9 @@ FIELDS = (
     "rba_id",
     "entered_on",
     "left_on",
+    "product_models",
+    "supplies",
+    *PERCENT_FIELDS,
 )
 ROLES = ("final_assembly", "main_component")
 COMPONENTS = (
@@ -94,6 +99,9 @@ MATCHABLE = (
     "rba_id",
     "entered_on",
     "left_on",
+    "product_models",
+    "supplies",
+    *PERCENT_FIELDS,
 )
 #: Cells per column that guess_matching looks at.
 GUESS_ROWS = 20
@@ -105,6 +113,9 @@ TEXT_LIMITS = {
     "city": 200,
     "postal_code": 40,
     "brands": 200,
+    "product_models": 500,
+    #: What a main-component factory supplies: a final-assembly factory's name or a brand.
+    "supplies": 200,
 }
 #: Longest cell text a message repeats; longer ones are cut.
 _SHOWN = 100
@@ -316,6 +327,27 @@ _HEADERS = {
         "active to", "left", "left on", "in supply chain to", "till", "aktiv till",
         "i leveranskedjan till", "end date", "slutdatum",
     ),
+    "product_models": (
+        "product models", "product model", "models", "model", "models made",
+        "produktmodeller", "produktmodell", "modeller", "modell",
+    ),
+    "supplies": (
+        "supplies", "supplies to", "delivers to", "supplied factory", "supplied brand",
+        "final assembly factory", "levererar till", "levererar", "slutmonteringsfabrik",
+    ),
+    "women_percent": (
+        "women", "share of women", "women workers", "female workers", "percent women",
+        "kvinnor", "andel kvinnor", "kvinnliga arbetare",
+    ),
+    "migrant_percent": (
+        "migrant workers", "migrants", "share of migrant workers", "percent migrant workers",
+        "migrantarbetare", "andel migrantarbetare", "migrerande arbetare",
+    ),
+    "agency_percent": (
+        "agency workers", "temporary agency workers", "share of agency workers",
+        "percent agency workers", "inhyrda", "inhyrd personal", "andel inhyrda",
+        "bemanningspersonal", "andel bemanningspersonal",
+    ),
 }  # fmt: skip
 # Open Supply Hub columns that are understood but not kept: not worth a "not imported" notice.
 _UNDERSTOOD_NOT_STORED = frozenset(
@@ -416,7 +448,17 @@ _EXTRA_COUNTRIES = {
     "macedonia": "MK", "hong kong sar": "HK", "hongkong": "HK", "taiwan roc": "TW",
 }  # fmt: skip
 
-_TEXT_FIELDS = ("name", "name_local", "address", "city", "postal_code")
+_TEXT_FIELDS = (
+    "name",
+    "name_local",
+    "address",
+    "city",
+    "postal_code",
+    "product_models",
+    "supplies",
+)
+#: A whole percentage, with or without its sign: "45", "45 %", "45%".
+_PERCENT = re.compile(r"^(\d{1,3})\s*%?$")
 _LIST_SPLIT = re.compile(r"[,;/|\n]+")
 _BRAND_SPLIT = re.compile(r"[,;\n]+")
 # A "?" inside a word, or starting one: what a spreadsheet writes for a letter the encoding lacks.
@@ -816,6 +858,8 @@ def _parse_row(
     _workers_field(check, cell_by_field.get("workers"), mapping.get("workers_min"))
     _id_fields(check, cell_by_field, mapping)
     _date_fields(check, cell_by_field, mapping)
+    _percent_fields(check, cell_by_field, mapping)
+    _supplies_field(check, mapping.get("supplies"))
     return check.row
 
 
@@ -1147,9 +1191,17 @@ def _date(value: Any) -> date | None:
         return None
 
 
-def _date_fields(check: _RowChecker, cells: dict[str, Any], mapping: dict[str, str]) -> None:
-    values = check.row.values
-    for name in ("entered_on", "left_on"):
+def _parsed_fields(
+    check: _RowChecker,
+    cells: dict[str, Any],
+    mapping: dict[str, str],
+    names: tuple[str, ...],
+    parse: Callable[[Any], Any],
+    problem: Callable[[Any], Any],
+) -> None:
+    """Each named cell read with `parse` into the row's values; a formula, or a value `parse`
+    gives None for, is an error at its column (`problem(value)` says what is wrong)."""
+    for name in names:
         value = cells.get(name)
         if value is None:
             continue
@@ -1157,17 +1209,26 @@ def _date_fields(check: _RowChecker, cells: dict[str, Any], mapping: dict[str, s
         if _looks_like_formula(value):
             _formula_error(check, header, value)
             continue
-        found = _date(value)
+        found = parse(value)
         if found is None:
-            check.error(
-                header,
-                _l(
-                    "'%(value)s' is not a date. Write dates as year-month-day, such as 2024-03-31.",
-                    value=_shown(value),
-                ),
-            )
+            check.error(header, problem(value))
             continue
-        values[name] = found
+        check.row.values[name] = found
+
+
+def _date_fields(check: _RowChecker, cells: dict[str, Any], mapping: dict[str, str]) -> None:
+    values = check.row.values
+    _parsed_fields(
+        check,
+        cells,
+        mapping,
+        ("entered_on", "left_on"),
+        _date,
+        lambda value: _l(
+            "'%(value)s' is not a date. Write dates as year-month-day, such as 2024-03-31.",
+            value=_shown(value),
+        ),
+    )
     if values["entered_on"] and values["left_on"] and values["left_on"] < values["entered_on"]:
         check.error(
             mapping["left_on"],
@@ -1179,6 +1240,52 @@ def _date_fields(check: _RowChecker, cells: dict[str, Any], mapping: dict[str, s
             ),
         )
         values["left_on"] = None
+
+
+def _percent(value: Any) -> int | None:
+    """A whole percentage from 0 to 100 from 45, "45", "45 %" or a spreadsheet's percent cell
+    (0.45); None for anything else."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, float) and math.isfinite(value):
+        # A cell formatted as a percentage holds the fraction.
+        found = value * 100 if 0 < value < 1 else value
+        found = round(found, 6)
+        value = int(found) if found.is_integer() else None
+    elif isinstance(value, str):
+        match = _PERCENT.match(value.strip())
+        value = int(match.group(1)) if match else None
+    if not isinstance(value, int):
+        return None
+    return value if 0 <= value <= 100 else None
+
+
+def _percent_fields(check: _RowChecker, cells: dict[str, Any], mapping: dict[str, str]) -> None:
+    _parsed_fields(
+        check,
+        cells,
+        mapping,
+        PERCENT_FIELDS,
+        _percent,
+        lambda value: _l(
+            "'%(value)s' is not a whole percentage from 0 to 100.", value=_shown(value)
+        ),
+    )
+
+
+def _supplies_field(check: _RowChecker, header: str | None) -> None:
+    """Only a main-component factory supplies another factory or a brand."""
+    values = check.row.values
+    if values["supplies"] and values["role"] == "final_assembly":
+        check.warn(
+            header,
+            _l(
+                "A final-assembly factory does not supply another factory, so '%(value)s' "
+                "was not imported.",
+                value=_shown(values["supplies"]),
+            ),
+        )
+        values["supplies"] = None
 
 
 # --- Guessing a matching ------------------------------------------------------------------------

@@ -64,4 +64,9 @@ FIELD_LABELS = {
     "rba_id": _l("RBA ID"),
     "entered_on": _l("In the supply chain since"),
     "left_on": _l("Left the supply chain on"),
+    "product_models": _l("Product models it makes for the contract"),
+    "supplies": _l("Supplies (final-assembly factory or brand)"),
+    "women_percent": _l("Women (%)"),
+    "migrant_percent": _l("Migrant workers (%)"),
+    "agency_percent": _l("Agency workers (%)"),
 }

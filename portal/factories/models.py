@@ -34,6 +34,14 @@ class Factory(db.Model):
             "workers_max IS NULL OR workers_min IS NULL OR workers_max >= workers_min",
             name="workers_range",
         ),
+        CheckConstraint("women_percent BETWEEN 0 AND 100", name="women_percent_range"),
+        CheckConstraint("migrant_percent BETWEEN 0 AND 100", name="migrant_percent_range"),
+        CheckConstraint("agency_percent BETWEEN 0 AND 100", name="agency_percent_range"),
+        # Only a main-component factory supplies another factory or a brand.
+        CheckConstraint(
+            "role = 'main_component' OR (supplies_factory_id IS NULL AND supplies_brand IS NULL)",
+            name="supplies_main_component",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -57,6 +65,19 @@ class Factory(db.Model):
     #: Number of workers as a range; a single figure has min = max.
     workers_min: Mapped[int | None] = mapped_column(Integer)
     workers_max: Mapped[int | None] = mapped_column(Integer)
+    #: The product models it makes for the contract, as the supplier names them.
+    product_models: Mapped[str | None] = mapped_column(String(500))
+    #: For a main-component factory: the final-assembly factory of the same register it supplies.
+    supplies_factory_id: Mapped[int | None] = mapped_column(
+        ForeignKey("factories.id", ondelete="SET NULL")
+    )
+    #: For a main-component factory: the brand it supplies, when not a factory of the register.
+    supplies_brand: Mapped[str | None] = mapped_column(String(200))
+    #: Workforce make-up: whole percentages of the workers who are women, migrant workers and
+    #: agency workers; None when not given.
+    women_percent: Mapped[int | None] = mapped_column(Integer)
+    migrant_percent: Mapped[int | None] = mapped_column(Integer)
+    agency_percent: Mapped[int | None] = mapped_column(Integer)
     os_hub_id: Mapped[str | None] = mapped_column(String(20))
     rba_id: Mapped[str | None] = mapped_column(String(30))
     #: When the factory entered and left the supply chain behind the buyer's products.
@@ -69,19 +90,74 @@ class Factory(db.Model):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     organisation: Mapped["Organisation"] = relationship(lazy="joined", innerjoin=True)
+    #: Loaded with the factory (one join), as the register shows it on every row.
+    supplies_factory: Mapped["Factory | None"] = relationship(remote_side=[id], lazy="joined")
 
     __mapper_args__ = {"version_id_col": version}
 
     @property
     def workers_label(self) -> str:
-        if self.workers_min is None:
-            return ""
-        if self.workers_max in (None, self.workers_min):
-            return str(self.workers_min)
-        return f"{self.workers_min}–{self.workers_max}"
+        return workers_label(self.workers_min, self.workers_max)
+
+    @property
+    def supplies_label(self) -> str:
+        """What a main-component factory supplies: the factory's name, else the brand."""
+        if self.supplies_factory is not None:
+            return self.supplies_factory.name
+        return self.supplies_brand or ""
 
     def active_on(self, day: date) -> bool:
         return self.entered_on <= day and (self.left_on is None or self.left_on > day)
+
+
+def workers_label(low: int | None, high: int | None) -> str:
+    """The number of workers as a number or a range, "" when not given."""
+    if low is None:
+        return ""
+    if high in (None, low):
+        return str(low)
+    return f"{low}–{high}"
+
+
+class FactoryDetailsVersion(db.Model):
+    """A factory's details as they were before an edit, so that the register as of a past date
+    shows them as they were then. The factory row holds the current details; its versions hold
+    each earlier state with the days it was current, [valid_from, valid_to)."""
+
+    __tablename__ = "factory_details_versions"
+    __table_args__ = (CheckConstraint("valid_to >= valid_from", name="valid_to_after_from"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    factory_id: Mapped[int] = mapped_column(
+        ForeignKey("factories.id", ondelete="CASCADE"), index=True
+    )
+    #: The first day these details were current.
+    valid_from: Mapped[date] = mapped_column(Date)
+    #: The day they were replaced (the edit's day): no longer current on it.
+    valid_to: Mapped[date] = mapped_column(Date)
+    #: The details as they were: the factory's fields of VERSIONED_FIELDS (services).
+    details: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class BrandConfirmation(db.Model):
+    """The day a supplier last confirmed its factory list with one of its brands."""
+
+    __tablename__ = "factory_brand_confirmations"
+    __table_args__ = (
+        UniqueConstraint(
+            "organisation_id", "brand", name="uq_factory_brand_confirmations_organisation_id"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    #: As named on the register's factories.
+    brand: Mapped[str] = mapped_column(String(200))
+    confirmed_on: Mapped[date] = mapped_column(Date)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
 
 class RiskScale(db.Model):

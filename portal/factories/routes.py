@@ -23,6 +23,7 @@ from portal.factories import exporting, services
 from portal.factories.forms import (
     AllFactoriesFilterForm,
     AsOfForm,
+    BrandConfirmationForm,
     ConfirmImportForm,
     EndForm,
     FactoryForm,
@@ -58,27 +59,73 @@ def factory_labels():
     }
 
 
-@bp.route("/factories")
-@allow(SUPPLIERS)
-def index():
+def _confirmation_form(organisation_id: int) -> BrandConfirmationForm:
+    return BrandConfirmationForm(
+        brands=services.register_brands(organisation_id), today=services.today()
+    )
+
+
+def _register_page(confirm_form: BrandConfirmationForm):
+    """The register as of the day the query string asks for (today), with the brands'
+    confirmations and the form that records one."""
+    organisation_id = current.user().organisation_id
     form = AsOfForm(request.args)
     day = form.on.data if form.validate() and form.on.data else services.today()
-    factories = services.register_on(current.user().organisation_id, day)
+    factories = services.register_as_of(organisation_id, day)
     return render_template(
         "factories/index.html",
         form=form,
         day=day,
         factories=factories,
         is_today=day == services.today(),
-        former=services.former_factories(current.user().organisation_id, day),
+        former=services.former_factories(organisation_id, day),
         risk_counts=services.risk_counts([f.id for f in factories]),
+        confirm_form=confirm_form,
+        confirmations=services.brand_confirmations(organisation_id),
+        brand_key=services.brand_key,
     )
+
+
+@bp.route("/factories")
+@allow(SUPPLIERS)
+def index():
+    return _register_page(_confirmation_form(current.user().organisation_id))
+
+
+@bp.route("/factories/brands/confirm", methods=["POST"])
+@allow(SUPPLIERS)
+def confirm_brand():
+    form = _confirmation_form(current.user().organisation_id)
+    if not form.validate_on_submit():
+        return _register_page(form), 422
+    services.confirm_with_brand(
+        current.user().organisation_id,
+        form.brand.data,
+        form.confirmed_on.data,
+        user=current.user(),
+    )
+    flash(
+        _(
+            "Recorded: the list was confirmed with %(brand)s on %(date)s.",
+            brand=form.brand.data,
+            date=show_date(form.confirmed_on.data),
+        ),
+        "success",
+    )
+    return redirect(url_for("factories.index"))
+
+
+def _factory_form(factory=None, **kwargs) -> FactoryForm:
+    """The factory's form, offering the organisation's final-assembly factories it may name
+    as the one it supplies."""
+    supplies = services.supplies_choices(current.user().organisation_id, factory)
+    return FactoryForm(supplies=supplies, **kwargs)
 
 
 @bp.route("/factories/new", methods=["GET", "POST"])
 @allow(SUPPLIERS)
 def new():
-    form = FactoryForm()
+    form = _factory_form()
     if request.method == "GET":
         form.entered_on.data = services.today()
     if form.validate_on_submit():
@@ -106,7 +153,7 @@ def _factory_page(form: FactoryForm, factory, end_form: EndForm | None = None) -
 @allow(SUPPLIERS)
 def edit(factory_id: int):
     factory = services.factory_or_404(current.user(), factory_id)
-    form = FactoryForm(obj=factory)
+    form = _factory_form(factory, obj=factory)
     if request.method == "GET":
         form.show(factory)
     if form.validate_on_submit():
@@ -149,7 +196,7 @@ def end(factory_id: int):
                 "success",
             )
             return redirect(url_for("factories.index"))
-    return _factory_page(FactoryForm(obj=factory), factory, form)
+    return _factory_page(_factory_form(factory, obj=factory), factory, form)
 
 
 @bp.route("/factories/<int:factory_id>/risks", methods=["GET", "POST"])
@@ -352,11 +399,13 @@ def export(fmt: str):
 @bp.route("/review/factories")
 @allow(BUYER_STAFF)
 def all_factories():
-    pagination, counts = services.all_factories(**AllFactoriesFilterForm(request.args).chosen())
+    chosen = AllFactoriesFilterForm(request.args).chosen()
+    pagination, counts = services.all_factories(**chosen)
     return render_template(
         "factories/all.html",
         page=pagination,
         counts=counts,
+        confirmations=services.all_brand_confirmations(chosen["organisation_id"]),
         suppliers=[(o.id, o.name) for o in orgs.suppliers()],
         countries=orgs.country_choices(),
         args=request.args,

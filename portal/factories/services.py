@@ -2,9 +2,10 @@
 
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from flask import abort, current_app
-from sqlalchemy import delete, func, insert
+from sqlalchemy import and_, bindparam, delete, func, insert, update
 
 from portal.audit.services import record
 from portal.auth.services import User
@@ -23,11 +24,14 @@ from portal.factories.importing import (
     recognised_matching,
 )
 from portal.factories.models import (
+    BrandConfirmation,
     ColumnMatching,
     Factory,
+    FactoryDetailsVersion,
     FactoryImport,
     FactoryRisk,
     RiskScale,
+    workers_label,
 )
 from portal.filenames import clean_filename
 from portal.orgs.services import Organisation
@@ -36,8 +40,18 @@ from portal.timeutil import utcnow
 # isort: split
 # What other features may name besides the functions below.
 from portal.factories.labels import RISK_LABELS  # noqa: F401
+from portal.factories.models import Factory  # noqa: F811 (also used above)
 
-EDITABLE = FIELDS  # every column the importer reads is editable on the form too
+#: Every column the importer reads is editable on the form too; what a main-component factory
+#: supplies is a factory of the register or a brand, which the importer reads as one text.
+EDITABLE = (
+    *(name for name in FIELDS if name != "supplies"),
+    "supplies_factory_id",
+    "supplies_brand",
+)
+#: The details whose earlier values are kept (FactoryDetailsVersion): all but when the factory
+#: entered and left the supply chain, which decide whether it is listed on a day at all.
+VERSIONED_FIELDS = tuple(name for name in EDITABLE if name not in ("entered_on", "left_on"))
 
 
 def today() -> date:
@@ -52,6 +66,54 @@ def _in_chain(organisation_id: int, day: date | None):
         Factory.entered_on <= day,
         (Factory.left_on.is_(None)) | (Factory.left_on > day),
     )
+
+
+class FactoryOnDay:
+    """A factory as the register showed it on a day: its details as they were then (from the
+    version valid on that day, else the factory's own), the rest from the factory."""
+
+    def __init__(self, factory: Factory, details: dict | None):
+        self.factory = factory
+        self.details = details or {}
+
+    def __getattr__(self, name: str) -> Any:
+        if name in self.details:
+            return self.details[name]
+        return getattr(self.factory, name)
+
+    @property
+    def workers_label(self) -> str:
+        return workers_label(self.workers_min, self.workers_max)
+
+    @property
+    def supplies_label(self) -> str:
+        if not self.details:
+            return self.factory.supplies_label
+        return self.details.get("supplies_factory_name") or self.details.get("supplies_brand") or ""
+
+
+def _sort_key(factory) -> tuple:
+    return (factory.role, factory.country, factory.name.lower())
+
+
+def register_as_of(organisation_id: int, day: date | None = None) -> list[FactoryOnDay]:
+    """The organisation's factories in the supply chain on `day` (today by default), each with
+    its details as they were on that day; one query, however many factories."""
+    day = day or today()
+    version = FactoryDetailsVersion
+    rows = db.session.execute(
+        db.select(Factory, version.details)
+        .outerjoin(
+            version,
+            and_(
+                version.factory_id == Factory.id,
+                version.valid_from <= day,
+                version.valid_to > day,
+            ),
+        )
+        .where(*_in_chain(organisation_id, day))
+    ).all()
+    return sorted((FactoryOnDay(f, details) for f, details in rows), key=_sort_key)
 
 
 def register_on(organisation_id: int, day: date | None = None) -> list[Factory]:
@@ -85,17 +147,87 @@ def factory_or_404(user: User, factory_id: int) -> Factory:
     return factory
 
 
+def supplies_choices(organisation_id: int, factory: Factory | None = None) -> list[tuple]:
+    """(id, name) of the organisation's final-assembly factories that a main-component
+    factory can name as the one it supplies: those in the supply chain today, and the one
+    `factory` names now, whatever has become of it."""
+    offered = and_(*_in_chain(organisation_id, None), Factory.role == "final_assembly")
+    if factory is not None and factory.supplies_factory_id:
+        offered = offered | (Factory.id == factory.supplies_factory_id)
+    rows = db.session.execute(
+        db.select(Factory.id, Factory.name)
+        .where(Factory.organisation_id == organisation_id, offered)
+        .order_by(func.lower(Factory.name), Factory.id)
+    )
+    return [(id_, name) for id_, name in rows if factory is None or id_ != factory.id]
+
+
+def _details(factory: Factory) -> dict:
+    """The factory's versioned details as JSON-ready data, with the name of the factory it
+    supplies as it was (the version is shown without looking that factory up)."""
+    details = {name: getattr(factory, name) for name in VERSIONED_FIELDS}
+    details["component_categories"] = list(details["component_categories"] or [])
+    details["product_categories"] = list(details["product_categories"] or [])
+    details["brands"] = list(details["brands"] or [])
+    supplied = factory.supplies_factory
+    details["supplies_factory_name"] = supplied.name if supplied is not None else None
+    return details
+
+
+def _keep_version(factory: Factory, details: dict, on: date, user: User) -> None:
+    """Keep `details` (the factory's before the edit made on `on`) as current from where the
+    previous version ended, or from when the factory entered or was added, until `on`."""
+    previous_end = db.session.scalar(
+        db.select(func.max(FactoryDetailsVersion.valid_to)).where(
+            FactoryDetailsVersion.factory_id == factory.id
+        )
+    )
+    valid_from = previous_end or min(factory.entered_on, factory.created_at.date())
+    db.session.add(
+        FactoryDetailsVersion(
+            factory_id=factory.id,
+            valid_from=valid_from,
+            # An edit dated before the last one cannot rewrite what was kept: it ends here.
+            valid_to=max(on, valid_from),
+            details=details,
+            created_by_id=user.id,
+        )
+    )
+
+
 def save_factory(
-    organisation_id: int, values: dict, *, user: User, factory: Factory | None = None
+    organisation_id: int,
+    values: dict,
+    *,
+    user: User,
+    factory: Factory | None = None,
+    on: date | None = None,
 ) -> Factory:
-    """Create a factory or apply an edit (the form's values, already checked)."""
+    """Create a factory or apply an edit (the form's values, already checked). An edit that
+    changes the factory's details keeps the details as they were until `on` (today), in the
+    same transaction, so the register as of an earlier day shows them. A supplied factory
+    must be one of supplies_choices (404 otherwise); a final-assembly factory supplies none."""
     creating = factory is None
+    supplied = values.get("supplies_factory_id")
+    if supplied is not None and supplied not in dict(supplies_choices(organisation_id, factory)):
+        abort(404)
     if creating:
         factory = Factory(organisation_id=organisation_id)
         db.session.add(factory)
+    before = None if creating else _details(factory)
     for name in EDITABLE:
         if name in values:
             setattr(factory, name, values[name])
+    if factory.role != "main_component":
+        factory.supplies_factory_id = factory.supplies_brand = None
+    if factory.supplies_factory_id != getattr(factory.supplies_factory, "id", None):
+        factory.supplies_factory = (
+            db.session.get(Factory, factory.supplies_factory_id)
+            if factory.supplies_factory_id
+            else None
+        )
+    if before is not None and _details(factory) != before:
+        _keep_version(factory, before, on or today(), user)
     factory.match_key = normalise_key(factory.name, factory.address, factory.country)
     factory.updated_at = utcnow()
     db.session.flush()
@@ -445,6 +577,14 @@ def confirm_import(
                 "workers_max": values.get("workers_max"),
                 "os_hub_id": values.get("os_hub_id"),
                 "rba_id": values.get("rba_id"),
+                "product_models": values.get("product_models"),
+                # Linked to a final-assembly factory of that name below, else a brand.
+                "supplies_brand": values.get("supplies")
+                if values["role"] == "main_component"
+                else None,
+                "women_percent": values.get("women_percent"),
+                "migrant_percent": values.get("migrant_percent"),
+                "agency_percent": values.get("agency_percent"),
                 "entered_on": date.fromisoformat(values["entered_on"])
                 if values.get("entered_on")
                 else start,
@@ -459,6 +599,7 @@ def confirm_import(
         )
     if records:
         db.session.execute(insert(Factory), records)
+        _link_supplied_factories(staged.organisation_id, now)
     staged.confirmed_at = now
     # The factories are in the register now; the file's cells and rows would only take room.
     staged.rows, staged.cells = [], None
@@ -475,6 +616,96 @@ def confirm_import(
         },
     )
     return len(records)
+
+
+def _link_supplied_factories(organisation_id: int, added_at: datetime) -> None:
+    """Where a main-component factory added at `added_at` names what it supplies by the name
+    of one of the organisation's current final-assembly factories (this file's or earlier),
+    link it to that factory instead of keeping the name as a brand; a name two such factories
+    share stays a brand."""
+    by_name: dict[str, int | None] = {}
+    for id_, name in supplies_choices(organisation_id):
+        key = brand_key(name)
+        by_name[key] = None if key in by_name else id_
+    added = db.session.execute(
+        db.select(Factory.id, Factory.supplies_brand).where(
+            Factory.organisation_id == organisation_id,
+            Factory.created_at == added_at,
+            Factory.supplies_brand.is_not(None),
+        )
+    ).all()
+    links = [
+        {"row_id": id_, "supplied_id": by_name[brand_key(text)]}
+        for id_, text in added
+        if by_name.get(brand_key(text))
+    ]
+    if links:
+        table = Factory.__table__
+        db.session.execute(
+            update(table)
+            .where(table.c.id == bindparam("row_id"))
+            .values(supplies_factory_id=bindparam("supplied_id"), supplies_brand=None),
+            links,
+        )
+
+
+# Brand confirmations ------------------------------------------------------------------------------
+def register_brands(organisation_id: int) -> list[str]:
+    """The brands the organisation's current factories name, as first written, sorted."""
+    found: dict[str, str] = {}
+    for brands in db.session.scalars(
+        db.select(Factory.brands).where(*_in_chain(organisation_id, None))
+    ):
+        for brand in brands or []:
+            if str(brand).strip():
+                found.setdefault(brand_key(brand), str(brand).strip())
+    return sorted(found.values(), key=str.casefold)
+
+
+def brand_confirmations(organisation_id: int) -> dict[str, BrandConfirmation]:
+    """The organisation's confirmations by brand_key of the brand."""
+    return {
+        brand_key(c.brand): c
+        for c in db.session.scalars(
+            db.select(BrandConfirmation).where(BrandConfirmation.organisation_id == organisation_id)
+        )
+    }
+
+
+def confirm_with_brand(
+    organisation_id: int, brand: str, confirmed_on: date, *, user: User
+) -> BrandConfirmation:
+    """Record that the organisation confirmed its factory list with `brand` on `confirmed_on`,
+    replacing the brand's earlier date (brands compare as brand_key does). The row itself says
+    who recorded it and when."""
+    confirmation = brand_confirmations(organisation_id).get(brand_key(brand))
+    if confirmation is None:
+        confirmation = BrandConfirmation(organisation_id=organisation_id)
+        db.session.add(confirmation)
+    confirmation.brand = brand.strip()
+    confirmation.confirmed_on = confirmed_on
+    confirmation.recorded_at = utcnow()
+    confirmation.recorded_by_id = user.id
+    record(
+        "factory.brand_confirmed",
+        actor=user,
+        organisation_id=organisation_id,
+        details={"brand": confirmation.brand, "confirmed_on": confirmed_on.isoformat()},
+    )
+    return confirmation
+
+
+def all_brand_confirmations(organisation_id: int | None = None) -> list[tuple[str, str, date]]:
+    """(supplier's name, brand, day) of every supplier's confirmations, or one supplier's;
+    one query."""
+    query = (
+        db.select(Organisation.name, BrandConfirmation.brand, BrandConfirmation.confirmed_on)
+        .join(Organisation, Organisation.id == BrandConfirmation.organisation_id)
+        .order_by(func.lower(Organisation.name), func.lower(BrandConfirmation.brand))
+    )
+    if organisation_id:
+        query = query.where(BrandConfirmation.organisation_id == organisation_id)
+    return [tuple(row) for row in db.session.execute(query)]
 
 
 # Snapshots and the buyer's view -------------------------------------------------------------------
@@ -532,6 +763,11 @@ def snapshot(organisation_id: int, roles: list[str] | None = None) -> list[dict]
             "workers": f.workers_label,
             "os_hub_id": f.os_hub_id,
             "rba_id": f.rba_id,
+            "product_models": f.product_models,
+            "supplies": f.supplies_label,
+            "women_percent": f.women_percent,
+            "migrant_percent": f.migrant_percent,
+            "agency_percent": f.agency_percent,
             "entered_on": f.entered_on.isoformat(),
         }
         for f in factories

@@ -1,5 +1,6 @@
 """The reviewer's marking form, compiled from the ladder: one group of fields per milestone."""
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from flask_babel import lazy_gettext as _l
@@ -31,6 +32,17 @@ def _id_or_none(value):
 class MarkingFormBase(FlaskForm):
     #: The ladder version the page showed; marks made against a newer one are refused.
     version = HiddenField()
+    #: "" for the whole organisation, or one of the supplier's brands (offered only when it
+    #: names some).
+    brand = SelectField(
+        _l("Marks for"),
+        description=_l(
+            "A mark for the whole organisation holds for every brand; a mark for one brand "
+            "holds for that brand only."
+        ),
+        choices=[],
+        validate_choice=False,  # checked in validate(), with a message that says why
+    )
 
     milestone_keys: tuple[str, ...] = ()
     #: The evidence kinds each milestone accepts, by milestone key.
@@ -55,8 +67,17 @@ class MarkingFormBase(FlaskForm):
     def part(self, part: str, milestone_key: str):
         return self[part_name(part, milestone_key)]
 
+    @property
+    def chosen_brand(self) -> str | None:
+        """The brand the marks are for, or None for the whole organisation."""
+        return self.brand.data or None
+
     def validate(self, extra_validators=None) -> bool:
         super().validate(extra_validators)
+        if self.brand.data and self.brand.data not in {c[0] for c in self.brand.choices}:
+            self.brand.errors.append(
+                _l("Choose the whole organisation or one of the supplier's brands from the list.")
+            )
         today = utcnow().date()
         chosen = 0
         for key in self.milestone_keys:
@@ -117,8 +138,14 @@ class MarkingFormBase(FlaskForm):
         ]
 
 
-def marking_form(milestones: list[dict], documents: list["EvidenceDocument"], **kwargs):
-    """A bound form with a status, date, document, evidence note and note per milestone."""
+def marking_form(
+    milestones: list[dict],
+    documents: list["EvidenceDocument"],
+    brands: Sequence[str] = (),
+    **kwargs,
+):
+    """A bound form with a status, date, document, evidence note and note per milestone, and
+    the choice of whom the marks are for: the whole organisation or one of `brands`."""
     statuses = [SelectChoice("", _l("Leave as it is"))] + [
         SelectChoice(code, label) for code, label in STATUS_LABELS.items()
     ]
@@ -155,6 +182,9 @@ def marking_form(milestones: list[dict], documents: list["EvidenceDocument"], **
             _l("Note to the supplier"), validators=[Optional(), Length(max=5000)]
         )
     form = type("MarkingForm", (MarkingFormBase,), attrs)(**kwargs)
+    form.brand.choices = [("", _l("The whole organisation (every brand)"))] + [
+        (name, name) for name in brands
+    ]
     if not form.is_submitted():
         today = utcnow().date()
         for milestone in milestones:

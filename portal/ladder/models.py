@@ -56,15 +56,17 @@ class LadderVersion(db.Model):
 
 
 class MilestoneMark(db.Model):
-    """A reviewer's verdict on one milestone of one supplier organisation.
+    """A reviewer's verdict on one milestone of one supplier organisation, or of one of its
+    brands.
 
-    Rows are only ever added: the latest mark per milestone (by `marked_on`, then by when it
-    was recorded) is the current one, and the earlier ones are the climb's history.
+    Rows are only ever added: the latest mark per milestone and brand (by `marked_on`, then by
+    when it was recorded) is the current one, and the earlier ones are the climb's history.
     """
 
     __tablename__ = "milestone_marks"
     __table_args__ = (
         CheckConstraint("status IN ('achieved', 'partly', 'not_yet')", name="status_known"),
+        CheckConstraint("brand IS NULL OR brand <> ''", name="brand_not_blank"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -74,6 +76,9 @@ class MilestoneMark(db.Model):
     #: The version the reviewer marked against; milestone keys stay stable across versions.
     ladder_version_id: Mapped[int] = mapped_column(ForeignKey("ladder_versions.id"), index=True)
     milestone_key: Mapped[str] = mapped_column(String(64))
+    #: One of the supplier's brands, as the supplier writes it; None: the whole organisation,
+    #: which holds for every brand.
+    brand: Mapped[str | None] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(10))
     #: The day the verdict holds from (the evidence's day), not when it was typed in.
     marked_on: Mapped[date] = mapped_column(Date)

@@ -35,16 +35,16 @@ def index():
     if version is None:
         return render_template("ladder/index.html", ladder=None)
     ladder = version.ladder
-    marks = services.current_marks(current.user().organisation_id)
-    step = services.position(marks, ladder)
+    standing = services.standing(current.user().organisation_id, ladder)
     return render_template(
         "ladder/index.html",
         ladder=ladder,
         lang=current.language(),
-        marks=marks,
-        step=step,
-        reached=ladder.at(step),
-        next_step=services.next_milestone(marks, ladder),
+        marks=standing.marks,
+        step=standing.step,
+        brands=standing.brands,
+        reached=ladder.at(standing.step),
+        next_step=ladder.at(standing.step + 1),
     )
 
 
@@ -56,12 +56,7 @@ def overview():
         return render_template("ladder/overview.html", ladder=None)
     ladder = version.ladder
     organisations = services.suppliers()
-    history = services.history_positions([o.id for o in organisations], ladder)
-    # (organisation, step now, day of the last mark) per supplier; step 0 before any mark.
-    rows = []
-    for organisation in organisations:
-        last_day, step = history[organisation.id][-1] if history[organisation.id] else (None, 0)
-        rows.append((organisation, step, last_day))
+    rows, history = services.overview_rows(organisations, ladder)
     climbs = [(o, history[o.id]) for o in organisations if history[o.id]]
     return render_template(
         "ladder/overview.html",
@@ -76,19 +71,19 @@ def overview():
     )
 
 
-def _supplier_page(organisation, ladder, form) -> str:
+def _supplier_page(organisation, ladder, form, brands) -> str:
     """Where the supplier stands, its marks' history and the form to mark it."""
-    marks = services.current_marks(organisation.id)
-    step = services.position(marks, ladder)
+    standing = services.standing(organisation.id, ladder, brands)
     return render_template(
         "ladder/supplier.html",
         organisation=organisation,
         ladder=ladder,
         lang=current.language(),
         form=form,
-        marks=marks,
-        step=step,
-        reached=ladder.at(step),
+        marks=standing.marks,
+        step=standing.step,
+        brands=standing.brands,
+        reached=ladder.at(standing.step),
         history=services.mark_history(organisation.id),
     )
 
@@ -100,21 +95,23 @@ def supplier(org_id: int):
     version = services.current_version()
     if version is None:
         abort(404)
-    form = marking_form(
-        version.ladder.markable, services.evidence_documents(organisation.id, current.user())
-    )
+    brands = services.supplier_brands(organisation.id)
+    documents = services.evidence_documents(organisation.id, current.user())
+    form = marking_form(version.ladder.markable, documents, brands)
     if request.method == "GET":
         form.version.data = str(version.id)
     if form.validate_on_submit():
         if not form.made_on(version.id):
-            return _supplier_page(organisation, version.ladder, form), 409
+            return _supplier_page(organisation, version.ladder, form, brands), 409
         try:
-            recorded = services.mark_all(organisation, form.marks(), user=current.user())
+            recorded = services.mark_all(
+                organisation, form.marks(), user=current.user(), brand=form.chosen_brand
+            )
         except services.MarkError:
             abort(400)
         flash(_("Marks recorded: %(n)d.", n=recorded), "success")
         return redirect(url_for("ladder.supplier", org_id=organisation.id))
-    return _supplier_page(organisation, version.ladder, form)
+    return _supplier_page(organisation, version.ladder, form, brands)
 
 
 @bp.route("/review/ladder/export.<fmt>")

@@ -15,9 +15,13 @@ from portal.definitions import Problem, VersionedContent, load_definition
 from portal.questionnaires.fieldtypes import REGISTRY
 from portal.questionnaires.schemas import DefinitionSchema
 
+#: Question keys that only files declaring format_version 2 may use.
+FORMAT_2_KEYS = ("weight", "satisfies", "rubric_cap")
 COMMON_KEYS = frozenset(
     {"key", "type", "text", "help", "required", "criterion", "show_if", "rubric", "evidence"}
-)
+) | frozenset(FORMAT_2_KEYS)
+#: The types whose answer can stand for later questions (`satisfies`).
+SATISFYING_TYPES = ("yes_no", "single_choice", "multiple_choice")
 
 
 def load_file(path: Path) -> tuple[dict | None, list[Problem]]:
@@ -40,7 +44,7 @@ def check_references(content: dict) -> list[tuple[str, str]]:
             path = f"{s_path}.questions[{q_index}]({question['key']})"
             problems += _check_question(question, path, seen)
             seen.setdefault(question["key"], question)
-    return problems
+    return problems + _check_format_2(content)
 
 
 def _check_question(question: dict, path: str, earlier: dict) -> list[tuple[str, str]]:
@@ -57,7 +61,7 @@ def _check_question(question: dict, path: str, earlier: dict) -> list[tuple[str,
         ]
     stray = set(question) - COMMON_KEYS - kind.own_keys
     if kind.name == "guidance":
-        stray |= set(question) & {"required", "criterion", "rubric", "evidence"}
+        stray |= set(question) & {"required", "criterion", "rubric", "evidence", *FORMAT_2_KEYS}
     for name in sorted(stray):
         problems.append((f"{path}.{name}", f"Not allowed on a {kind.name} question."))
     if kind.answerable and "criterion" not in question:
@@ -71,13 +75,20 @@ def _check_question(question: dict, path: str, earlier: dict) -> list[tuple[str,
     return problems
 
 
-def _check_condition(condition: dict, path: str, earlier: dict) -> list[tuple[str, str]]:
+def _check_condition(
+    condition: dict, path: str, earlier: dict, name: str = "show_if"
+) -> list[tuple[str, str]]:
     target = earlier.get(condition["question"])
-    where = f"{path}.show_if.question"
+    where = f"{path}.{name}.question"
     if target is None:
         return [(where, f"{condition['question']!r} is not an earlier question.")]
     if target["type"] == "guidance":
         return [(where, "A condition cannot depend on guidance text.")]
+    return _check_test(condition, target, f"{path}.{name}")
+
+
+def _check_test(condition: dict, target: dict, where: str) -> list[tuple[str, str]]:
+    """Problems of a test (equals / in / includes) of `target`'s answer."""
     allowed = None
     if target["type"] == "yes_no":
         allowed = {"yes", "no"}
@@ -88,12 +99,94 @@ def _check_condition(condition: dict, path: str, earlier: dict) -> list[tuple[st
     if allowed is not None:
         wrong = [v for v in values if v not in allowed]
         if wrong:
-            return [
-                (f"{path}.show_if", f"{wrong[0]!r} is not a value of {condition['question']!r}.")
-            ]
+            return [(where, f"{wrong[0]!r} is not a value of {target['key']!r}.")]
     if "includes" in condition and target["type"] != "multiple_choice":
-        return [(f"{path}.show_if", "includes only works with a multiple_choice question.")]
+        return [(where, "includes only works with a multiple_choice question.")]
     return []
+
+
+def _check_format_2(content: dict) -> list[tuple[str, str]]:
+    """Weights, `satisfies` and `rubric_cap`: only in format 2, and only where they make sense."""
+    problems = []
+    order: dict[str, int] = {}
+    listed = []
+    for s_index, section in enumerate(content["sections"]):
+        for q_index, question in enumerate(section["questions"]):
+            order.setdefault(question["key"], len(order))
+            path = f"sections[{s_index}].questions[{q_index}]({question['key']})"
+            listed.append((question, path))
+    by_key = {q["key"]: q for q, _ in reversed(listed)}
+    for question, path in listed:
+        used = [name for name in FORMAT_2_KEYS if name in question]
+        if not used or question["type"] not in REGISTRY or question["type"] == "guidance":
+            continue  # nothing to check, or already refused as an unknown type or stray key
+        if content["format_version"] < 2:
+            problems += [
+                (f"{path}.{name}", f"{name} needs format_version: 2 at the top of the file.")
+                for name in used
+            ]
+            continue
+        if "weight" in question and not question.get("rubric"):
+            problems.append((f"{path}.weight", "Only a question with a rubric has a weight."))
+        if "satisfies" in question:
+            problems += _check_satisfies(question, f"{path}.satisfies", order, by_key)
+        if "rubric_cap" in question:
+            # Its own answer may cap a question too (a claim among its choices).
+            earlier = {k: q for k, q in by_key.items() if order[k] <= order[question["key"]]}
+            problems += _check_cap(question, f"{path}.rubric_cap", earlier)
+    return problems
+
+
+def _check_satisfies(
+    question: dict, path: str, order: dict[str, int], by_key: dict[str, dict]
+) -> list[tuple[str, str]]:
+    rule = question["satisfies"]
+    if question["type"] not in SATISFYING_TYPES:
+        return [(path, "Only a yes_no, single_choice or multiple_choice answer satisfies others.")]
+    problems = _check_test(rule["when"], question, f"{path}.when")
+    for index, key in enumerate(rule["questions"]):
+        where = f"{path}.questions[{index}]"
+        if key == question["key"]:
+            problems.append((where, "A question cannot satisfy itself."))
+        elif key not in by_key:
+            problems.append((where, f"{key!r} is not a question of this file."))
+        elif order[key] < order[question["key"]]:
+            problems.append((where, f"{key!r} must come after the question that satisfies it."))
+        elif by_key[key]["type"] == "guidance":
+            problems.append((where, f"{key!r} is guidance text: there is nothing to credit."))
+    if rule["evidence"] not in question.get("evidence", []):
+        problems.append(
+            (
+                f"{path}.evidence",
+                f"List {rule['evidence']!r} in this question's evidence too, so that the "
+                "document can be attached to it.",
+            )
+        )
+    return problems
+
+
+def _check_cap(question: dict, path: str, earlier: dict) -> list[tuple[str, str]]:
+    cap = question["rubric_cap"]
+    if not question.get("rubric"):
+        return [(path, "A rubric_cap needs a rubric to cap.")]
+    problems = _check_condition(cap["when"], path, earlier, name="when")
+    levels = [level["points"] for level in question["rubric"]]
+    if cap["points"] not in levels[:-1]:
+        below = ", ".join(f"{p:g}" for p in levels[:-1])
+        problems.append(
+            (f"{path}.points", f"Must be one of the rubric's levels below its top: {below}.")
+        )
+    return problems
+
+
+def passes(test: dict, value) -> bool:
+    """Whether an answer passes a test: `equals` a value, is `in` values, or (a list of
+    choices) `includes` a value."""
+    if "equals" in test:
+        return value == test["equals"]
+    if "includes" in test:
+        return isinstance(value, list) and test["includes"] in value
+    return value in test.get("in_", [])
 
 
 class Definition(VersionedContent):
@@ -120,19 +213,73 @@ class Definition(VersionedContent):
 
     def is_visible(self, question: dict, values: dict) -> bool:
         """Whether a question shows, given the stored values by question key. A question
-        whose condition depends on a hidden question is hidden too."""
+        whose condition depends on a hidden question is hidden too, and so is a question an
+        earlier answer satisfies (`satisfies`)."""
+        if any(self.satisfies_now(s, values) for s in self.satisfied_by.get(question["key"], ())):
+            return False
         condition = question.get("show_if")
         if not condition:
             return True
         target = self.questions.get(condition["question"])
         if target is None or not self.is_visible(target, values):
             return False
-        value = values.get(condition["question"])
-        if "equals" in condition:
-            return value == condition["equals"]
-        if "includes" in condition:
-            return isinstance(value, list) and condition["includes"] in value
-        return value in condition.get("in_", [])
+        return passes(condition, values.get(condition["question"]))
 
     def visible_keys(self, values: dict) -> set[str]:
         return {k for k, q in self.questions.items() if self.is_visible(q, values)}
+
+    @cached_property
+    def satisfied_by(self) -> dict[str, list[str]]:
+        """For each question some answer can satisfy, the keys of those questions."""
+        found: dict[str, list[str]] = {}
+        for key, question in self.questions.items():
+            for credited in question.get("satisfies", {}).get("questions", []):
+                found.setdefault(credited, []).append(key)
+        return found
+
+    def satisfies_now(self, key: str, values: dict) -> bool:
+        """Whether question `key` is shown and its answer satisfies the questions it names."""
+        question = self.questions[key]
+        rule = question.get("satisfies")
+        return bool(rule) and (
+            passes(rule["when"], values.get(key)) and self.is_visible(question, values)
+        )
+
+    def credit_rules(self, key: str, values: dict) -> list[dict]:
+        """The answers that can satisfy question `key`, for the page's script: each the
+        satisfying question's key with its test, and `now`, whether it satisfies `key` with
+        these values (what the script keeps when that question is on another page)."""
+        return [
+            {
+                "question": s,
+                **self.questions[s]["satisfies"]["when"],
+                "now": self.satisfies_now(s, values),
+            }
+            for s in self.satisfied_by.get(key, ())
+        ]
+
+    def credits(self, values: dict) -> dict[str, str]:
+        """The questions not asked because an answer satisfies them, each with the key of
+        that answer's question: those it names, and those shown only through them."""
+        credited: dict[str, str] = {}
+        for key, question in self.questions.items():
+            by = next(
+                (s for s in self.satisfied_by.get(key, ()) if self.satisfies_now(s, values)), None
+            )
+            condition = question.get("show_if")
+            if by is None and condition and condition["question"] in credited:
+                by = credited[condition["question"]]
+            if by is not None:
+                credited[key] = by
+        return credited
+
+    def cap(self, question: dict, values: dict) -> float | None:
+        """The most points the question can be given with these answers (`rubric_cap`), or
+        None when nothing caps it."""
+        rule = question.get("rubric_cap")
+        if not rule:
+            return None
+        target = self.questions.get(rule["when"]["question"])
+        if target is None or not self.is_visible(target, values):
+            return None
+        return rule["points"] if passes(rule["when"], values.get(target["key"])) else None

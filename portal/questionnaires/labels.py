@@ -28,6 +28,7 @@ EVIDENCE_LABELS = {
     "worker_committee_minutes": _l("Worker-committee minutes"),
     "election_procedure": _l("Election procedure"),
     "training_record": _l("Training record"),
+    "independent_monitoring_report": _l("Independent monitoring report"),
     "other": _l("Other document"),
 }
 
@@ -73,4 +74,7 @@ ATTRIBUTE_LABELS = {
     "min_rows": _l("fewest rows"),
     "max_rows": _l("most rows"),
     "roles": _l("factory roles"),
+    "weight": _l("weight in its section"),
+    "satisfies": _l("the questions an answer stands for"),
+    "rubric_cap": _l("the cap on its grade"),
 }

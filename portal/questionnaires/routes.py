@@ -360,6 +360,7 @@ def _section_page(response, section, answers, *, form, conflicts=(), just_saved=
         lang=lang,
         definition=definition,
         visible=definition.visible_keys(services.values_of(answers)),
+        values=services.values_of(answers),
         registry=REGISTRY,
         field_name=field_name,
         confirm_name=confirm_name,

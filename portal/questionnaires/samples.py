@@ -3,10 +3,11 @@
 Nothing here knows a particular questionnaire: every value is made from the question's type
 and its own limits, so a new version gets answers without new code. The answers lean towards
 showing follow-up questions ("yes", the option a condition asks for), so that as many
-questions as possible are visible and answered.
+questions as possible are visible and answered; for the same reason they do not give an answer
+that satisfies later questions (`satisfies`), which would leave those unasked.
 """
 
-from portal.questionnaires.definitions import Definition
+from portal.questionnaires.definitions import Definition, passes
 
 EXAMPLE_DATE = "2026-03-31"
 
@@ -107,9 +108,27 @@ _MAKERS = {
 
 def sample_value(question: dict, wanted: set, brands: list[str]):
     """A valid stored answer to one question; None for the types answered elsewhere
-    (factory_list, which the register answers, and guidance)."""
+    (factory_list, which the register answers, and guidance). An answer that would satisfy
+    later questions is avoided when the question allows another."""
     maker = _MAKERS.get(question["type"])
-    return maker(question, wanted, brands) if maker else None
+    value = maker(question, wanted, brands) if maker else None
+    rule = question.get("satisfies")
+    if rule and passes(rule["when"], value):
+        return _not_satisfying(question, rule["when"], value, wanted)
+    return value
+
+
+def _not_satisfying(question: dict, test: dict, value, wanted: set):
+    if question["type"] == "multiple_choice":
+        kept = [v for v in value if v != test.get("includes")]
+        others = [o["value"] for o in question["options"] if o["value"] != test.get("includes")]
+        return kept or others[:1] or value
+    values = (
+        ["yes", "no"] if question["type"] == "yes_no" else [o["value"] for o in question["options"]]
+    )
+    others = [v for v in values if not passes(test, v)]
+    preferred = [v for v in others if v in wanted]
+    return (preferred or others or [value])[0]
 
 
 def sample_answers(definition: Definition, brands: list[str]) -> dict[str, object]:

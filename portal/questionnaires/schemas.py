@@ -42,6 +42,7 @@ EVIDENCE_KINDS = (
     "worker_committee_minutes",
     "election_procedure",
     "training_record",
+    "independent_monitoring_report",
     "other",
 )
 COLUMN_TYPES = ("short_text", "number", "single_choice", "date", "url")
@@ -64,11 +65,13 @@ class RubricLevel(Schema):
     description = fields.Nested(Text, required=True)
 
 
-class Condition(Schema):
+class Test(Schema):
+    """A test of one answer: equals a value, is among values, or (multiple choice) includes
+    a value."""
+
     class Meta:
         unknown = RAISE
 
-    question = fields.String(required=True, validate=KEY)
     equals = fields.String()
     includes = fields.String()
     in_ = fields.List(fields.String(), data_key="in", validate=validate.Length(min=1))
@@ -78,6 +81,37 @@ class Condition(Schema):
         tests = [name for name in ("equals", "includes", "in_") if name in data]
         if len(tests) != 1:
             raise ValidationError("Give exactly one of equals, includes or in.")
+
+
+class Condition(Test):
+    """A test of an earlier question's answer (`show_if`, and when a rubric is capped)."""
+
+    question = fields.String(required=True, validate=KEY)
+
+
+class Satisfies(Schema):
+    """An answer that stands for later questions: when it passes `when`, they are not asked,
+    they are credited in full, and a document of the `evidence` kind is required instead."""
+
+    class Meta:
+        unknown = RAISE
+
+    when = fields.Nested(Test, required=True)
+    questions = fields.List(
+        fields.String(validate=KEY), required=True, validate=validate.Length(min=1)
+    )
+    evidence = fields.String(required=True, validate=validate.OneOf(EVIDENCE_KINDS))
+    note = fields.Nested(Text, required=True)
+
+
+class RubricCap(Schema):
+    """The most points a question can be given while an earlier answer passes a test."""
+
+    class Meta:
+        unknown = RAISE
+
+    when = fields.Nested(Condition, required=True)
+    points = fields.Float(required=True, validate=validate.Range(min=0))
 
 
 class Column(Schema):
@@ -114,6 +148,10 @@ class Question(Schema):
     evidence = fields.List(
         fields.String(validate=validate.OneOf(EVIDENCE_KINDS)), validate=validate.Length(min=1)
     )
+    # Format 2 (which files may use them is checked by the loader).
+    weight = fields.Float(validate=validate.Range(min=0, min_inclusive=False))
+    satisfies = fields.Nested(Satisfies)
+    rubric_cap = fields.Nested(RubricCap)
     # Type-specific keys; which are allowed is checked by each field type.
     options = fields.List(fields.Nested(Option), validate=validate.Length(min=2))
     max_length = fields.Integer(validate=validate.Range(min=1, max=100_000))
@@ -147,7 +185,8 @@ class Section(Schema):
 class DefinitionSchema(VersionedSchema):
     """A whole questionnaire version, as written in questionnaires/<key>/v<N>.yaml."""
 
-    FORMAT_VERSION = 1
+    #: Format 2 adds question weights, `satisfies` and `rubric_cap`; format 1 files still load.
+    FORMAT_VERSION = (1, 2)
 
     intro = fields.Nested(Text)
     sections = fields.List(fields.Nested(Section), required=True, validate=validate.Length(min=1))

@@ -679,14 +679,18 @@ class SubmitProblem:
     message: str
 
 
-def submit_problems(response: Response, answers: dict[str, Answer]) -> list[SubmitProblem]:
+def submit_problems(
+    response: Response, answers: dict[str, Answer], *, user: User | None = None
+) -> list[SubmitProblem]:
     """Everything that stops submission: visible required questions unanswered, answers
     with problems, carried-over answers not confirmed, factory-list questions the register
-    does not answer yet. Hidden questions never count."""
+    does not answer yet, answers that stand for later questions (`satisfies`) without the
+    document they need (among those `user` may see; without a user, none). Hidden questions
+    never count."""
     definition = response.version.definition
     visible = definition.visible_keys(values_of(answers))
     gaps = register_gaps(response, answers)
-    problems = []
+    problems = _missing_evidence(response, answers, user)
     for section in definition.sections:
         for question in definition.answerable(section):
             key = question["key"]
@@ -715,10 +719,36 @@ def submit_problems(response: Response, answers: dict[str, Answer]) -> list[Subm
     return problems
 
 
+def _missing_evidence(
+    response: Response, answers: dict[str, Answer], user: User | None
+) -> list[SubmitProblem]:
+    """An answer that satisfies later questions needs a document of the kind its definition
+    names, attached to its question (the documents are asked for only when one does)."""
+    definition = response.version.definition
+    values = values_of(answers)
+    needed = [k for k in definition.questions if definition.satisfies_now(k, values)]
+    if not needed:
+        return []
+    documents = (
+        signals.collect_grouped(signals.question_documents, response, viewer=user) if user else {}
+    )
+    problems = []
+    for key in needed:
+        kind = definition.questions[key]["satisfies"]["evidence"]
+        if not any(d.kind == kind for d in documents.get(key, [])):
+            message = _l(
+                "Attach a document of the kind “%(kind)s”: with this answer, the questions it "
+                "covers are not asked.",
+                kind=EVIDENCE_LABELS.get(kind, kind),
+            )
+            problems.append(SubmitProblem(definition.section_of[key], key, str(message)))
+    return problems
+
+
 def submit(response: Response, *, user: User) -> list[SubmitProblem]:
     """Submit when nothing stops it; returns the problems otherwise (nothing changes then)."""
     answers = answers_of(response)
-    problems = submit_problems(response, answers)
+    problems = submit_problems(response, answers, user=user)
     if problems:
         return problems
     resubmission = response.status == ResponseStatus.CLARIFICATION

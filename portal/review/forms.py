@@ -54,6 +54,8 @@ class GradingBase(FlaskForm):
     #: Set by `grading_form`: the gradable question keys and the document ids it holds.
     question_keys: tuple[str, ...] = ()
     document_ids: tuple[int, ...] = ()
+    #: The capped grades: question key → (most points, the capping question's text).
+    caps: dict[str, tuple[float, str]] = {}
 
     def entries(self) -> dict[str, dict]:
         """Points, comment and internal note per gradable question, as posted."""
@@ -86,6 +88,11 @@ class GradingBase(FlaskForm):
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
+        for key, (most, because_of) in self.caps.items():
+            given = self[f"points_{key}"].data
+            if given is not None and given > most:
+                self[f"points_{key}"].errors.append(cap_message(most, because_of))
+                valid = False
         for document_id, (accepted, reason) in self.decisions().items():
             if not accepted and not reason:
                 self[f"reason_{document_id}"].errors.append(_l("Say why the document is rejected."))
@@ -102,12 +109,28 @@ class GradingBase(FlaskForm):
         return valid
 
 
-def grading_form(questions: list[dict], documents: list, lang: str, **kwargs):
+def cap_message(most: float, because_of: str):
+    """Why a grade cannot be higher: the cap and the question whose answer sets it."""
+    return _l(
+        "This grade can be at most %(points)s: the answer to “%(question)s” limits it.",
+        points=f"{most:g}",
+        question=because_of,
+    )
+
+
+def grading_form(
+    questions: list[dict], documents: list, lang: str, caps: dict | None = None, **kwargs
+):
     """A form with, per gradable question, its rubric levels, a comment, an internal note and
-    a box to ask about it; per evidence document, a verdict and a reason."""
+    a box to ask about it; per evidence document, a verdict and a reason. `caps` (question
+    key → `services.Cap`) are the grades an earlier answer caps: a higher level is refused."""
     attrs = {
         "question_keys": tuple(q["key"] for q in questions),
         "document_ids": tuple(d.id for d in documents),
+        "caps": {
+            key: (cap.points, text_in(cap.because_of["text"], lang))
+            for key, cap in (caps or {}).items()
+        },
     }
     for question in questions:
         key = question["key"]

@@ -22,6 +22,7 @@ from portal.review.forms import (
     AcceptForm,
     AssignForm,
     QueueFilters,
+    cap_message,
     grading_form,
     initial_data,
 )
@@ -64,7 +65,7 @@ def response(response_id: int):
     lang = current.language()
     page = services.review_page(response, lang, current.user())
     stored = initial_data(page.grades, page.verdicts) if request.method == "GET" else None
-    form = grading_form(page.questions, page.all_documents, lang, data=stored)
+    form = grading_form(page.questions, page.all_documents, lang, page.caps, data=stored)
     if form.validate_on_submit():
         services.save_grades(response, form.entries(), actor=current.user())
         services.judge_evidence(response, form.decisions(), actor=current.user())
@@ -124,6 +125,7 @@ def _review_page(response, page, form, lang):
         criterion_labels=CRITERION_LABELS,
         status_labels=REVIEW_STATUS_LABELS,
         saved=saved if not form.errors else None,
+        cap_message=cap_message,
     )
 
 

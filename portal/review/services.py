@@ -16,6 +16,7 @@ from portal.orgs.services import Organisation
 from portal.questionnaires import services as questionnaire_services
 from portal.questionnaires.services import (
     STAFF_VISIBLE,
+    Answer,
     QuestionnaireVersion,
     Response,
     ResponseStatus,
@@ -107,6 +108,27 @@ class SectionTally:
 
 
 @dataclass
+class Cap:
+    """The most points a question can be given now, and the question whose answer says so."""
+
+    points: float
+    because_of: dict  # the capping question, as in the definition
+
+
+def caps_of(definition, values: dict) -> dict[str, Cap]:
+    """The shown questions whose grade an earlier answer caps, with the cap."""
+    caps = {}
+    for key in definition.visible_keys(values):
+        question = definition.questions[key]
+        points = definition.cap(question, values)
+        if points is not None:
+            caps[key] = Cap(
+                points, definition.questions[question["rubric_cap"]["when"]["question"]]
+            )
+    return caps
+
+
+@dataclass
 class ReviewPage:
     """What the review page of one response shows (a fixed number of queries)."""
 
@@ -120,6 +142,8 @@ class ReviewPage:
     grades: dict[str, Grade]
     verdicts: dict[int, EvidenceVerdict]
     contents: list[SectionTally]
+    #: The grades capped by an earlier answer (`rubric_cap`): question key → the cap.
+    caps: dict[str, "Cap"]
 
     @property
     def all_documents(self) -> list[EvidenceDocument]:
@@ -129,7 +153,8 @@ class ReviewPage:
 def review_page(response: Response, lang: str, viewer: User) -> ReviewPage:
     answers = questionnaire_services.answers_of(response)
     definition = response.version.definition
-    visible = definition.visible_keys(questionnaire_services.values_of(answers))
+    values = questionnaire_services.values_of(answers)
+    visible = definition.visible_keys(values)
     grades = grades_of(response)
     questions, contents = [], []
     for section in definition.sections:
@@ -149,6 +174,7 @@ def review_page(response: Response, lang: str, viewer: User) -> ReviewPage:
         grades=grades,
         verdicts=verdicts_of(response),
         contents=contents,
+        caps=caps_of(definition, values),
     )
 
 
@@ -182,9 +208,13 @@ def grades_of(response: Response) -> dict[str, Grade]:
 
 
 def save_grades(response: Response, entries: dict[str, dict], *, actor: User) -> list[str]:
-    """Store the grades given (points, comment, note per question); returns changed keys."""
+    """Store the grades given (points, comment, note per question); returns changed keys.
+    Points that are no level of the rubric, or above the question's cap, are not stored."""
     definition = response.version.definition
     existing = grades_of(response)
+    caps = caps_of(
+        definition, questionnaire_services.values_of(questionnaire_services.answers_of(response))
+    )
     changed = []
     for key, entry in entries.items():
         question = definition.questions.get(key)
@@ -192,7 +222,9 @@ def save_grades(response: Response, entries: dict[str, dict], *, actor: User) ->
             continue
         allowed = {level["points"] for level in question["rubric"]}
         points = entry.get("points")
-        if points is not None and points not in allowed:
+        if points is not None and (
+            points not in allowed or (key in caps and points > caps[key].points)
+        ):
             continue
         grade = existing.get(key)
         before = (grade.points, grade.comment, grade.note) if grade else (None, "", "")
@@ -313,12 +345,15 @@ def accept(response: Response, *, actor: User, lang: str) -> scoring.Scores:
 
 
 def scores_of(response: Response, lang: str) -> scoring.Scores:
-    answers = questionnaire_services.answers_of(response)
-    definition = response.version.definition
-    visible = definition.visible_keys(questionnaire_services.values_of(answers))
+    """The response's scores with their arithmetic (see `portal.review.scoring`)."""
+    values = questionnaire_services.values_of(questionnaire_services.answers_of(response))
     points = {k: g.points for k, g in grades_of(response).items()}
     return scoring.compute(
-        definition, visible, points, lang, current_app.config["SOCIAL_AWARD_POINTS"]
+        response.version.definition,
+        values,
+        points,
+        lang,
+        current_app.config["SOCIAL_AWARD_POINTS"],
     )
 
 
@@ -390,7 +425,9 @@ def comments_for_supplier(response_id: int) -> dict[str, str]:
 
 
 def grade_rows(round_id: int | None = None) -> tuple[list[str], list[list]]:
-    """Every grade with its context, for CSV/XLSX (two queries)."""
+    """Every grade with its context, for CSV/XLSX, and every question credited in full
+    because an answer satisfies it (`credited_by` names that answer's question; these have
+    no grade row of their own). Two queries, three when some version credits questions."""
     query = (
         db.select(Grade, Response)
         .join(Response, Response.id == Grade.response_id)
@@ -408,24 +445,54 @@ def grade_rows(round_id: int | None = None) -> tuple[list[str], list[list]]:
         "points",
         "maximum",
         "comment",
+        "weight",
+        "credited_by",
     ]
-    rows = []
+    by_response: dict[int, list[list]] = {}
+    responses: dict[int, Response] = {}
     for grade, response in db.session.execute(query.order_by(Response.id, Grade.question_key)):
         question = response.version.definition.questions.get(grade.question_key, {})
-        rows.append(
-            [
-                response.organisation.name,
-                response.round.title,
-                response.version.key,
-                response.version.number,
-                grade.question_key,
-                question.get("criterion", ""),
-                grade.points,
-                scoring.maximum_of(question) if question.get("rubric") else None,
-                grade.comment,
-            ]
+        responses[response.id] = response
+        by_response.setdefault(response.id, []).append(
+            _export_row(response, grade.question_key, question, grade.points, grade.comment)
         )
-    return header, rows
+    for response_id, credits in _credits_of(list(responses.values())).items():
+        response = responses[response_id]
+        questions = response.version.definition.questions
+        for key, by in credits.items():
+            top = scoring.maximum_of(questions[key]) if questions[key].get("rubric") else None
+            if top is not None:
+                row = _export_row(response, key, questions[key], top, "")
+                by_response[response_id].append([*row[:-1], by])
+    return header, [row for rows in by_response.values() for row in rows]
+
+
+def _export_row(response: Response, key: str, question: dict, points, comment: str) -> list:
+    rubric = bool(question.get("rubric"))
+    return [
+        response.organisation.name,
+        response.round.title,
+        response.version.key,
+        response.version.number,
+        key,
+        question.get("criterion", ""),
+        points,
+        scoring.maximum_of(question) if rubric else None,
+        comment,
+        scoring.weight_of(question) if rubric else None,
+        "",
+    ]
+
+
+def _credits_of(responses: list[Response]) -> dict[int, dict[str, str]]:
+    """The credited questions of each response whose version can credit any (one query)."""
+    crediting = [r for r in responses if r.version.definition.satisfied_by]
+    if not crediting:
+        return {}
+    values: dict[int, dict] = {r.id: {} for r in crediting}
+    for answer in db.session.scalars(db.select(Answer).where(Answer.response_id.in_(list(values)))):
+        values[answer.response_id][answer.question_key] = answer.value
+    return {r.id: r.version.definition.credits(values[r.id]) for r in crediting}
 
 
 def rounds() -> list[Round]:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
+from portal.questionnaires.definitions import passes
 from portal.questionnaires.labels import EVIDENCE_LABELS
 from portal.texts import text_in
 from tests.e2e.conftest import assert_accessible, status
@@ -80,15 +81,25 @@ def _fill_table(page, box, question: dict, rows: list[dict]) -> None:
                 cell.fill(str(row[column["key"]]))
 
 
-def attach_document(page, box, question: dict) -> None:
-    """Attach a small PDF of the first kind the question accepts, and come back."""
+def document_kind(question: dict, answer) -> str:
+    """The kind of document to attach: the one an answer that satisfies later questions
+    needs (`satisfies`), else the first kind the question accepts."""
+    rule = question.get("satisfies")
+    if rule and passes(rule["when"], answer):
+        return rule["evidence"]
+    return question["evidence"][0]
+
+
+def attach_document(page, box, question: dict, kind: str | None = None) -> None:
+    """Attach a small PDF of `kind` (default: the first kind the question accepts), and come
+    back."""
     box.get_by_role("link", name=re.compile("^Attach a document")).click()
     assert_accessible(page)
     page.get_by_label("File", exact=True).set_input_files(
         {"name": f"{question['key']}.pdf", "mimeType": "application/pdf", "buffer": PDF}
     )
     page.get_by_label("What the document is").select_option(
-        label=str(EVIDENCE_LABELS[question["evidence"][0]])
+        label=str(EVIDENCE_LABELS[kind or question["evidence"][0]])
     )
     page.get_by_role("button", name="Upload").click()
     expect(status(page).first).to_contain_text("is attached")
@@ -117,5 +128,6 @@ def fill_section(page, definition, section: dict, answers: dict, *, check_a11y: 
         page.get_by_role("button", name="Save draft").click()
         expect(status(page).first).to_contain_text("Your answers are saved.")
         for question in documents:
-            attach_document(page, page.locator(f"#question-{question['key']}"), question)
+            box = page.locator(f"#question-{question['key']}")
+            attach_document(page, box, question, document_kind(question, answers[question["key"]]))
             expect(page.get_by_role("heading", level=1)).to_have_text(en(section["title"]))

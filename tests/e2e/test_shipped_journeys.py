@@ -8,11 +8,13 @@ milestones and the supplier sees its step."""
 import pytest
 from playwright.sync_api import expect
 
+from portal.definitions import ROOT
 from portal.extensions import db
 from portal.ladder import services as ladder_services
 from portal.orgs.models import OrgKind
 from portal.questionnaires.models import Response
 from portal.questionnaires.samples import sample_answers
+from portal.review import scoring
 from portal.review.models import Review
 from portal.roles import Role
 from tests.e2e.conftest import assert_accessible, sign_in, sign_in_with_password, status
@@ -29,6 +31,9 @@ from tests.fixtures.builders import (
 pytestmark = pytest.mark.browser
 
 SHIPPED = shipped_versions()
+LADDER_NUMBERS = sorted(
+    int(path.stem[1:]) for path in (ROOT / ladder_services.LADDER_KEY).glob("v*.yaml")
+)
 BRANDS = ["Lumenic", "Orbis"]
 
 
@@ -36,7 +41,9 @@ BRANDS = ["Lumenic", "Orbis"]
 def shipped_round(request, live_server):
     key, number = request.param
     with live_server.db():
-        ladder, _ = ladder_services.publish(1)
+        # Every shipped ladder version in order: the newest is the one marked.
+        for ladder_number in LADDER_NUMBERS:
+            ladder, _ = ladder_services.publish(ladder_number)
         version = publish_shipped(key, number)
         buyer = make_org(OrgKind.BUYER)
         admin = make_user(buyer, Role.BUYER_ADMIN)
@@ -50,6 +57,7 @@ def shipped_round(request, live_server):
         return {
             "definition": version.definition,
             "milestones": [m for m in ladder.ladder.milestones if m["step"] in (1, 2)],
+            "ladder_top": ladder.ladder.top,
             "title": title,
             "supplier": supplier.name,
             "owner": owner.email,
@@ -120,12 +128,15 @@ def test_supplier_and_reviewer_all_the_way(page, chromium, live_server, tmp_path
     page.get_by_role("button", name="Submit the response").click()
     expect(status(page).first).to_contain_text("has been submitted")
 
-    # The reviewer reads the replies and accepts: full marks make the full award points.
+    # The reviewer reads the replies and accepts: the best grades make the award points the
+    # scoring rule gives these answers (a question the answers leave unasked counts 0).
     staff.reload()
     for question in asked:
         expect(staff.get_by_text(f"Our answer on {question['key']}.")).to_be_visible()
     staff.get_by_role("button", name="Accept the response").click()
-    expect(status(staff).first).to_contain_text("15.00 of 15 award points")
+    best = {q["key"]: q["rubric"][-1]["points"] for q in gradable}
+    award = scoring.compute(definition, answers, best, "en", 15).award_points
+    expect(status(staff).first).to_contain_text(f"{award:.2f} of 15 award points")
     expect(staff.get_by_role("table", name="Score")).to_be_visible()
     assert_accessible(staff)
     with live_server.db():
@@ -148,7 +159,7 @@ def test_supplier_and_reviewer_all_the_way(page, chromium, live_server, tmp_path
     expect(staff.get_by_role("status")).to_have_text("Marks recorded: 2.")
     staff_context.close()
     page.get_by_role("navigation").get_by_role("link", name="Ladder").click()
-    expect(page.get_by_text("Step 2 of 6:")).to_be_visible()
+    expect(page.get_by_text(f"Step 2 of {journey['ladder_top']}:")).to_be_visible()
     assert_accessible(page)
 
     # The same pages in Swedish: the accepted response with the reviewer's comments, and the

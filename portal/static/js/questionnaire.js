@@ -29,21 +29,38 @@
     return values;
   }
 
-  function isShown(wrapper) {
-    const raw = wrapper.dataset.showIf;
-    if (!raw) { return true; }
-    const condition = JSON.parse(raw);
-    const target = form.querySelector("[data-question='" + condition.question + "']");
-    if (target && !isShown(target)) { return false; }
+  function passes(condition) {
     const values = valuesOf(condition.question);
     if ("equals" in condition) { return values.length === 1 && values[0] === condition.equals; }
     if ("includes" in condition) { return values.includes(condition.includes); }
     return values.length === 1 && (condition.in_ || []).includes(values[0]);
   }
 
+  // An earlier answer that satisfies a question hides it; when that answer is on another
+  // page, what the server said ("now") stands.
+  function isCredited(rule) {
+    const target = form.querySelector("[data-question='" + rule.question + "']");
+    if (!target) { return rule.now; }
+    return isShown(target) && passes(rule);
+  }
+
+  function isShown(wrapper) {
+    const credits = wrapper.dataset.creditedWhen;
+    if (credits && JSON.parse(credits).some(isCredited)) { return false; }
+    const raw = wrapper.dataset.showIf;
+    if (!raw) { return true; }
+    const condition = JSON.parse(raw);
+    const target = form.querySelector("[data-question='" + condition.question + "']");
+    if (target && !isShown(target)) { return false; }
+    return passes(condition);
+  }
+
   function applyConditions() {
-    form.querySelectorAll("[data-show-if]").forEach((wrapper) => {
+    form.querySelectorAll("[data-show-if], [data-credited-when]").forEach((wrapper) => {
       wrapper.hidden = !isShown(wrapper);
+    });
+    form.querySelectorAll("[data-credit-note]").forEach((note) => {
+      note.hidden = !isCredited(JSON.parse(note.dataset.creditNote));
     });
   }
 
