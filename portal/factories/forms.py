@@ -39,6 +39,7 @@ _OS_ID = re.compile(r"^[A-Z]{2}\d{7}[A-Z0-9]{6,7}$")
 _RBA_ID = re.compile(r"^[A-Za-z0-9-]{4,30}$")
 _WORKERS = re.compile(r"^\s*(\d[\d\s]*)\s*(?:[-–]\s*(\d[\d\s]*))?\s*$")
 _PERCENT = re.compile(r"^(\d{1,3})\s*%?$")
+_DEGREES = re.compile(r"^[-+]?\d{1,3}(?:[.,]\d{1,10})?$")
 
 
 def _choices(labels: dict) -> list[SelectChoice]:
@@ -74,6 +75,34 @@ class PercentField(StringField):
         if self.raw is not None:
             return self.raw
         return "" if self.data is None else str(self.data)
+
+
+class CoordinateField(StringField):
+    """Degrees of latitude or longitude within +/- `limit` ("31.3856", or "31,3856" as a
+    Swedish keyboard writes it), or nothing; anything else is refused at the field and shown
+    again as typed."""
+
+    raw: str | None = None
+
+    def __init__(self, label, *, limit: int, message, **kwargs):
+        super().__init__(label, **kwargs)
+        self.limit = limit
+        self.message = message
+
+    def process_formdata(self, valuelist):
+        self.raw = (valuelist[0] if valuelist else "").strip()
+        match = _DEGREES.match(self.raw)
+        number = float(match.group(0).replace(",", ".")) if match else None
+        self.data = number if number is not None and abs(number) <= self.limit else None
+
+    def pre_validate(self, form):
+        if self.raw and self.data is None:
+            raise StopValidation(self.message)
+
+    def _value(self):
+        if self.raw is not None:
+            return self.raw
+        return "" if self.data is None else f"{self.data:g}"
 
 
 def _id_or_blank(value) -> str:
@@ -113,6 +142,24 @@ class FactoryForm(VersionedForm):
         filters=[_strip],
         description=_l("A number, or a range such as 51-100."),
         validators=[Optional()],
+    )
+    parent_company = StringField(
+        _l("Parent company"),
+        filters=[_strip],
+        description=_l("The group that owns the factory, not the brands it makes products for."),
+        validators=[Optional(), Length(max=200)],
+    )
+    latitude = CoordinateField(
+        _l("Latitude"),
+        limit=90,
+        message=_l("Enter the latitude in degrees, from -90 to 90, such as 31.3856."),
+        description=_l("In degrees, such as 31.3856; south of the equator below 0."),
+    )
+    longitude = CoordinateField(
+        _l("Longitude"),
+        limit=180,
+        message=_l("Enter the longitude in degrees, from -180 to 180, such as 120.981."),
+        description=_l("In degrees, such as 120.981; west of Greenwich below 0."),
     )
     os_hub_id = StringField(
         _l("Open Supply Hub ID"),
@@ -190,6 +237,11 @@ class FactoryForm(VersionedForm):
         if field.data and not _RBA_ID.match(field.data):
             raise ValidationError(_l("Use 4 to 30 letters, digits or hyphens."))
 
+    def validate_longitude(self, field):
+        # A point needs both; one alone is a typing slip, not a place.
+        if (field.data is None) != (self.latitude.data is None) and not self.latitude.errors:
+            raise ValidationError(_l("Enter both the latitude and the longitude, or neither."))
+
     def validate_supplies_brand(self, field):
         if field.data and self.supplies_factory_id.data and self.role.data == "main_component":
             raise ValidationError(_l("Name the factory it supplies or the brand, not both."))
@@ -214,6 +266,9 @@ class FactoryForm(VersionedForm):
             "brands": [b.strip() for b in (self.brands.data or "").split(",") if b.strip()],
             "workers_min": low,
             "workers_max": high,
+            "parent_company": self.parent_company.data or None,
+            "latitude": self.latitude.data,
+            "longitude": self.longitude.data,
             "os_hub_id": (self.os_hub_id.data or "").upper() or None,
             "rba_id": self.rba_id.data or None,
             "entered_on": self.entered_on.data,

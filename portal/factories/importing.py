@@ -50,6 +50,9 @@ FIELDS = (
     "brands",
     "workers_min",
     "workers_max",
+    "parent_company",
+    "latitude",
+    "longitude",
     "os_hub_id",
     "rba_id",
     "entered_on",
@@ -95,6 +98,9 @@ MATCHABLE = (
     "product_categories",
     "brands",
     "workers",
+    "parent_company",
+    "latitude",
+    "longitude",
     "os_hub_id",
     "rba_id",
     "entered_on",
@@ -102,6 +108,12 @@ MATCHABLE = (
     "product_models",
     "supplies",
     *PERCENT_FIELDS,
+    #: Open Supply Hub's processing types (alone or with its facility types, as its list
+    #: template combines them): the role when no role column gives one, and the components
+    #: they name.
+    "processing_type",
+    #: Open Supply Hub's is_closed: read for a warning, not kept.
+    "is_closed",
 )
 #: Cells per column that guess_matching looks at.
 GUESS_ROWS = 20
@@ -113,6 +125,8 @@ TEXT_LIMITS = {
     "city": 200,
     "postal_code": 40,
     "brands": 200,
+    #: The group that owns the factory (Open Supply Hub's parent_company).
+    "parent_company": 200,
     "product_models": 500,
     #: What a main-component factory supplies: a final-assembly factory's name or a brand.
     "supplies": 200,
@@ -294,6 +308,8 @@ _HEADERS = {
     "name_local": (
         "name local language", "name in local language", "local name", "local language name",
         "lokalt namn", "namn på lokalt språk", "namn lokalt språk",
+        # Open Supply Hub: its lists' column, and its downloads' claimed name.
+        "native language name", "name in native language", "claim name in native language",
     ),
     "address": ("address", "street address", "factory address", "adress", "gatuadress"),
     "city": ("city", "town", "ort", "stad", "postort"),
@@ -301,7 +317,7 @@ _HEADERS = {
         "postal code", "postcode", "post code", "zip", "zip code", "postnummer", "postnr",
     ),
     "country": ("country", "country code", "country name", "land", "landkod"),
-    "role": ("role", "roll", "facility type", "type", "typ", "factory role", "processing type"),
+    "role": ("role", "roll", "facility type", "type", "typ", "factory role"),
     "component_categories": (
         "component", "components", "component category", "component categories",
         "komponent", "komponenter", "komponentkategori", "komponentkategorier",
@@ -309,12 +325,19 @@ _HEADERS = {
     "product_categories": (
         "product category", "product categories", "product type", "product types", "products",
         "produktkategori", "produktkategorier", "produkttyp", "produkter",
+        # Open Supply Hub's list template: sectors and product types in one column.
+        "sector product type",
     ),
     "brands": ("brand", "brands", "varumärke", "varumärken"),
     "workers": (
         "workers", "number of workers", "no of workers", "employees", "number of employees",
         "workforce", "antal anställda", "antal arbetare", "anställda", "arbetare",
     ),
+    "parent_company": (
+        "parent company", "parent company name", "owning company", "moderbolag", "koncern",
+    ),
+    "latitude": ("lat", "latitude", "latitud"),
+    "longitude": ("lng", "lon", "long", "longitude", "longitud"),
     "os_hub_id": (
         "os id", "osid", "os hub id", "osh id", "open supply hub id", "open supply id",
     ),
@@ -348,11 +371,39 @@ _HEADERS = {
         "percent agency workers", "inhyrda", "inhyrd personal", "andel inhyrda",
         "bemanningspersonal", "andel bemanningspersonal",
     ),
+    "processing_type": (
+        "processing type", "processing types", "facility type processing type",
+        "production type", "bearbetningstyp",
+    ),
+    "is_closed": ("is closed", "closed", "stängd", "nedlagd"),
 }  # fmt: skip
 # Open Supply Hub columns that are understood but not kept: not worth a "not imported" notice.
-_UNDERSTOOD_NOT_STORED = frozenset(
-    {"sector", "sektor", "parent company", "moderbolag", "lat", "lng", "contribution date"}
-)
+_UNDERSTOOD_NOT_STORED = frozenset({
+    "sector", "sektor", "contribution date", "contributor list", "country name",
+    "parent company os id", "duns id", "lei id",
+    # Read only when a row's processing_type is empty (_FALLBACKS).
+    "processing type facility type raw",
+})  # fmt: skip
+#: Open Supply Hub's download columns read for a field when the field's own column is empty
+#: in a row: heading (as _term leaves it) -> the field.
+_FALLBACKS = {"processing type facility type raw": "processing_type"}
+
+
+def _not_stored(heading: str) -> bool:
+    """Whether the heading names a column known and not kept: one of _UNDERSTOOD_NOT_STORED,
+    or the claim_ columns of an Open Supply Hub download (what the factory told OSH about
+    itself: its website, phone, energy use...), other than those the headings name."""
+    term = _term(heading)
+    return term in _UNDERSTOOD_NOT_STORED or (
+        term.startswith("claim ") and term not in _HEADER_FIELDS
+    )
+
+
+def _never_guessed(heading: str) -> bool:
+    """Whether guess_matching leaves the column out: known not to be kept, and not a heading
+    of a field either (a second "country name" column is the country again)."""
+    return _not_stored(heading) and _term(heading) not in _HEADER_FIELDS
+
 
 _ROLE_WORDS = {
     "final_assembly": (
@@ -372,21 +423,30 @@ _COMPONENT_WORDS = {
         "mainboard", "mainboard pcb", "motherboard", "logic board", "pcb", "pcba",
         "printed circuit board", "printed circuit boards", "printed circuit board assembly",
         "circuit board", "moderkort", "kretskort", "mönsterkort",
+        # Processing types as electronics lists on Open Supply Hub write them.
+        "pcb assembly", "pcba assembly", "pcb manufacturing", "pcb fabrication", "smt",
+        "smt assembly", "surface mount assembly", "surface mount technology",
+        "circuit board assembly", "printed circuit board manufacturing",
     ),
     "display_panel": (
         "display", "display panel", "panel", "lcd", "lcd panel", "oled", "oled panel", "screen",
         "skärm", "skärmar", "bildskärm", "bildskärmar", "bildskärmspanel", "paneler",
+        "display manufacturing", "panel manufacturing", "display module", "lcd module", "lcm",
     ),
     "battery": (
         "battery", "batteries", "battery cell", "battery pack", "batteri", "batterier",
-        "battericell", "battericeller",
+        "battericell", "battericeller", "battery manufacturing", "battery assembly",
+        "cell manufacturing",
     ),
     "power_supply": (
         "power supply", "power supplies", "psu", "power adapter", "ac adapter", "adapter",
         "charger", "nätaggregat", "strömförsörjning", "nätadapter", "laddare",
+        "power supply manufacturing", "power supply assembly",
     ),
     "chassis": (
         "chassis", "enclosure", "housing", "casing", "chassi", "chassin", "hölje", "höljen",
+        "metal stamping", "die casting", "plastic injection molding", "injection molding",
+        "cnc machining",
     ),
     "memory": (
         "memory", "dram", "dram module", "ram", "memory module", "minne", "minnen",
@@ -399,10 +459,13 @@ _COMPONENT_WORDS = {
     "processor_semiconductors": (
         "processor", "processor semiconductors", "processors", "cpu", "gpu", "semiconductor",
         "chip", "chipset", "integrated circuit", "halvledare", "processorer",
+        "semiconductor manufacturing", "wafer fabrication", "semiconductor packaging",
+        "chip packaging",
     ),
     "cables": (
         "cable", "cabling", "wire", "wiring", "wire harness", "cables and connectors",
         "cables connectors", "kabel", "kablar", "kablage", "sladd", "sladdar",
+        "cable assembly", "wire harness assembly",
     ),
     "keyboard_peripherals": (
         "keyboard", "keyboard peripherals", "peripheral", "mouse", "mice", "keyboards and mice",
@@ -440,12 +503,48 @@ _PRODUCT_WORDS = {
     "small_printers": ("printer", "small printer", "skrivare", "små skrivare"),
 }  # fmt: skip
 
+# Open Supply Hub's sectors (src/django/api/fixtures/sectors.json of opensupplyhub/
+# open-supply-hub, those without a comma). Its list template writes them in one column with
+# the product types, and keeps an item as a sector when it is one: so does the importer,
+# without a warning, as the register has no sector.
+_OSH_SECTOR_NAMES = frozenset({
+    "accessories", "accommodation", "aerospace", "agriculture", "air transportation",
+    "allied products", "ambulatory care facility", "animal production", "apparel",
+    "apparel accessories", "appliances", "aquaculture", "archives", "arts", "audio recording",
+    "automotive", "automotive parts", "banking", "beverages", "books", "building construction",
+    "building material", "chemical industry", "chemical substances", "civics",
+    "civil engineering construction", "coal", "commodity contracts", "components", "computer",
+    "computing infrastructure", "construction", "consumer products", "crop production",
+    "durable goods", "educational services", "electrical devices", "electricity",
+    "electronic product manufacturing", "electronics", "energy", "entertainment", "equipment",
+    "farming", "finance", "financial services", "fishing", "food", "food industry",
+    "food manufacturing", "footwear", "forestry", "furniture", "garden tools", "gas",
+    "general merchandise", "ground passenger transportation", "health", "healthcare", "hobby",
+    "home furnishings", "hospitals", "hunting", "information", "international affairs",
+    "jewelry", "leather", "logging", "machinery manufacturing", "maintenance",
+    "manufacture of fabricated metal products", "manufacturing", "merchant wholesalers",
+    "metal manufacturing", "mining", "multi-category", "musical instruments",
+    "nondurable goods", "nonmetallic mineral product manufacturing", "nursing", "oil", "paper",
+    "parts dealers", "personal care products", "pharmaceutical product",
+    "pipeline transportation", "plastics", "printing", "professional", "quarrying",
+    "rail transportation", "recreation", "renewable energy", "renting", "repair",
+    "rubber products", "scientific", "solar energy", "space research",
+    "specialty trade contractors", "sports equipment", "storage", "supplies dealers",
+    "technical services", "technology", "telecommunications", "textile mills",
+    "tobacco products", "transportation equipment", "trucking", "unspecified", "utilities",
+    "warehousing", "wholesale trade", "wood products",
+})  # fmt: skip
+
 # Common names that neither pycountry nor CLDR (through babel) list for English or Swedish.
 _EXTRA_COUNTRIES = {
     "uk": "GB", "great britain": "GB", "england": "GB", "usa": "US", "turkey": "TR",
     "turkiet": "TR", "holland": "NL", "czech republic": "CZ", "korea": "KR",
     "republic of korea": "KR", "burma": "MM", "ivory coast": "CI", "swaziland": "SZ",
     "macedonia": "MK", "hong kong sar": "HK", "hongkong": "HK", "taiwan roc": "TW",
+    # As Open Supply Hub also accepts them (src/django/countries/lib/countries.py).
+    "hong kong china": "HK", "china hong kong sar": "HK", "macao china": "MO",
+    "china macao sar": "MO", "taiwan china": "TW", "china taiwan province of china": "TW",
+    "czech": "CZ", "britain": "GB",
 }  # fmt: skip
 
 _TEXT_FIELDS = (
@@ -456,11 +555,21 @@ _TEXT_FIELDS = (
     "postal_code",
     "product_models",
     "supplies",
+    "parent_company",
 )
 #: A whole percentage, with or without its sign: "45", "45 %", "45%".
 _PERCENT = re.compile(r"^(\d{1,3})\s*%?$")
 _LIST_SPLIT = re.compile(r"[,;/|\n]+")
 _BRAND_SPLIT = re.compile(r"[,;\n]+")
+# How Open Supply Hub splits a cell of several values (its split pattern is ", |,|\|"), and
+# the semicolons of suppliers' own lists.
+_VALUES_SPLIT = re.compile(r"[,;|]+")
+#: Open Supply Hub's download joins the contributors' values of a field with "|".
+_CONTRIBUTIONS_SPLIT = re.compile(r"\s*\|\s*")
+#: A coordinate in degrees: a decimal point or a decimal comma, an optional sign.
+_DEGREES = re.compile(r"^[+-]?\d{1,3}(?:[.,]\d{1,15})?$")
+#: What a yes/no cell such as is_closed holds for yes (as _term leaves it).
+_TRUE = frozenset({"true", "yes", "1", "y", "ja", "sant"})
 # A "?" inside a word, or starting one: what a spreadsheet writes for a letter the encoding lacks.
 _LOST_LETTER = re.compile(r"[^\W\d_]\?[^\W\d_]|(?:^|\s)\?[^\W\d_]")
 _NUMBER = r"\d{1,3}(?:[ \u00a0\u202f\u2009,.']\d{3})+|\d+"
@@ -525,9 +634,11 @@ def _vocabulary(words: dict[str, tuple[str, ...]]) -> dict[str, str]:
 
 
 _HEADER_FIELDS = _vocabulary(_HEADERS)
+_SQUEEZED_HEADER_FIELDS = {term.replace(" ", ""): key for term, key in _HEADER_FIELDS.items()}
 _ROLES = _vocabulary(_ROLE_WORDS)
 _COMPONENTS = _vocabulary(_COMPONENT_WORDS)
 _PRODUCTS = _vocabulary(_PRODUCT_WORDS)
+_SECTORS = frozenset(_term(name) for name in _OSH_SECTOR_NAMES)
 
 
 def _lookup(vocabulary: dict[str, str], text: str) -> str | None:
@@ -733,14 +844,21 @@ class _Column:
     index: int
     header: str
     field: str | None  # None: understood but not stored, or not understood
+    #: The field this column is read for when the row's own column for it is empty
+    #: (_FALLBACKS); only for a column not read as a field of its own.
+    fallback: str | None = None
 
 
 def recognised_matching(table: Table) -> list[str | None]:
     """The field of MATCHABLE each heading names exactly (in English, Swedish or as Open Supply
-    Hub writes it), None for the others; where two headings name one field, the first counts."""
+    Hub writes it; case, punctuation and spacing aside, so "NumberOfWorkers" is
+    number_of_workers), None for the others; where two headings name one field, the first
+    counts."""
     matching: list[str | None] = []
     for heading in table.headings:
-        found = _HEADER_FIELDS.get(_term(heading))
+        term = _term(heading)
+        # "NumberOfWorkers" and "number_of_workers" name the same column.
+        found = _HEADER_FIELDS.get(term) or _SQUEEZED_HEADER_FIELDS.get(term.replace(" ", ""))
         matching.append(None if found in matching else found)
     return matching
 
@@ -770,9 +888,10 @@ def _layout(
                 field_ = None  # a second column for the same field: the first one counts
             else:
                 mapping[found] = heading
-        if field_ is None and _term(heading) not in _UNDERSTOOD_NOT_STORED:
+        if field_ is None and not _not_stored(heading):
             ignored.append(heading)
-        columns.append(_Column(position, heading, field_))
+        fallback = _FALLBACKS.get(_term(heading)) if field_ is None else None
+        columns.append(_Column(position, heading, field_, fallback))
     return columns, mapping, ignored
 
 
@@ -819,16 +938,56 @@ def _parse_row(
 ) -> ParsedRow:
     raw = {c.header: as_text(cells[c.index]) if c.index < len(cells) else "" for c in columns}
     check = _RowChecker(number, raw)
+    # The heading each field's value was read from: a fallback column's, where one was used.
+    mapping = dict(mapping)
+    cell_by_field = _cells_by_field(check, cells, columns, mapping, lost_letters=lost_letters)
+
+    for name in _TEXT_FIELDS:
+        _text_field(check, name, cell_by_field.get(name), mapping.get(name))
+    name_header = mapping["name"]
+    if check.row.values["name"] is None and all(
+        issue.column != name_header for issue in check.row.errors
+    ):
+        check.error(name_header, _l("The factory's name is missing."))
+    _country_field(check, cell_by_field.get("country"), mapping.get("country"))
+    _role_field(check, cell_by_field, mapping)
+    _categories(check, cell_by_field, mapping)
+    _brands_field(check, cell_by_field.get("brands"), mapping.get("brands"))
+    _workers_field(check, cell_by_field.get("workers"), mapping.get("workers_min"))
+    _coordinates(check, cell_by_field, mapping)
+    _id_fields(check, cell_by_field, mapping)
+    _date_fields(check, cell_by_field, mapping)
+    _percent_fields(check, cell_by_field, mapping)
+    _supplies_field(check, mapping.get("supplies"))
+    _closed_field(check, cell_by_field.get("is_closed"), mapping.get("is_closed"))
+    return check.row
+
+
+def _cells_by_field(
+    check: _RowChecker,
+    cells: list[Any],
+    columns: list[_Column],
+    mapping: dict[str, str],
+    *,
+    lost_letters: bool,
+) -> dict[str, Any]:
+    """The row's non-blank cells by the field they are read as; a fallback column's cell where
+    the field's own is blank (its heading then goes into `mapping`)."""
     cell_by_field: dict[str, Any] = {}
+    fallbacks: dict[str, tuple[str, Any]] = {}
     for column in columns:
-        if column.field is None or column.index >= len(cells):
+        name = column.field or column.fallback
+        if name is None or column.index >= len(cells):
             continue
         value = cells[column.index]
         if isinstance(value, str) and not isinstance(value, Formula):
             value = value.strip()
         if is_blank(value):
             continue
-        cell_by_field[column.field] = value
+        if column.field is None:
+            fallbacks.setdefault(name, (column.header, value))
+        else:
+            cell_by_field[name] = value
         text = as_text(value)
         if "\ufffd" in text or (lost_letters and _LOST_LETTER.search(text)):
             check.warn(
@@ -843,24 +1002,24 @@ def _parse_row(
     headed = {column.index for column in columns}
     if any(not is_blank(cell) for index, cell in enumerate(cells) if index not in headed):
         check.warn(None, _l("Cells in columns without a heading were not imported."))
+    for name, (header, value) in fallbacks.items():
+        if name not in cell_by_field:
+            cell_by_field[name], mapping[name] = value, header
+    if "parent_company" in cell_by_field:
+        cell_by_field["parent_company"] = _contributions(cell_by_field["parent_company"])
+    return cell_by_field
 
-    for name in _TEXT_FIELDS:
-        _text_field(check, name, cell_by_field.get(name), mapping.get(name))
-    name_header = mapping["name"]
-    if check.row.values["name"] is None and all(
-        issue.column != name_header for issue in check.row.errors
-    ):
-        check.error(name_header, _l("The factory's name is missing."))
-    _country_field(check, cell_by_field.get("country"), mapping.get("country"))
-    _role_field(check, cell_by_field.get("role"), mapping.get("role"))
-    _categories(check, cell_by_field, mapping)
-    _brands_field(check, cell_by_field.get("brands"), mapping.get("brands"))
-    _workers_field(check, cell_by_field.get("workers"), mapping.get("workers_min"))
-    _id_fields(check, cell_by_field, mapping)
-    _date_fields(check, cell_by_field, mapping)
-    _percent_fields(check, cell_by_field, mapping)
-    _supplies_field(check, mapping.get("supplies"))
-    return check.row
+
+def _contributions(value: Any) -> Any:
+    """A text cell of several contributors' values joined with "|" (an Open Supply Hub
+    download) as its different values separated by commas; any other cell as it is."""
+    if not isinstance(value, str) or isinstance(value, Formula) or "|" not in value:
+        return value
+    distinct: dict[str, str] = {}
+    for part in _CONTRIBUTIONS_SPLIT.split(value):
+        if part.strip():
+            distinct.setdefault(part.strip().casefold(), part.strip())
+    return ", ".join(distinct.values())
 
 
 def _looks_like_formula(value: Any) -> bool:
@@ -934,28 +1093,63 @@ def _country_field(check: _RowChecker, value: Any, header: str | None) -> None:
     check.row.values["country"] = code
 
 
-def _role_field(check: _RowChecker, value: Any, header: str | None) -> None:
-    if value is None:
+def _role_field(check: _RowChecker, cells: dict[str, Any], mapping: dict[str, str]) -> None:
+    """The role from the role column (Open Supply Hub's facility_type), else from the
+    processing types; the components either names (a PCB assembly makes mainboards) are kept
+    as the factory's components. Of the values of one cell, final assembly wins: a factory
+    that assembles the products is their final-assembly factory, whatever else it makes."""
+    sources = [name for name in ("role", "processing_type") if cells.get(name) is not None]
+    if not sources:
+        header = mapping.get("role") or mapping.get("processing_type")
         if header is None:
             check.error(None, _l("The role is missing: the file has no role column."))
         else:
             check.error(header, _l("The role is missing."))
         return
-    if _looks_like_formula(value):
-        _formula_error(check, header, value)
+    role, unknown = None, None
+    for name in sources:
+        value, header = cells[name], mapping[name]
+        if _looks_like_formula(value):
+            _formula_error(check, header, value)
+            return
+        text = _clean_text(value, multiline=False)
+        roles, components = _roles_named(text)
+        for component in components:
+            _append_new(check.row.values["component_categories"], component)
+        if role is None and roles:
+            role = "final_assembly" if "final_assembly" in roles else "main_component"
+        if not roles and unknown is None:
+            unknown = (header, text)
+    if role is not None:
+        check.row.values["role"] = role
         return
-    text = _clean_text(value, multiline=False)
-    role = _lookup(_ROLES, text)
-    if role is None:
-        check.error(
-            header,
-            _l(
-                "'%(value)s' is not a role. Write final assembly or main component.",
-                value=_shown(text),
-            ),
-        )
-        return
-    check.row.values["role"] = role
+    header, text = unknown
+    check.error(
+        header,
+        _l(
+            "'%(value)s' is not a role. Write final assembly or main component.",
+            value=_shown(text),
+        ),
+    )
+
+
+def _roles_named(text: str) -> tuple[set[str], list[str]]:
+    """The roles and the components a cell names: the whole cell if it is one, else each of
+    its values (as Open Supply Hub splits them: at commas and "|"). A component names the
+    main-component role."""
+    if _lookup(_ROLES, text) is not None or _lookup(_COMPONENTS, text) is not None:
+        items = [text]
+    else:
+        items = [item.strip() for item in _VALUES_SPLIT.split(text) if item.strip()]
+    roles: set[str] = set()
+    components: list[str] = []
+    for item in items:
+        if (role := _lookup(_ROLES, item)) is not None:
+            roles.add(role)
+        elif (component := _lookup(_COMPONENTS, item)) not in (None, "other"):
+            roles.add("main_component")
+            _append_new(components, component)
+    return roles, components
 
 
 def _list_items(value: Any, vocabulary: dict[str, str]) -> list[tuple[str, str | None]]:
@@ -990,7 +1184,7 @@ def _categories(check: _RowChecker, cells: dict[str, Any], mapping: dict[str, st
             # component factory is a component ("LCD panels"): keep it as one.
             elif (component := _lookup(_COMPONENTS, item)) is not None:
                 _append_new(values["component_categories"], component)
-            else:
+            elif _term(item) not in _SECTORS:
                 unknown.append(item)
         _warn_unknown(
             check,
@@ -1080,8 +1274,24 @@ def _whole_number(text: str) -> int:
     return int(digits or "0")
 
 
-def _workers(value: Any) -> tuple[int, int | None] | None:  # noqa: PLR0911 (one per form)
-    """(min, max) workers from a number, "2 400", "51-100" or "10000+"; None if not a number."""
+def _workers(value: Any) -> tuple[int, int | None] | None:
+    """(min, max) workers from a number, "2 400", "51-100" or "10000+", or from several of
+    these joined with "|" (the contributors' figures of an Open Supply Hub download: from the
+    least to the most any of them gives); None if not a number."""
+    if not isinstance(value, str) or "|" not in value:
+        return _one_workers_figure(value)
+    found = [_one_workers_figure(part) for part in value.split("|")]
+    if any(figure is None for figure in found):
+        return None
+    low = min(figure[0] for figure in found)
+    highs = [figure[1] for figure in found]
+    if None in highs:
+        return low, None
+    return low, max(high for high in highs)
+
+
+def _one_workers_figure(value: Any) -> tuple[int, int | None] | None:  # noqa: PLR0911
+    """_workers for one figure or range (one return per form it takes)."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -1135,6 +1345,77 @@ def _workers_field(check: _RowChecker, value: Any, header: str | None) -> None:
         )
         return
     check.row.values["workers_min"], check.row.values["workers_max"] = low, high
+
+
+def _degrees(value: Any) -> float | None:
+    """A number of degrees from a number cell or from text such as "22.5431" or "-1,25"."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        number = float(value)
+    elif isinstance(value, str) and _DEGREES.match(value.strip()):
+        number = float(value.strip().replace(",", "."))
+    else:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _coordinates(check: _RowChecker, cells: dict[str, Any], mapping: dict[str, str]) -> None:
+    """Latitude and longitude in degrees, within their ranges; one without the other is not
+    a position, so it is left out with a warning."""
+    found = {}
+    for name, limit, problem in (
+        (
+            "latitude",
+            90,
+            lambda value: _l("'%(value)s' is not a latitude: degrees from -90 to 90.", value=value),
+        ),
+        (
+            "longitude",
+            180,
+            lambda value: _l(
+                "'%(value)s' is not a longitude: degrees from -180 to 180.", value=value
+            ),
+        ),
+    ):
+        value = cells.get(name)
+        if value is None:
+            continue
+        header = mapping[name]
+        if _looks_like_formula(value):
+            _formula_error(check, header, value)
+            continue
+        number = _degrees(value)
+        if number is None or abs(number) > limit:
+            check.error(header, problem(_shown(value)))
+            continue
+        found[name] = number
+    if len(found) == 1:
+        [name] = found
+        other = "longitude" if name == "latitude" else "latitude"
+        if other not in cells:  # (a wrong one is an error of its own)
+            check.warn(
+                mapping[name],
+                _l(
+                    "A position needs both latitude and longitude, so '%(value)s' was not "
+                    "imported.",
+                    value=_shown(cells[name]),
+                ),
+            )
+        return
+    check.row.values.update(found)
+
+
+def _closed_field(check: _RowChecker, value: Any, header: str | None) -> None:
+    """Open Supply Hub's is_closed: a closed factory is imported, with a warning to check it."""
+    if value is True or (isinstance(value, str) and _term(value) in _TRUE):
+        check.warn(
+            header,
+            _l(
+                "Open Supply Hub lists this factory as closed; check that it still makes "
+                "products for you."
+            ),
+        )
 
 
 def _os_hub_id_error(value: str) -> Any:
@@ -1328,7 +1609,7 @@ def guess_matching(table: Table) -> list[str | None]:
     """
     candidates: list[tuple[float, int, str]] = []
     for column, heading in enumerate(table.headings):
-        if _term(heading) in _UNDERSTOOD_NOT_STORED:
+        if _never_guessed(heading):
             continue
         by_heading = _heading_scores(heading)
         by_values = _value_scores(table.values(column, GUESS_ROWS))
@@ -1344,7 +1625,7 @@ def guess_matching(table: Table) -> list[str | None]:
         for column, heading in enumerate(table.headings):
             if (
                 matching[column] is None
-                and _term(heading) not in _UNDERSTOOD_NOT_STORED
+                and not _never_guessed(heading)
                 and _looks_like_names(table.values(column, GUESS_ROWS))
             ):
                 matching[column] = "name"
@@ -1453,30 +1734,40 @@ def _looks_like_names(values: list[Any]) -> bool:
 # --- After reading ------------------------------------------------------------------------------
 
 
-def find_duplicates(rows: list[ParsedRow], existing: dict[str, str]) -> None:
+def find_duplicates(
+    rows: list[ParsedRow], existing: dict[str, str], by_os_id: dict[str, str] | None = None
+) -> None:
     """Mark each row that repeats a factory, with a warning the user sees.
 
-    A row whose key is in `existing` (key -> a description such as the register factory's
-    name) gets that description in `duplicate_of`; otherwise a row repeating an earlier row of
-    the file gets "row N", N being the first occurrence's number. Rows without a name are not
-    compared. Running it again (after rows were dropped or fixed) replaces the earlier marks.
+    A row whose Open Supply Hub ID is in `by_os_id` (ID -> a description such as the register
+    factory's name), or else whose key is in `existing` (key -> such a description), gets that
+    description in `duplicate_of`: an Open Supply Hub download of the supplier's own factories
+    matches them by ID however their names and addresses are written there. Otherwise a row
+    repeating an earlier row of the file (by ID or by key) gets "row N", N being the first
+    occurrence's number. Rows without a name are not compared. Running it again (after rows
+    were dropped or fixed) replaces the earlier marks.
     """
+    by_os_id = by_os_id or {}
     first_seen: dict[str, int] = {}
     for row in rows:
         row.warnings = [issue for issue in row.warnings if not isinstance(issue, _DuplicateIssue)]
         row.duplicate_of = None
         if not row.values.get("name"):
             continue
-        key = row.key
-        if key in existing:
-            row.duplicate_of = existing[key]
-            message = _l(
-                "This factory is already in the register as %(existing)s.", existing=existing[key]
-            )
-        elif key in first_seen:
-            row.duplicate_of = f"row {first_seen[key]}"
-            message = _l("This is the same factory as row %(row)s.", row=first_seen[key])
+        os_id = row.values.get("os_hub_id")
+        # IDs and keys never meet: a key holds two "|", an ID none.
+        keys = [row.key] if os_id is None else [os_id, row.key]
+        found = by_os_id.get(os_id) if os_id is not None else None
+        found = found or existing.get(row.key)
+        earlier = next((first_seen[key] for key in keys if key in first_seen), None)
+        if found is not None:
+            row.duplicate_of = found
+            message = _l("This factory is already in the register as %(existing)s.", existing=found)
+        elif earlier is not None:
+            row.duplicate_of = f"row {earlier}"
+            message = _l("This is the same factory as row %(row)s.", row=earlier)
         else:
-            first_seen[key] = row.number
+            for key in keys:
+                first_seen[key] = row.number
             continue
         row.warnings.append(_DuplicateIssue(None, str(message)))

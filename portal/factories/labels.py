@@ -60,6 +60,9 @@ FIELD_LABELS = {
     "product_categories": _l("Product categories it makes for"),
     "brands": _l("Brands"),
     "workers": _l("Number of workers"),
+    "parent_company": _l("Parent company"),
+    "latitude": _l("Latitude"),
+    "longitude": _l("Longitude"),
     "os_hub_id": _l("Open Supply Hub ID"),
     "rba_id": _l("RBA ID"),
     "entered_on": _l("In the supply chain since"),
@@ -69,4 +72,6 @@ FIELD_LABELS = {
     "women_percent": _l("Women (%)"),
     "migrant_percent": _l("Migrant workers (%)"),
     "agency_percent": _l("Agency workers (%)"),
+    "processing_type": _l("Processing type (Open Supply Hub)"),
+    "is_closed": _l("Closed (Open Supply Hub)"),
 }

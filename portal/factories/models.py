@@ -7,6 +7,7 @@ from sqlalchemy import (
     JSON,
     CheckConstraint,
     Date,
+    Float,
     ForeignKey,
     Integer,
     String,
@@ -37,6 +38,8 @@ class Factory(db.Model):
         CheckConstraint("women_percent BETWEEN 0 AND 100", name="women_percent_range"),
         CheckConstraint("migrant_percent BETWEEN 0 AND 100", name="migrant_percent_range"),
         CheckConstraint("agency_percent BETWEEN 0 AND 100", name="agency_percent_range"),
+        CheckConstraint("latitude BETWEEN -90 AND 90", name="latitude_range"),
+        CheckConstraint("longitude BETWEEN -180 AND 180", name="longitude_range"),
         # Only a main-component factory supplies another factory or a brand.
         CheckConstraint(
             "role = 'main_component' OR (supplies_factory_id IS NULL AND supplies_brand IS NULL)",
@@ -78,6 +81,12 @@ class Factory(db.Model):
     women_percent: Mapped[int | None] = mapped_column(Integer)
     migrant_percent: Mapped[int | None] = mapped_column(Integer)
     agency_percent: Mapped[int | None] = mapped_column(Integer)
+    #: The group that owns the factory (Open Supply Hub's parent_company), not its brands.
+    parent_company: Mapped[str | None] = mapped_column(String(200))
+    #: Where the factory lies, in degrees (WGS 84), when known.
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    #: The factory's OS ID on Open Supply Hub.
     os_hub_id: Mapped[str | None] = mapped_column(String(20))
     rba_id: Mapped[str | None] = mapped_column(String(30))
     #: When the factory entered and left the supply chain behind the buyer's products.

@@ -83,6 +83,7 @@ def _register_page(confirm_form: BrandConfirmationForm):
         confirm_form=confirm_form,
         confirmations=services.brand_confirmations(organisation_id),
         brand_key=services.brand_key,
+        osh_too_long=exporting.osh_too_long(services.register_on(organisation_id)),
     )
 
 

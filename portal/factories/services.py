@@ -340,6 +340,19 @@ def existing_keys(organisation_id: int) -> dict[str, str]:
     return {key: name for key, name in rows}  # noqa: C416 - rows are Row objects, not pairs
 
 
+def existing_os_ids(organisation_id: int) -> dict[str, str]:
+    """Open Supply Hub IDs of the factories now in the register (ID -> name): a download of
+    the supplier's own factories from Open Supply Hub matches them by ID."""
+    rows = db.session.execute(
+        db.select(Factory.os_hub_id, Factory.name).where(
+            Factory.organisation_id == organisation_id,
+            Factory.left_on.is_(None),
+            Factory.os_hub_id.is_not(None),
+        )
+    )
+    return {os_id: name for os_id, name in rows}  # noqa: C416 - rows are Row objects, not pairs
+
+
 def _plain(row: ParsedRow) -> dict:
     """The row as stored in the staged import: its values (the empty ones left out), problems
     and duplicate mark. The cells as read are stored once, in the import's `cells`, not again
@@ -430,7 +443,11 @@ def _read_rows(
     staged: FactoryImport, table: Table, matching: list[str | None], *, matched_by: str
 ) -> None:
     result = parse_table(table, matching)
-    find_duplicates(result.rows, existing_keys(staged.organisation_id))
+    find_duplicates(
+        result.rows,
+        existing_keys(staged.organisation_id),
+        existing_os_ids(staged.organisation_id),
+    )
     staged.matching = list(matching)
     staged.rows = [_plain(r) for r in result.rows]
     staged.summary = {
@@ -585,6 +602,9 @@ def confirm_import(
                 "women_percent": values.get("women_percent"),
                 "migrant_percent": values.get("migrant_percent"),
                 "agency_percent": values.get("agency_percent"),
+                "parent_company": values.get("parent_company"),
+                "latitude": values.get("latitude"),
+                "longitude": values.get("longitude"),
                 "entered_on": date.fromisoformat(values["entered_on"])
                 if values.get("entered_on")
                 else start,
