@@ -2,9 +2,10 @@
 
 Runs on a temporary SQLite database seeded with 300 supplier organisations, 900 users and
 5,000 audit events, through the WSGI test client (no network), and prints the median of
-repeated requests; then a 150-question section and a 10,000-row factory import. Last, the
-memory a 100 MB evidence upload adds to a server running in a process of its own
-(bench/upload_server.py). A figure above its limit exits non-zero.
+repeated requests; then a 150-question section, a 10,000-row factory import and the
+market-maturity figures of 1,000 responses. Last, the memory a 100 MB evidence upload adds
+to a server running in a process of its own (bench/upload_server.py). A figure above its
+limit exits non-zero.
 """
 
 import http.client
@@ -38,9 +39,10 @@ from portal.factories import services as factory_services
 from portal.factories.models import Factory
 from portal.orgs.models import Organisation, OrgKind
 from portal.passwords import hash_password
-from portal.questionnaires.models import Response
-from portal.questionnaires.services import open_round
+from portal.questionnaires.models import MarketAnswer, Response, Round
+from portal.questionnaires.services import open_round, publish
 from portal.roles import Role
+from portal.rounds import maturity
 from portal.timeutil import utcnow
 from tests.fixtures.web import PortalClient, csrf_token_from, hidden_inputs
 from tests.test_questionnaire_speed import big_definition
@@ -149,6 +151,7 @@ def main() -> int:
             print(f"{label:<40} {ms:8.2f} ms  {ratio:5.2f}x bare (held to {limit:.1f}x)  {verdict}")
         failed |= bench_questionnaire(app, client, bare)
         failed |= bench_factory_import(app)
+        failed |= bench_maturity(app)
         failed |= bench_upload_memory()
         with app.app_context():
             db.engine.dispose()
@@ -304,6 +307,116 @@ def bench_questionnaire(app, client, bare: float) -> bool:
         verdict = "ok" if ratio <= limit else "TOO SLOW"
         print(f"{label:<40} {ms:8.2f} ms  {ratio:5.2f}x bare (held to {limit:.1f}x)  {verdict}")
     return failed
+
+
+MATURITY_RESPONSES = 1_000
+#: The most the market-maturity figures may take relative to one GROUP BY over the same answers.
+MATURITY_LIMIT = 3.0
+
+
+def _seed_market_round(admin_id: int) -> int:
+    """A market-dialogue round of 1,000 submitted responses, each answering the market
+    questions of the fixture questionnaire `market` v1 (four criteria); its id."""
+    version, _ = publish("market", 1, root=ROOT / "tests" / "fixtures" / "questionnaires")
+    now = utcnow()
+    round_ = Round(
+        kind="market_dialogue",
+        title="Bench market dialogue",
+        version_id=version.id,
+        closes_at=now + timedelta(days=30),
+        opened_by_id=admin_id,
+    )
+    db.session.add(round_)
+    organisations = [
+        Organisation(
+            kind=OrgKind.RESELLER if n % 2 else OrgKind.BRAND,
+            name=f"Market {n:04d}",
+            country="SE",
+            contact_email=f"m{n}@example.com",
+        )
+        for n in range(MATURITY_RESPONSES)
+    ]
+    db.session.add_all(organisations)
+    db.session.flush()
+    db.session.execute(
+        insert(Response),
+        [
+            {
+                "round_id": round_.id,
+                "organisation_id": o.id,
+                "version_id": version.id,
+                "status": "submitted",
+                "submitted_at": now,
+            }
+            for o in organisations
+        ],
+    )
+    response_ids = db.session.scalars(
+        db.select(Response.id).where(Response.round_id == round_.id)
+    ).all()
+    meets = ("yes", "partly", "no", "planned")
+    db.session.execute(
+        insert(MarketAnswer),
+        [
+            {
+                "response_id": response_id,
+                "criterion": criterion,
+                "meets": meets[(n + c) % 4],
+                "planned_by": date(2030, 1, 1) if meets[(n + c) % 4] == "planned" else None,
+                "effort_hours": (n * 7 + c * 13) % 200,
+                "comment": f"Comment {n}" if n % 10 == 0 else None,
+                "updated_at": now,
+            }
+            for n, response_id in enumerate(response_ids)
+            for c, criterion in enumerate(version.content["criteria"])
+        ],
+    )
+    db.session.commit()
+    return round_.id
+
+
+def _medians_in_turns(*calls, repeat: int = REPEAT) -> list[float]:
+    """The median time of each call in milliseconds, the calls taking turns."""
+    samples: list[list[float]] = [[] for _ in calls]
+    for _ in range(repeat):
+        for call, times in zip(calls, samples, strict=True):
+            start = time.perf_counter()
+            call()
+            times.append((time.perf_counter() - start) * 1000)
+    return [statistics.median(times) for times in samples]
+
+
+def bench_maturity(app) -> bool:
+    """The market-maturity figures of a round of 1,000 responses (shares by kind of
+    organisation, the effort's quartiles, verdicts, advice) against the floor: one GROUP BY
+    counting the same answers per criterion and answer. True when over the limit."""
+    with app.app_context(), force_locale("en"):
+        admin = db.session.scalar(db.select(User).where(User.role == Role.BUYER_ADMIN.value))
+        round_id = _seed_market_round(admin.id)
+        round_ = db.session.get(Round, round_id)
+        floor_query = (
+            db.select(MarketAnswer.criterion, MarketAnswer.meets, db.func.count())
+            .join(Response, Response.id == MarketAnswer.response_id)
+            .where(Response.round_id == round_id)
+            .group_by(MarketAnswer.criterion, MarketAnswer.meets)
+        )
+        figures = maturity.figures(round_, 15.0)
+        assert sum(c.shares.respondents for c in figures.criteria) == 4 * MATURITY_RESPONSES
+        # Taken in turns, so that a busy machine slows both alike.
+        floor_ms, portal_ms = _medians_in_turns(
+            lambda: db.session.execute(floor_query).all(),
+            lambda: maturity.figures(round_, 15.0),
+            repeat=3 * REPEAT,
+        )
+    ratio = portal_ms / floor_ms
+    verdict = "ok" if ratio <= MATURITY_LIMIT else "TOO SLOW"
+    label = f"maturity, {MATURITY_RESPONSES:,} responses"
+    print(f"{label + ' (GROUP BY)':<40} {floor_ms:8.2f} ms")
+    print(
+        f"{label:<40} {portal_ms:8.2f} ms  {ratio:5.2f}x floor "
+        f"(held to {MATURITY_LIMIT:.1f}x)  {verdict}"
+    )
+    return ratio > MATURITY_LIMIT
 
 
 UPLOAD_MB = 100

@@ -20,6 +20,7 @@ from portal.main.routes import bp as main_bp
 from portal.orgs import services as orgs_services
 from portal.questionnaires.routes import bp as questionnaires_bp
 from portal.review.routes import bp as review_bp
+from portal.rounds.routes import bp as rounds_bp
 from portal.team.routes import bp as team_bp
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -85,5 +86,6 @@ def _register_blueprints(app: Flask) -> None:
         evidence_bp,
         review_bp,
         ladder_bp,
+        rounds_bp,
     ):
         app.register_blueprint(blueprint)

@@ -24,6 +24,7 @@ from portal.passwords import hash_password, password_problems
 from portal.questionnaires.cli import group as questionnaire_commands
 from portal.questionnaires.services import QUESTIONNAIRES
 from portal.roles import Role
+from portal.rounds.cli import group as round_commands
 
 evidence_commands = AppGroup("evidence", help="Evidence documents.")
 
@@ -37,6 +38,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(evidence_commands)
     app.cli.add_command(ladder_commands)
     app.cli.add_command(import_commands)
+    app.cli.add_command(round_commands)
     app.cli.add_command(totp_commands)
 
 

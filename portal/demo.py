@@ -14,10 +14,12 @@ from portal.ladder.services import publish as publish_ladder
 from portal.orgs.models import Organisation, OrgKind
 from portal.passwords import hash_password
 from portal.questionnaires.definitions import passes
+from portal.questionnaires.market import MarketValue, save_market
 from portal.questionnaires.models import Response, Round
 from portal.questionnaires.samples import sample_answers
 from portal.questionnaires.services import (
     answers_of,
+    extend_deadline,
     open_round,
     publish,
     put_answer,
@@ -31,6 +33,15 @@ from portal.timeutil import utcnow
 
 DEMO_ROUND = "Market dialogue ICT 2027 (demo)"
 FOLLOW_UP_ROUND = "Follow-up ICT 2028 (demo)"
+MARKET_ROUND = "Market dialogue ICT 2029 (demo)"
+UPCOMING_ROUND = "Tender ICT 2030 (demo)"
+
+#: Each supplier's answers to the market questions of the market dialogue: per criterion
+#: (meets, hours it would take to prove); a supplier missing here leaves its response a draft.
+MARKET_STORIES = {
+    "Nordlys IT-partner AB": {"meets": ["yes", "partly", "no"], "hours": [4, 16, 40]},
+    "Lumenic Devices Ltd": {"meets": ["yes", "yes", "partly"], "hours": [2, 8, 24]},
+}
 
 #: The smallest valid PDF: a stand-in for each certificate and report of the demo.
 DEMO_PDF = (
@@ -155,8 +166,9 @@ def _demo_round(by_name: dict[str, Organisation]) -> None:
     publish_ladder(1)
     publish_ladder(2)
     v1, _ = publish("ict-social", 1)
-    publish("ict-social", 2)
-    v3, _ = publish("ict-social", 3)
+    for number in (2, 3):
+        publish("ict-social", number)
+    newest, _ = publish("ict-social", 4)
     if db.session.scalar(db.select(Round.id).where(Round.title == DEMO_ROUND)) is not None:
         return
     admin = db.session.scalar(db.select(User).where(User.email == USERS[0][0]))
@@ -175,21 +187,83 @@ def _demo_round(by_name: dict[str, Organisation]) -> None:
             _tell(story, organisation, round_, reviewer)
     follow_up = open_round(
         title=FOLLOW_UP_ROUND,
-        version=v3,
+        kind="follow_up",
+        version=newest,
         closes_at=utcnow() + timedelta(days=120),
         organisation_ids=[by_name["Nordlys IT-partner AB"].id, by_name["Lumenic Devices Ltd"].id],
         actor=admin,
     )
     _certified_answer(follow_up, by_name["Lumenic Devices Ltd"])
+    _market_dialogue(newest, suppliers, admin)
 
 
-def _tell(story: dict, organisation: Organisation, round_: Round, reviewer: User) -> None:
-    """Fill the organisation's register and take its response as far as the story says."""
-    owner = db.session.scalar(
+def _market_dialogue(version, suppliers: list[Organisation], admin: User) -> None:
+    """A market dialogue on the newest version, answered in full by two suppliers (so the
+    market maturity page has figures) and begun by the third, whose deadline the region has
+    extended; and a tender that has not opened yet."""
+    round_ = open_round(
+        title=MARKET_ROUND,
+        kind="market_dialogue",
+        version=version,
+        closes_at=utcnow() + timedelta(days=45),
+        organisation_ids=[o.id for o in suppliers],
+        actor=admin,
+    )
+    for organisation in suppliers:
+        story = MARKET_STORIES.get(organisation.name)
+        response = db.session.scalar(
+            db.select(Response).where(
+                Response.round_id == round_.id, Response.organisation_id == organisation.id
+            )
+        )
+        owner = _owner_of(organisation)
+        if story is None:
+            start(response, user=owner, carry_from=None)
+            extend_deadline(
+                round_,
+                organisation.id,
+                round_.closes_at + timedelta(days=14),
+                "Their compliance officer is on parental leave until next month.",
+                actor=admin,
+            )
+            continue
+        criteria = list(version.definition.criteria)
+        values = {
+            criterion: MarketValue(
+                meets=story["meets"][n % 3],
+                effort_hours=float(story["hours"][n % 3]),
+                comment="Proving this would need the brand's own audit reports." if n == 1 else "",
+            )
+            for n, criterion in enumerate(criteria)
+        }
+        brands = SUPPLIER_STORIES[organisation.name]["brands"]
+        _answer_and_submit(
+            response,
+            sample_answers(version.definition, brands),
+            owner,
+            before_submit=lambda r, v=values, u=owner: save_market(r, v, {}, user_id=u.id),
+        )
+    open_round(
+        title=UPCOMING_ROUND,
+        version=version,
+        opens_at=utcnow() + timedelta(days=30),
+        closes_at=utcnow() + timedelta(days=90),
+        organisation_ids=[o.id for o in suppliers],
+        actor=admin,
+    )
+
+
+def _owner_of(organisation: Organisation) -> User:
+    return db.session.scalar(
         db.select(User).where(
             User.organisation_id == organisation.id, User.role == Role.SUPPLIER_OWNER.value
         )
     )
+
+
+def _tell(story: dict, organisation: Organisation, round_: Round, reviewer: User) -> None:
+    """Fill the organisation's register and take its response as far as the story says."""
+    owner = _owner_of(organisation)
     _fill_register(story, organisation, owner)
     response = db.session.scalar(
         db.select(Response).where(
@@ -256,9 +330,10 @@ def _fill_register(story: dict, organisation: Organisation, owner: User) -> None
         confirm_with_brand(organisation.id, brand, day, user=owner)
 
 
-def _answer_and_submit(response: Response, values: dict, owner: User) -> None:
+def _answer_and_submit(response: Response, values: dict, owner: User, before_submit=None) -> None:
     """Start the response, answer what the values make visible, attach a document wherever
-    a question asks for one (or an answer requires one), and submit."""
+    a question asks for one (or an answer requires one), and submit (after `before_submit`,
+    given the response, when given)."""
     start(response, user=owner, carry_from=None)
     definition = response.version.definition
     visible = definition.visible_keys(values)
@@ -277,6 +352,8 @@ def _answer_and_submit(response: Response, values: dict, owner: User) -> None:
                 response=response,
                 question_key=question["key"],
             )
+    if before_submit is not None:
+        before_submit(response)
     problems = submit(response, user=owner)
     if problems:  # the shipped questionnaire changed in a way the samples do not meet
         raise RuntimeError("; ".join(f"{p.question_key}: {p.message}" for p in problems))
@@ -298,11 +375,7 @@ def _certified_answer(follow_up: Round, organisation: Organisation) -> None:
     """The brand answers the follow-up round with every product TCO Certified (generation 8
     or later) and the certificate attached, so a reviewer sees the minerals questions
     credited in the score arithmetic."""
-    owner = db.session.scalar(
-        db.select(User).where(
-            User.organisation_id == organisation.id, User.role == Role.SUPPLIER_OWNER.value
-        )
-    )
+    owner = _owner_of(organisation)
     response = db.session.scalar(
         db.select(Response).where(
             Response.round_id == follow_up.id, Response.organisation_id == organisation.id

@@ -52,6 +52,16 @@ response_submitted = _signals.signal(
     """,
 )
 
+invitation_accepted = _signals.signal(
+    "invitation-accepted",
+    doc="""Someone has accepted an invitation and has an account now (in a new organisation,
+    when the invitation was for one).
+
+    Sent with the invitation as sender and `user` (the new account). Receivers change state in
+    the same transaction; what they return is not used.
+    """,
+)
+
 
 def _answers(signal: NamedSignal, sender, **kwargs) -> list:
     return [answer for _receiver, answer in signal.send(sender, **kwargs)]

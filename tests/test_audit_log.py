@@ -181,6 +181,29 @@ def _examples(w) -> dict[str, tuple[dict, str]]:
             "Ada Admin opened the round Market dialogue 2027 for 3 organisations, "
             "closing 30 Nov 2026, 23:59.",
         ),
+        "round.thresholds_changed": (
+            {
+                "actor": admin,
+                "target": response.round,
+                "details": {"title": "Market dialogue 2027", "requirement": 60, "award": 25},
+            },
+            "Ada Admin set the market maturity thresholds of the round Market dialogue 2027: "
+            "a mandatory requirement from 60 %, an award criterion from 25 %.",
+        ),
+        "round.extended": (
+            {
+                "actor": admin,
+                **at_org,
+                "target": response.round,
+                "details": {
+                    "title": "Market dialogue 2027",
+                    "closes_at": "2026-12-07T22:59:59+00:00",
+                    "reason": "Their sustainability lead is on leave.",
+                },
+            },
+            "Ada Admin gave Alfa Data AB until 7 Dec 2026, 23:59 to answer in the round "
+            "Market dialogue 2027, because: Their sustainability lead is on leave.",
+        ),
         "review.assigned": (
             {"actor": admin, "target": w["review"], "details": {"reviewer": reviewer.email}},
             "Ada Admin assigned Alfa Data AB's response to Rita Reviewer.",
@@ -418,3 +441,19 @@ def test_a_mark_for_one_brand_names_the_brand(client, logged, admin):
         "Rita Reviewer marked step 1 of the ladder as “Achieved” for Alfa Data AB's brand "
         "Orbis, holding from 1 Mar 2025." in page
     )
+
+
+def test_an_invitation_to_a_new_organisation_names_it(client, logged, admin):
+    record(
+        "invitation.sent",
+        actor=admin,
+        details={
+            "email": "gia@gamma.example",
+            "role": "supplier_owner",
+            "new_organisation": "Gamma Tech AB",
+        },
+    )
+    db.session.commit()
+    client.login(admin)
+    page = _text(client, "/admin/audit?action=invitation.sent")
+    assert "Ada Admin invited gia@gamma.example to create the organisation Gamma Tech AB." in page

@@ -7,7 +7,7 @@ commands' own db.session.commit() is a savepoint there (tests/fixtures/database.
 import pytest
 
 from portal.auth.models import User
-from portal.demo import DEMO_ROUND, FOLLOW_UP_ROUND
+from portal.demo import DEMO_ROUND, FOLLOW_UP_ROUND, MARKET_ROUND, UPCOMING_ROUND
 from portal.demo import ORGANISATIONS as DEMO_ORGANISATIONS
 from portal.demo import USERS as DEMO_USERS
 from portal.evidence.models import EvidenceDocument
@@ -197,12 +197,16 @@ def test_load_demo_prints_the_logins_and_can_be_run_again(run):
     # The shipped questionnaire is published, one demo round is open to every supplier and a
     # follow-up round on the newest version to two; running again adds none.
     rounds = db.session.scalars(db.select(Round).order_by(Round.id)).all()
-    assert [(r.title, r.version.label) for r in rounds] == [
-        (DEMO_ROUND, "ict-social v1"),
-        (FOLLOW_UP_ROUND, f"ict-social v{shipped_versions()[-1][1]}"),
+    newest = f"ict-social v{shipped_versions()[-1][1]}"
+    assert [(r.title, r.kind, r.version.label) for r in rounds] == [
+        (DEMO_ROUND, "tender", "ict-social v1"),
+        (FOLLOW_UP_ROUND, "follow_up", newest),
+        (MARKET_ROUND, "market_dialogue", newest),
+        (UPCOMING_ROUND, "tender", newest),
     ]
     suppliers = [o for o in _organisations() if o.kind != OrgKind.BUYER]
-    assert db.session.scalar(db.select(db.func.count(Response.id))) == len(suppliers) + 2
+    # Every supplier in three rounds, two of them in the follow-up.
+    assert db.session.scalar(db.select(db.func.count(Response.id))) == 3 * len(suppliers) + 2
 
 
 def test_load_demo_shows_every_state_of_a_response(run):
@@ -266,6 +270,30 @@ def test_load_demo_shows_what_the_newest_content_adds(run, client, reviewer):
     earlier = client.get("/factories?on=2025-06-01").get_data(as_text=True)
     today = client.get("/factories").get_data(as_text=True)
     assert earlier != today
+
+
+def test_load_demo_shows_a_market_dialogue_and_the_rounds_to_come(run, client, admin):
+    """Two suppliers have answered the market dialogue in full, so its maturity page has
+    figures; the third is still at it with an extended deadline; a tender is yet to open."""
+    assert run("load-demo", "--password", "first demo password").exit_code == 0
+    db.session.expire_all()
+    market = db.session.scalar(db.select(Round).where(Round.title == MARKET_ROUND))
+    statuses = sorted(
+        db.session.scalars(db.select(Response.status).where(Response.round_id == market.id))
+    )
+    assert statuses == ["draft", "submitted", "submitted"]
+    client.login(admin)
+    page = client.get(f"/review/rounds/{market.id}/maturity").get_data(as_text=True)
+    assert "Proving this would need the brand&#39;s own audit reports." in page
+    assert "Ready to be a mandatory requirement" in page
+    round_page = client.get(f"/admin/rounds/{market.id}").get_data(as_text=True)
+    assert "extended" in round_page
+    client.logout()
+    owner = db.session.scalar(db.select(User).where(User.email == "owner@kvarnholm.example"))
+    client.login(owner, "first demo password")
+    home = client.get("/supplier").get_data(as_text=True)
+    assert UPCOMING_ROUND in home
+    assert "Upcoming" in home
 
 
 def test_load_demo_makes_up_a_password_when_none_is_given(run):

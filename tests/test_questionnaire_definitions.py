@@ -56,8 +56,8 @@ def test_version_two_is_a_real_revision():
 
 
 def test_unknown_format_version_is_refused(tmp_path):
-    assert _problems(tmp_path, _base() | {"format_version": 3}) == [
-        "format_version: Unknown format_version 3; this portal reads format_version 1 or 2."
+    assert _problems(tmp_path, _base() | {"format_version": 4}) == [
+        "format_version: Unknown format_version 4; this portal reads format_version 1 or 2 or 3."
     ]
 
 

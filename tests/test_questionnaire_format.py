@@ -89,7 +89,7 @@ def test_an_unknown_kind_and_a_zero_weight_are_refused(check_output):
     assert "unknown-kind/v1.yaml: sections[0].questions[0].satisfies.evidence: Must be one of:" in (
         check_output
     )
-    assert "18 problem(s) in 4 file(s)." in check_output
+    assert "23 problem(s) in 7 file(s)." in check_output
 
 
 def test_the_format_two_fixture_passes_the_check(app):

@@ -303,12 +303,21 @@ SENTENCES: dict[str, Callable[[Event], str]] = {
         "A link to reset the password of %(actor)s was asked for.", actor=e.actor
     ),
     "auth.password_reset": _simple(_l("%(actor)s chose a new password through a reset link.")),
-    "invitation.sent": lambda e: gettext(
-        "%(actor)s invited %(email)s to %(organisation)s as %(role)s.",
-        actor=e.actor,
-        email=e.details.get("email", "?"),
-        organisation=e.organisation,
-        role=_role(e.details.get("role")),
+    "invitation.sent": lambda e: (
+        gettext(
+            "%(actor)s invited %(email)s to create the organisation %(organisation)s.",
+            actor=e.actor,
+            email=e.details.get("email", "?"),
+            organisation=e.details["new_organisation"],
+        )
+        if e.details.get("new_organisation")
+        else gettext(
+            "%(actor)s invited %(email)s to %(organisation)s as %(role)s.",
+            actor=e.actor,
+            email=e.details.get("email", "?"),
+            organisation=e.organisation,
+            role=_role(e.details.get("role")),
+        )
     ),
     "invitation.accepted": lambda e: gettext(
         "%(actor)s accepted the invitation to %(organisation)s.",
@@ -366,6 +375,23 @@ SENTENCES: dict[str, Callable[[Event], str]] = {
         actor=e.actor,
         title=e.details.get("title", "?"),
         date=_moment(e.details.get("closes_at")),
+    ),
+    "round.extended": lambda e: gettext(
+        "%(actor)s gave %(organisation)s until %(date)s to answer in the round %(title)s, "
+        "because: %(reason)s",
+        actor=e.actor,
+        organisation=e.organisation,
+        date=_moment(e.details.get("closes_at")),
+        title=e.details.get("title", "?"),
+        reason=e.details.get("reason") or "–",
+    ),
+    "round.thresholds_changed": lambda e: gettext(
+        "%(actor)s set the market maturity thresholds of the round %(title)s: a mandatory "
+        "requirement from %(requirement)s %%, an award criterion from %(award)s %%.",
+        actor=e.actor,
+        title=e.details.get("title", "?"),
+        requirement=e.details.get("requirement", "?"),
+        award=e.details.get("award", "?"),
     ),
     "review.assigned": _review_assigned,
     "review.graded": lambda e: ngettext(

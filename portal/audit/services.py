@@ -33,6 +33,8 @@ ACTIONS = {
     "organisation.supplier_mfa": _l("Two-factor sign-in for suppliers changed"),
     "accessibility.reported": _l("Accessibility problem reported"),
     "round.opened": _l("Round opened"),
+    "round.extended": _l("Closing time extended for an organisation"),
+    "round.thresholds_changed": _l("Market maturity thresholds changed"),
     "review.assigned": _l("Response assigned to a reviewer"),
     "review.graded": _l("Answers graded"),
     "review.evidence_verdict": _l("Evidence accepted or rejected"),

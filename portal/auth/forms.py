@@ -2,10 +2,11 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import PasswordField, SelectChoice, SelectField, StringField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from portal.forms import email_field, new_password_fields
+from portal.orgs.services import country_choices, is_country
 from portal.passwords import MAX_LENGTH
 
 
@@ -74,3 +75,18 @@ class AcceptInvitationForm(FlaskForm):
         render_kw={"autocomplete": "name"},
     )
     password, confirm = new_password_fields()
+
+
+class AcceptNewOrganisationForm(AcceptInvitationForm):
+    """Accepting an invitation to a new organisation: it is made with the account, so the
+    person also says where it is registered."""
+
+    country = SelectField(_l("Country of registration"), validate_choice=False, default="SE")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.country.choices = [SelectChoice(code, name) for code, name in country_choices()]
+
+    def validate_country(self, field) -> None:
+        if not is_country(field.data or ""):
+            raise ValidationError(_l("Choose a country from the list."))

@@ -124,15 +124,28 @@ class UserSession(db.Model):
 
 
 class Invitation(db.Model):
-    """An e-mailed link that lets someone create an account in an organisation."""
+    """An e-mailed link that lets someone create an account in an organisation, or create a
+    new supplier organisation (named by the inviter) and become its owner."""
 
     __tablename__ = "invitations"
-    __table_args__ = (CheckConstraint(f"role IN ({_ROLE_SQL})", name="role_known"),)
+    __table_args__ = (
+        CheckConstraint(f"role IN ({_ROLE_SQL})", name="role_known"),
+        CheckConstraint(
+            "organisation_id IS NOT NULL OR (new_organisation_name IS NOT NULL "
+            "AND new_organisation_kind IN ('reseller', 'brand') AND role = 'supplier_owner')",
+            name="organisation_known",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    organisation_id: Mapped[int] = mapped_column(
+    #: None until an invitation to a new organisation is accepted and the organisation made.
+    organisation_id: Mapped[int | None] = mapped_column(
         ForeignKey("organisations.id", ondelete="CASCADE"), index=True
     )
+    #: The name and kind of the organisation to create on acceptance (invitations to a new
+    #: organisation only).
+    new_organisation_name: Mapped[str | None] = mapped_column(String(200))
+    new_organisation_kind: Mapped[str | None] = mapped_column(String(16))
     email: Mapped[str] = mapped_column(String(254))
     role: Mapped[str] = mapped_column(String(32))
     #: SHA-256 of the token in the link; the token itself is only ever in the e-mail.
@@ -145,12 +158,21 @@ class Invitation(db.Model):
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    organisation: Mapped["Organisation"] = relationship()
+    organisation: Mapped["Organisation | None"] = relationship()
     invited_by: Mapped[User | None] = relationship()
 
     @property
     def role_enum(self) -> Role:
         return Role(self.role)
+
+    @property
+    def is_for_new_organisation(self) -> bool:
+        return self.organisation_id is None
+
+    @property
+    def organisation_name(self) -> str:
+        """The organisation the invitee joins, whether it exists yet or not."""
+        return self.organisation.name if self.organisation else self.new_organisation_name
 
 
 class RecoveryCode(db.Model):

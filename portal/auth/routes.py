@@ -13,6 +13,7 @@ from portal.audit.services import record
 from portal.auth import mfa
 from portal.auth.forms import (
     AcceptInvitationForm,
+    AcceptNewOrganisationForm,
     CodeForm,
     EnrolForm,
     ForgotPasswordForm,
@@ -247,11 +248,17 @@ def accept_invitation_page(token: str):
     if current_user.is_authenticated:
         flash(_("Sign out first to accept an invitation for another account."), "info")
         return redirect(url_for("main.index"))
-    form = AcceptInvitationForm()
+    form = (
+        AcceptNewOrganisationForm()
+        if invitation.is_for_new_organisation
+        else AcceptInvitationForm()
+    )
     form.context_email = invitation.email
     if form.validate_on_submit():
         try:
-            accept_invitation(invitation, form.full_name.data, form.password.data)
+            accept_invitation(
+                invitation, form.full_name.data, form.password.data, **_new_organisation(form)
+            )
         except ServiceError as error:
             form.form_errors.append(str(error))
         else:
@@ -264,3 +271,9 @@ def accept_invitation_page(token: str):
             )
             return redirect(url_for("auth.login"))
     return render_template("auth/accept_invitation.html", form=form, invitation=invitation)
+
+
+def _new_organisation(form) -> dict:
+    """What the accepting person tells about a new organisation (nothing for an existing one)."""
+    country = getattr(form, "country", None)
+    return {"country": country.data} if country is not None else {}

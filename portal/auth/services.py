@@ -15,12 +15,19 @@ from limits import parse
 from sqlalchemy.orm import contains_eager
 from sqlalchemy.orm.exc import StaleDataError
 
-from portal import mail
+from portal import mail, signals
 from portal.audit.services import record
 from portal.auth import mfa, throttle
 from portal.auth.models import Invitation, User, UserSession
 from portal.extensions import db, limiter, login_manager
-from portal.orgs.services import Organisation, OrgKind, StaleEditError, suppliers_select
+from portal.orgs.services import (
+    SUPPLIER_KINDS,
+    Organisation,
+    OrgKind,
+    StaleEditError,
+    create_organisation,
+    suppliers_select,
+)
 from portal.passwords import dummy_hash, hash_password, needs_rehash, verify_password
 from portal.roles import Role
 from portal.timeutil import utcnow
@@ -386,38 +393,65 @@ def invite(
         )
         .values(revoked_at=now)
     )
-    token = secrets.token_urlsafe(32)
+    invitation = Invitation(organisation_id=organisation.id, email=email, role=role.value)
+    _send(invitation, organisation.name, invited_by)
+    return invitation
+
+
+def invite_new_organisation(name: str, kind: str, email: str, *, invited_by: User) -> Invitation:
+    """Invite someone to create a new supplier organisation of this name and kind and become
+    its owner; the organisation is made when the invitation is accepted.
+
+    Refused with a message when the address already has an account (its organisation exists:
+    choose that one instead) or the kind is not a supplier's.
+    """
+    email = normalise_email(email)
+    if kind not in SUPPLIER_KINDS:
+        raise ServiceError(_l("Choose whether the organisation is a reseller or a brand."))
+    if find_user_by_email(email) is not None:
+        raise ServiceError(_l("An account with this e-mail address already exists."))
     invitation = Invitation(
-        organisation_id=organisation.id,
+        organisation_id=None,
+        new_organisation_name=" ".join(name.split()),
+        new_organisation_kind=str(kind),
         email=email,
-        role=role.value,
-        token_hash=_sha256(token),
-        invited_by_id=invited_by.id,
-        expires_at=now + current_app.config["INVITATION_MAX_AGE"],
+        role=Role.SUPPLIER_OWNER.value,
     )
+    _send(invitation, invitation.new_organisation_name, invited_by)
+    return invitation
+
+
+def _send(invitation: Invitation, organisation_name: str, invited_by: User) -> None:
+    """Give the invitation its secret link and time limit, store it, queue its e-mail."""
+    token = secrets.token_urlsafe(32)
+    invitation.token_hash = _sha256(token)
+    invitation.invited_by_id = invited_by.id
+    invitation.expires_at = utcnow() + current_app.config["INVITATION_MAX_AGE"]
     db.session.add(invitation)
     db.session.flush()
     mail.send_later(
         mail.compose(
-            email,
+            invitation.email,
             _l("Invitation to the fair ICT supplier portal"),
             "invitation",
             locale=None,  # the invitee's language is not known yet: both
             invitation=invitation,
-            organisation=organisation,
+            organisation_name=organisation_name,
             inviter=invited_by,
             link=external_url("auth.accept_invitation", token=token),
             expires_at=invitation.expires_at,
         )
     )
+    details = {"email": invitation.email, "role": invitation.role}
+    if invitation.is_for_new_organisation:
+        details["new_organisation"] = organisation_name
     record(
         "invitation.sent",
         actor=invited_by,
-        organisation_id=organisation.id,
+        organisation_id=invitation.organisation_id,
         target=invitation,
-        details={"email": email, "role": role.value},
+        details=details,
     )
-    return invitation
 
 
 def pending_invitation(token: str) -> Invitation | None:
@@ -435,10 +469,24 @@ def pending_invitation(token: str) -> Invitation | None:
     return invitation
 
 
-def accept_invitation(invitation: Invitation, full_name: str, password: str) -> User:
-    """Create the invited account. The invitation can be used only once."""
+def accept_invitation(
+    invitation: Invitation, full_name: str, password: str, *, country: str = "SE"
+) -> User:
+    """Create the invited account, and first its organisation when the invitation is for a
+    new one (registered in `country`). The invitation can be used only once; the features
+    that wait for it hear of it through `signals.invitation_accepted`."""
     if find_user_by_email(invitation.email) is not None:
         raise ServiceError(_l("An account with this e-mail address already exists."))
+    if invitation.is_for_new_organisation:
+        organisation = create_organisation(
+            kind=invitation.new_organisation_kind,
+            name=invitation.new_organisation_name,
+            org_number=None,
+            country=country,
+            contact_email=invitation.email,
+            actor=invitation.invited_by,
+        )
+        invitation.organisation_id = organisation.id
     user = User(
         organisation_id=invitation.organisation_id,
         email=invitation.email,
@@ -455,6 +503,7 @@ def accept_invitation(invitation: Invitation, full_name: str, password: str) -> 
         organisation_id=invitation.organisation_id,
         target=invitation,
     )
+    signals.invitation_accepted.send(invitation, user=user)
     return user
 
 

@@ -24,6 +24,7 @@ from portal.i18n import LANG_COOKIE
 from portal.main.forms import AccessibilityReportForm, LanguageForm
 from portal.questionnaires.services import (
     latest_submitted,
+    rounds_of_supplier,
     submitted_responses,
     waiting_for_answers,
 )
@@ -54,6 +55,7 @@ def supplier_home():
     return render_template(
         "main/supplier_home.html",
         waiting=waiting_for_answers(current_user.organisation_id, str(get_locale())),
+        rounds=rounds_of_supplier(current_user.organisation_id, str(get_locale())),
     )
 
 

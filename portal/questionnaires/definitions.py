@@ -17,6 +17,8 @@ from portal.questionnaires.schemas import DefinitionSchema
 
 #: Question keys that only files declaring format_version 2 may use.
 FORMAT_2_KEYS = ("weight", "satisfies", "rubric_cap")
+#: Top-level keys that only files declaring format_version 3 may use.
+FORMAT_3_KEYS = ("criteria", "market_questions")
 COMMON_KEYS = frozenset(
     {"key", "type", "text", "help", "required", "criterion", "show_if", "rubric", "evidence"}
 ) | frozenset(FORMAT_2_KEYS)
@@ -44,7 +46,7 @@ def check_references(content: dict) -> list[tuple[str, str]]:
             path = f"{s_path}.questions[{q_index}]({question['key']})"
             problems += _check_question(question, path, seen)
             seen.setdefault(question["key"], question)
-    return problems + _check_format_2(content)
+    return problems + _check_format_2(content) + _check_format_3(content)
 
 
 def _check_question(question: dict, path: str, earlier: dict) -> list[tuple[str, str]]:
@@ -137,6 +139,31 @@ def _check_format_2(content: dict) -> list[tuple[str, str]]:
     return problems
 
 
+def _check_format_3(content: dict) -> list[tuple[str, str]]:
+    """`criteria` and `market_questions`: only in format 3, where `criteria` lists exactly the
+    criteria the questions serve, each with its intended use."""
+    used = [name for name in FORMAT_3_KEYS if name in content]
+    if content["format_version"] < 3:
+        return [(name, f"{name} needs format_version: 3 at the top of the file.") for name in used]
+    if "criteria" not in content:
+        return [("criteria", "List every criterion the questions serve, with its intended use.")]
+    listed = content["criteria"]
+    served = dict.fromkeys(
+        q["criterion"] for s in content["sections"] for q in s["questions"] if "criterion" in q
+    )
+    problems = [
+        ("criteria", f"Criterion {name!r} is served by a question: list it with its intended use.")
+        for name in served
+        if name not in listed
+    ]
+    problems += [
+        (f"criteria.{name}", f"No question serves {name!r}: remove it.")
+        for name in listed
+        if name not in served
+    ]
+    return problems
+
+
 def _check_satisfies(
     question: dict, path: str, order: dict[str, int], by_key: dict[str, dict]
 ) -> list[tuple[str, str]]:
@@ -195,6 +222,19 @@ class Definition(VersionedContent):
     @property
     def sections(self) -> list[dict]:
         return self.content["sections"]
+
+    @property
+    def criteria(self) -> dict[str, str]:
+        """The intended use ("requirement", "award" or "clause") of each criterion, in the
+        order the questions first serve them; empty before format 3."""
+        listed = self.content.get("criteria") or {}
+        served = dict.fromkeys(q["criterion"] for q in self.questions.values() if "criterion" in q)
+        return {name: listed[name]["intended_use"] for name in served if name in listed}
+
+    @property
+    def asks_market_questions(self) -> bool:
+        """Whether RFI and market-dialogue rounds of this version ask the market questions."""
+        return bool(self.content.get("market_questions")) and bool(self.criteria)
 
     def section(self, key: str) -> dict | None:
         return next((s for s in self.sections if s["key"] == key), None)

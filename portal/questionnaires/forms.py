@@ -1,25 +1,45 @@
 """Compiling a section of a definition into a WTForms form (see fieldtypes.REGISTRY)."""
 
 import json
+import re
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
+    EmailField,
+    FieldList,
+    Form,
+    FormField,
     HiddenField,
+    RadioField,
     SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
     TextAreaField,
+    TimeField,
     widgets,
 )
-from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from portal.forms import WholeNumberField
-from portal.questionnaires.fieldtypes import REGISTRY
-from portal.questionnaires.services import SectionInput, digest
+from portal.orgs.services import KIND_LABELS, SUPPLIER_KINDS, OrgKind
+from portal.questionnaires.fieldtypes import REGISTRY, parse_number
+from portal.questionnaires.market import MarketValue, seen_of
+from portal.questionnaires.models import MAX_EFFORT_HOURS, MAX_MARKET_COMMENT, MarketAnswer
+from portal.questionnaires.services import (
+    DEFAULT_REMINDER_DAYS,
+    ROUND_KIND_LABELS,
+    NewOrganisation,
+    RoundKind,
+    SectionInput,
+    digest,
+)
 from portal.timeutil import utcnow
 
 
@@ -123,7 +143,59 @@ class StartForm(FlaskForm):
     carry_over = BooleanField(_l("Start from the answers of our earlier response"), default=True)
 
 
+class NewOrganisationForm(Form):
+    """One organisation not yet in the portal, invited through one person (a row of the
+    round form; a row left empty is no organisation)."""
+
+    name = StringField(_l("Name of the organisation"), validators=[Length(max=200)])
+    kind = SelectField(
+        _l("Kind"),
+        choices=[SelectChoice(str(k), KIND_LABELS[k]) for k in SUPPLIER_KINDS],
+        default=str(OrgKind.RESELLER),
+    )
+    email = EmailField(
+        _l("E-mail address of the person to invite"),
+        validators=[
+            Optional(),
+            Length(max=254, message=_l("Use at most 254 characters.")),
+            Email(
+                message=_l("Enter an e-mail address like name@example.com."),
+                check_deliverability=False,
+            ),
+        ],
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+        render_kw={"autocomplete": "off", "spellcheck": "false"},
+    )
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.name.data or "").strip() and not (self.email.data or "").strip()
+
+    def validate(self, extra_validators=None) -> bool:
+        """A row is all or nothing: a name without an address (or the other way) is an
+        error, an empty row no organisation."""
+        valid = super().validate(extra_validators)
+        if self.is_empty:
+            return valid
+        if not (self.name.data or "").strip():
+            self.name.errors.append(_l("Enter the name of the organisation."))
+            valid = False
+        if not self.email.data:
+            self.email.errors.append(_l("Enter an e-mail address."))
+            valid = False
+        return valid
+
+
+#: Empty rows offered on the round form for organisations that are not in the portal yet.
+NEW_ORGANISATION_ROWS = 3
+
+
 class RoundForm(FlaskForm):
+    kind = SelectField(
+        _l("Kind of round"),
+        choices=[SelectChoice(str(k), label) for k, label in ROUND_KIND_LABELS.items()],
+        default=str(RoundKind.TENDER),
+    )
     title = StringField(
         _l("Title of the round"),
         description=_l("Suppliers see it, for example “Market dialogue PCs 2027”."),
@@ -136,16 +208,41 @@ class RoundForm(FlaskForm):
         _l("Questionnaire version"),
         validators=[DataRequired(_l("Choose a questionnaire version."))],
     )
+    opens_on = DateField(
+        _l("Opening date"),
+        description=_l("Leave empty to open the round at once."),
+        validators=[Optional()],
+    )
+    opens_time = TimeField(
+        _l("Opening time"),
+        description=_l("Swedish time; empty means the start of the day."),
+        validators=[Optional()],
+    )
     closes_on = DateField(
         _l("Closing date"),
         description=_l("Answers can be given until the end of this day, Swedish time."),
         validators=[DataRequired(_l("Enter the closing date as YYYY-MM-DD."))],
     )
+    closes_time = TimeField(
+        _l("Closing time"),
+        description=_l("Swedish time; empty means the end of the day (23:59)."),
+        validators=[Optional()],
+    )
     organisations = SelectMultipleField(
         _l("Supplier organisations"),
         widget=widgets.ListWidget(prefix_label=False),
         option_widget=widgets.CheckboxInput(),
-        validators=[DataRequired(_l("Choose at least one organisation."))],
+        validate_choice=True,
+    )
+    new = FieldList(FormField(NewOrganisationForm), min_entries=NEW_ORGANISATION_ROWS)
+    reminder_days = StringField(
+        _l("Reminders, in days before closing"),
+        description=_l(
+            "Suppliers that have not submitted are reminded on these days, for example "
+            "“14, 7, 1”. Leave empty for no reminders."
+        ),
+        default=", ".join(str(d) for d in DEFAULT_REMINDER_DAYS),
+        validators=[Length(max=100)],
     )
 
     def offer(self, versions: list[tuple[int, str]], organisations: list[tuple[int, str]]):
@@ -153,6 +250,226 @@ class RoundForm(FlaskForm):
         self.version.choices = [SelectChoice(str(i), label) for i, label in versions]
         self.organisations.choices = [SelectChoice(str(i), name) for i, name in organisations]
 
+    def opens_at(self, moment) -> datetime | None:
+        """The opening moment (`moment(day, time)` reads a Swedish clock); None: at once."""
+        if not self.opens_on.data:
+            return None
+        return moment(self.opens_on.data, self.opens_time.data or time(0, 0))
+
+    def closes_at(self, moment) -> datetime:
+        """The closing moment, read on a Swedish clock by `moment(day, time)`."""
+        return moment(self.closes_on.data, self.closes_time.data or time(23, 59, 59))
+
+    def new_organisations(self) -> list[NewOrganisation]:
+        """The rows filled in, as plain data."""
+        return [
+            NewOrganisation(row.form.name.data.strip(), row.form.kind.data, row.form.email.data)
+            for row in self.new
+            if not row.form.is_empty
+        ]
+
+    def days(self) -> list[int]:
+        """The reminder days as numbers, most days before closing first."""
+        found = {int(part) for part in _DAYS.findall(self.reminder_days.data or "")}
+        return sorted(found, reverse=True)
+
     def validate_closes_on(self, field) -> None:
         if field.data and field.data < utcnow().date():
             raise ValidationError(_l("The closing date has passed. Choose a later date."))
+
+    def validate_opens_on(self, field) -> None:
+        if field.data and self.closes_on.data and field.data > self.closes_on.data:
+            raise ValidationError(_l("The round must open before it closes."))
+
+    def validate_organisations(self, field) -> None:
+        if not field.data and not self.new_organisations():
+            raise ValidationError(_l("Choose at least one organisation."))
+
+    def validate_reminder_days(self, field) -> None:
+        text = (field.data or "").strip()
+        if text and not _DAYS_LIST.match(text):
+            raise ValidationError(
+                _l("Write whole numbers of days from 1 to 365, separated by commas.")
+            )
+        if any(not 1 <= day <= 365 for day in self.days()):
+            raise ValidationError(
+                _l("Write whole numbers of days from 1 to 365, separated by commas.")
+            )
+
+
+class ExtensionForm(FlaskForm):
+    """A later closing time for one organisation in a round, and why."""
+
+    organisation = SelectField(
+        _l("Organisation"), validators=[DataRequired(_l("Choose the organisation."))]
+    )
+    closes_on = DateField(
+        _l("New closing date"),
+        validators=[DataRequired(_l("Enter the closing date as YYYY-MM-DD."))],
+    )
+    closes_time = TimeField(
+        _l("New closing time"),
+        description=_l("Swedish time; empty means the end of the day (23:59)."),
+        validators=[Optional()],
+    )
+    reason = TextAreaField(
+        _l("Reason"),
+        description=_l("Shown in the audit log, for example what the supplier asked for."),
+        validators=[
+            DataRequired(_l("Give the reason for the extension.")),
+            Length(max=1000, message=_l("Use at most %(max)d characters.")),
+        ],
+    )
+
+    def offer(self, organisations: list[tuple[int, str]]) -> None:
+        """Set the organisations of the round that can be chosen, as (id, name)."""
+        self.organisation.choices = [SelectChoice(str(i), name) for i, name in organisations]
+
+    def closes_at(self, moment) -> datetime:
+        """The new closing moment, read on a Swedish clock by `moment(day, time)`."""
+        return moment(self.closes_on.data, self.closes_time.data or time(23, 59, 59))
+
+    def validate_closes_on(self, field) -> None:
+        if field.data and field.data < utcnow().date():
+            raise ValidationError(_l("The closing date has passed. Choose a later date."))
+
+
+_DAYS = re.compile(r"\d+")
+_DAYS_LIST = re.compile(r"^\d{1,3}(\s*,\s*\d{1,3})*$")
+
+
+# The market questions ----------------------------------------------------------------------------
+MEETS_LABELS = {
+    "yes": _l("Yes"),
+    "partly": _l("Partly"),
+    "no": _l("No"),
+    "planned": _l("Planned by a date"),
+}
+INTENDED_USE_LABELS = {
+    "requirement": _l("Mandatory requirement"),
+    "award": _l("Award criterion"),
+    "clause": _l("Contract clause"),
+}
+
+
+def market_name(criterion: str, part: str) -> str:
+    """The form field of one part ("meets", "planned_by", "hours", "comment") of a criterion's
+    market answer."""
+    return f"m_{criterion}_{part}"
+
+
+class MarketFormBase(FlaskForm):
+    #: JSON {criterion: [answer version, value digest]} as the page showed them.
+    seen = HiddenField()
+    #: "overview" when the button to return to the overview was pressed.
+    next = StringField()
+
+    seen_answers = SectionFormBase.seen_answers
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        today = datetime.now(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
+        for criterion in self.criteria:
+            meets = self._fields[market_name(criterion, "meets")].data
+            field = self._fields[market_name(criterion, "planned_by")]
+            if meets != "planned" or field.errors:
+                continue
+            day = _market_date(field.data)
+            if day is None:
+                field.errors = [_l("Enter the date by which you plan to meet it.")]
+            elif day < today:
+                field.errors = [_l("The date has passed. Choose a later date.")]
+            valid = valid and not field.errors
+        return valid
+
+
+def _market_date(raw) -> date | None:
+    if not isinstance(raw, str) or not _ISO_DAY.fullmatch(raw.strip()):
+        return None
+    try:
+        return date.fromisoformat(raw.strip())
+    except ValueError:
+        return None
+
+
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+
+
+def _check_day(form, field) -> None:
+    if (field.data or "").strip() and _market_date(field.data) is None:
+        raise ValidationError(_l("Enter a date as YYYY-MM-DD, such as 2026-03-31."))
+
+
+def _check_hours(form, field) -> None:
+    raw = (field.data or "").strip()
+    if not raw:
+        return
+    hours = parse_number(raw)
+    if hours is None:
+        raise ValidationError(_l("Enter a number of hours, such as 16 or 2,5."))
+    if not 0 <= hours <= MAX_EFFORT_HOURS:
+        raise ValidationError(
+            _l("Enter a number of hours from 0 to %(max)d.", max=MAX_EFFORT_HOURS)
+        )
+
+
+def market_form(criteria: dict[str, str], **kwargs):
+    """The market questions' form for these criteria (criterion: intended use), bound."""
+    attrs = {"criteria": list(criteria)}
+    for criterion in criteria:
+        attrs[market_name(criterion, "meets")] = RadioField(
+            _l("Can you meet it today?"),
+            choices=[SelectChoice(value, label) for value, label in MEETS_LABELS.items()],
+            validators=[Optional()],
+        )
+        attrs[market_name(criterion, "planned_by")] = StringField(
+            _l("Planned by"), validators=[Length(max=10), _check_day]
+        )
+        attrs[market_name(criterion, "hours")] = StringField(
+            _l("How many hours would it take you to provide the verification?"),
+            validators=[Length(max=60), _check_hours],
+        )
+        attrs[market_name(criterion, "comment")] = TextAreaField(
+            _l("Comment"),
+            validators=[
+                Length(max=MAX_MARKET_COMMENT, message=_l("Use at most %(max)d characters."))
+            ],
+        )
+    return type("MarketForm", (MarketFormBase,), attrs)(**kwargs)
+
+
+def market_values(form) -> dict[str, MarketValue]:
+    """The validated form's answers as plain data for `market.save_market`."""
+    values = {}
+    for criterion in form.criteria:
+        meets = form._fields[market_name(criterion, "meets")].data or None
+        hours = (form._fields[market_name(criterion, "hours")].data or "").strip()
+        comment = (form._fields[market_name(criterion, "comment")].data or "").strip()
+        values[criterion] = MarketValue(
+            meets=meets,
+            planned_by=_market_date(form._fields[market_name(criterion, "planned_by")].data)
+            if meets == "planned"
+            else None,
+            effort_hours=float(parse_number(hours)) if hours else None,
+            comment=comment or None,
+        )
+    return values
+
+
+def market_data(answers: dict[str, MarketAnswer]) -> dict:
+    """The form's data for the stored answers."""
+    data = {}
+    for criterion, answer in answers.items():
+        data[market_name(criterion, "meets")] = answer.meets
+        data[market_name(criterion, "planned_by")] = (
+            answer.planned_by.isoformat() if answer.planned_by else ""
+        )
+        hours = answer.effort_hours
+        data[market_name(criterion, "hours")] = "" if hours is None else f"{hours:g}"
+        data[market_name(criterion, "comment")] = answer.comment or ""
+    return data
+
+
+def market_seen_json(answers: dict[str, MarketAnswer]) -> str:
+    """The market form's `seen` value for the answers as they are now."""
+    return json.dumps({c: list(v) for c, v in seen_of(answers).items()})

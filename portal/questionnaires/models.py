@@ -1,7 +1,7 @@
 """Published questionnaire versions, rounds, responses, answers and their history, and the
 clarification threads on answers."""
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -10,6 +10,8 @@ from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
+    Date,
+    Float,
     ForeignKey,
     Integer,
     String,
@@ -61,23 +63,102 @@ class QuestionnaireVersion(db.Model):
         return f"{self.key} v{self.number}"
 
 
+class RoundKind(StrEnum):
+    """What a round is for, from asking the market before a tender to following a contract."""
+
+    RFI = "rfi"
+    MARKET_DIALOGUE = "market_dialogue"
+    TENDER = "tender"
+    FOLLOW_UP = "follow_up"
+
+
+ROUND_KIND_LABELS = {
+    RoundKind.RFI: _l("Request for information"),
+    RoundKind.MARKET_DIALOGUE: _l("Market dialogue"),
+    RoundKind.TENDER: _l("Tender"),
+    RoundKind.FOLLOW_UP: _l("Contract follow-up report"),
+}
+
+#: Days before closing on which suppliers that have not submitted are reminded.
+DEFAULT_REMINDER_DAYS = (14, 7, 1)
+
+_KIND_SQL = ", ".join(f"'{k.value}'" for k in RoundKind)
+
+
 class Round(db.Model):
-    """A questionnaire version opened to chosen supplier organisations until a closing time."""
+    """A questionnaire version opened to chosen supplier organisations from an opening time
+    until a closing time."""
 
     __tablename__ = "rounds"
+    __table_args__ = (CheckConstraint(f"kind IN ({_KIND_SQL})", name="kind_known"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: One of RoundKind: RFI, market dialogue, tender or contract follow-up.
+    kind: Mapped[str] = mapped_column(String(20), default=RoundKind.TENDER.value)
     title: Mapped[str] = mapped_column(String(200))
     version_id: Mapped[int] = mapped_column(ForeignKey("questionnaire_versions.id"), index=True)
+    #: Before this moment the round is listed as upcoming and cannot be started.
+    opens_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: The closing time for every organisation without an extension (see RoundExtension).
     closes_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: Whole days before closing on which reminders are due, latest first: [14, 7, 1].
+    reminder_days: Mapped[list] = mapped_column(JSON, default=lambda: list(DEFAULT_REMINDER_DAYS))
     opened_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: Percentages for the market-maturity verdicts, {"requirement": 50, "award": 20};
+    #: null means those defaults.
+    maturity_thresholds: Mapped[dict | None] = mapped_column(JSON)
 
     version: Mapped[QuestionnaireVersion] = relationship(lazy="joined", innerjoin=True)
 
     @property
+    def has_opened(self) -> bool:
+        return self.opens_at <= utcnow()
+
+    @property
     def is_open(self) -> bool:
-        return utcnow() < self.closes_at
+        """Opened and not yet closed (for organisations without an extension)."""
+        return self.has_opened and utcnow() < self.closes_at
+
+    @property
+    def kind_label(self) -> str:
+        return str(ROUND_KIND_LABELS[RoundKind(self.kind)])
+
+
+class RoundExtension(db.Model):
+    """A later closing time for one organisation in a round, granted by a buyer admin with a
+    reason; a new extension for the same organisation replaces the row (the audit log keeps
+    every one)."""
+
+    __tablename__ = "round_extensions"
+    __table_args__ = (
+        UniqueConstraint("round_id", "organisation_id", name="uq_round_extensions_round_id"),
+        CheckConstraint("length(reason) > 0", name="reason_given"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+    )
+    closes_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    reason: Mapped[str] = mapped_column(Text)
+    extended_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class RoundInvitation(db.Model):
+    """An invitation of a new organisation sent with a round: when it is accepted, the new
+    organisation joins the round."""
+
+    __tablename__ = "round_invitations"
+
+    round_id: Mapped[int] = mapped_column(
+        ForeignKey("rounds.id", ondelete="CASCADE"), primary_key=True
+    )
+    invitation_id: Mapped[int] = mapped_column(
+        ForeignKey("invitations.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
 
 
 class ResponseStatus(StrEnum):
@@ -137,16 +218,43 @@ class Response(db.Model):
     round: Mapped[Round] = relationship(lazy="joined", innerjoin=True)
     organisation: Mapped["Organisation"] = relationship(lazy="joined", innerjoin=True)
     version: Mapped[QuestionnaireVersion] = relationship(lazy="joined", innerjoin=True)
+    #: The organisation's own later closing time in this round, if it was given one.
+    extension: Mapped[RoundExtension | None] = relationship(
+        primaryjoin="and_(Response.round_id == foreign(RoundExtension.round_id), "
+        "Response.organisation_id == foreign(RoundExtension.organisation_id))",
+        viewonly=True,
+        uselist=False,
+        lazy="joined",
+    )
 
     #: The questions a reviewer reopened, while the status is "clarification".
     open_questions: Mapped[list | None] = mapped_column(JSON)
 
     @property
+    def closes_at(self) -> datetime:
+        """When this organisation's time to answer ends: its extension, else the round's."""
+        return self.extension.closes_at if self.extension else self.round.closes_at
+
+    @property
+    def is_upcoming(self) -> bool:
+        return not self.round.has_opened
+
+    @property
+    def is_closed(self) -> bool:
+        """The organisation's closing time has passed (a clarification is answered anyway)."""
+        return utcnow() >= self.closes_at
+
+    @property
+    def can_start(self) -> bool:
+        return self.round.has_opened and not self.is_closed
+
+    @property
     def is_editable(self) -> bool:
-        """A draft until the round closes; during clarification, whatever the date."""
+        """A draft until the organisation's closing time; during clarification, whatever the
+        date."""
         if self.status == ResponseStatus.CLARIFICATION:
             return True
-        return self.status == ResponseStatus.DRAFT and self.round.is_open
+        return self.status == ResponseStatus.DRAFT and self.can_start
 
     def is_open_question(self, key: str) -> bool:
         """Whether the supplier may change this answer now."""
@@ -203,6 +311,56 @@ class AnswerChange(db.Model):
     changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     changed_by: Mapped["User | None"] = relationship(lazy="joined")
+
+
+#: What a supplier can say about meeting a criterion today (market questions).
+MARKET_MEETS = ("yes", "partly", "no", "planned")
+#: The most hours of effort a market answer may report, and the longest comment.
+MAX_EFFORT_HOURS = 10_000
+MAX_MARKET_COMMENT = 2_000
+
+
+class MarketAnswer(db.Model):
+    """A supplier's answer to the market questions about one criterion, in an RFI or
+    market-dialogue round: whether it meets the criterion today, the hours proving it would
+    take, and a comment. Unanswered parts are null until the supplier fills them in."""
+
+    __tablename__ = "market_answers"
+    __table_args__ = (
+        UniqueConstraint("response_id", "criterion", name="uq_market_answers_response_id"),
+        CheckConstraint(
+            "meets IS NULL OR meets IN ('yes', 'partly', 'no', 'planned')", name="meets_known"
+        ),
+        CheckConstraint("(meets = 'planned') = (planned_by IS NOT NULL)", name="planned_has_date"),
+        CheckConstraint(
+            "effort_hours IS NULL OR (effort_hours >= 0 AND effort_hours <= 10000)",
+            name="effort_bounded",
+        ),
+        CheckConstraint("comment IS NULL OR length(comment) <= 2000", name="comment_bounded"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("responses.id", ondelete="CASCADE"))
+    #: A criterion key of the definition (see its `criteria:`).
+    criterion: Mapped[str] = mapped_column(String(40))
+    #: One of MARKET_MEETS.
+    meets: Mapped[str | None] = mapped_column(String(10))
+    #: The day by which it will be met, when `meets` is "planned".
+    planned_by: Mapped[date | None] = mapped_column(Date)
+    #: The hours it would take the supplier to provide the verification.
+    effort_hours: Mapped[float | None] = mapped_column(Float)
+    comment: Mapped[str | None] = mapped_column(Text)
+    #: Incremented on every change; a save based on an older version is a conflict.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    updated_by: Mapped["User | None"] = relationship(lazy="joined")
+
+    @property
+    def is_complete(self) -> bool:
+        """Whether both required parts are answered (the comment is optional)."""
+        return self.meets is not None and self.effort_hours is not None
 
 
 class ClarificationMessage(db.Model):

@@ -13,20 +13,29 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from markupsafe import Markup, escape
 
 from portal import current, signals
 from portal.access import BUYER_ADMIN, BUYER_STAFF, SIGNED_IN, SUPPLIERS, allow
 from portal.extensions import db
 from portal.forms import ConfirmForm
-from portal.questionnaires import services
+from portal.questionnaires import market, services
 from portal.questionnaires.fieldtypes import REGISTRY, lower_first
 from portal.questionnaires.forms import (
+    INTENDED_USE_LABELS,
+    MEETS_LABELS,
     CompareForm,
+    ExtensionForm,
     RoundForm,
     StartForm,
     confirm_name,
     field_name,
+    market_data,
+    market_form,
+    market_name,
+    market_seen_json,
+    market_values,
     reply_name,
     section_form,
     section_input,
@@ -35,12 +44,14 @@ from portal.questionnaires.forms import (
 from portal.questionnaires.labels import (
     ATTRIBUTE_LABELS,
     CHANGE_LABELS,
+    CRITERION_LABELS,
     EVIDENCE_LABELS,
     TYPE_LABELS,
 )
-from portal.questionnaires.models import ResponseStatus
+from portal.questionnaires.models import MAX_MARKET_COMMENT, ResponseStatus
 from portal.questionnaires.schemas import ResponseExport
 from portal.texts import text_in
+from portal.timeutil import show_datetime
 
 bp = Blueprint("questionnaires", __name__)
 
@@ -48,6 +59,23 @@ bp = Blueprint("questionnaires", __name__)
 @bp.app_template_global()
 def evidence_label(kind: str) -> str:
     return str(EVIDENCE_LABELS.get(kind, kind))
+
+
+@bp.app_template_global()
+def criterion_label(criterion: str) -> str:
+    return str(CRITERION_LABELS.get(criterion, criterion))
+
+
+@bp.app_template_global()
+def use_label(intended_use: str) -> str:
+    """What a criterion is meant to become, as a person reads it (format 3)."""
+    return str(INTENDED_USE_LABELS.get(intended_use, intended_use))
+
+
+@bp.app_template_global()
+def meets_label(meets: str) -> str:
+    """A market answer's "can you meet it today?", as a person reads it."""
+    return str(MEETS_LABELS.get(meets, meets))
 
 
 @bp.app_template_filter()
@@ -71,6 +99,24 @@ def _response_or_404(response_id: int, *, staff_may_read: bool = False):
     return response
 
 
+def _refusal(response) -> str:
+    """Why the supplier's answers cannot be saved, submitted or started now."""
+    if response.status not in (ResponseStatus.NOT_STARTED, ResponseStatus.DRAFT):
+        return _("This response can no longer be changed.")
+    if response.is_upcoming:
+        return _(
+            "The round opens on %(date)s. You can start answering then.",
+            date=show_datetime(response.round.opens_at),
+        )
+    if response.is_closed:
+        return _(
+            "The round closed on %(date)s: answers can no longer be saved or submitted. "
+            "Ask the region if you need more time.",
+            date=show_datetime(response.closes_at),
+        )
+    return _("This response can no longer be changed.")
+
+
 # Rounds (buyer admin) --------------------------------------------------------------------------
 @bp.route("/admin/rounds")
 @allow(BUYER_ADMIN)
@@ -88,23 +134,85 @@ def new_round():
     form = RoundForm()
     form.offer(services.version_choices(current.language()), services.supplier_choices())
     if form.validate_on_submit():
-        round_ = services.open_round(
-            title=form.title.data,
-            version=services.version_by_id(int(form.version.data)),
-            closes_at=services.end_of_day(form.closes_on.data),
-            organisation_ids=[int(i) for i in form.organisations.data],
-            actor=current.user(),
-        )
+        try:
+            round_ = services.open_round(**_round_plan(form), actor=current.user())
+        except services.ServiceError as error:
+            form.form_errors.append(str(error))
+            return render_template("questionnaires/round_form.html", form=form), 422
+        invited = len(form.organisations.data) + len(form.new_organisations())
         flash(
-            _(
-                "The round %(title)s is open to %(n)d organisations.",
+            ngettext(
+                "The round %(title)s is open to %(num)d organisation.",
+                "The round %(title)s is open to %(num)d organisations.",
+                invited,
                 title=round_.title,
-                n=len(form.organisations.data),
             ),
             "success",
         )
         return redirect(url_for("questionnaires.rounds"))
     return render_template("questionnaires/round_form.html", form=form)
+
+
+def _round_plan(form: RoundForm) -> dict:
+    """What the round form asks for, as plain data for `services.open_round`."""
+    return {
+        "kind": form.kind.data,
+        "title": form.title.data,
+        "version": services.version_by_id(int(form.version.data)),
+        "opens_at": form.opens_at(services.local_moment),
+        "closes_at": form.closes_at(services.local_moment),
+        "organisation_ids": [int(i) for i in form.organisations.data],
+        "new_organisations": form.new_organisations(),
+        "reminder_days": form.days(),
+    }
+
+
+@bp.route("/admin/rounds/<int:round_id>")
+@allow(BUYER_ADMIN)
+def round_page(round_id: int):
+    round_ = db.get_or_404(services.Round, round_id)
+    return _round_page(round_, ExtensionForm(formdata=None))
+
+
+@bp.route("/admin/rounds/<int:round_id>/extend", methods=["POST"])
+@allow(BUYER_ADMIN)
+def extend(round_id: int):
+    """Give one organisation of the round a later closing time, with the reason."""
+    round_ = db.get_or_404(services.Round, round_id)
+    form = ExtensionForm()
+    form.offer(_organisations_of(round_))
+    if not form.validate_on_submit():
+        return _round_page(round_, form, status=422)
+    organisation_id = int(form.organisation.data)
+    closes_at = form.closes_at(services.local_moment)
+    services.extend_deadline(
+        round_, organisation_id, closes_at, form.reason.data, actor=current.user()
+    )
+    name = dict(_organisations_of(round_))[organisation_id]
+    flash(
+        _(
+            "%(organisation)s may now answer until %(date)s.",
+            organisation=name,
+            date=show_datetime(closes_at),
+        ),
+        "success",
+    )
+    return redirect(url_for("questionnaires.round_page", round_id=round_.id))
+
+
+def _organisations_of(round_) -> list[tuple[int, str]]:
+    return [(r.organisation_id, r.organisation.name) for r in services.round_responses(round_.id)]
+
+
+def _round_page(round_, form, status=200):
+    form.offer(_organisations_of(round_))
+    return render_template(
+        "questionnaires/round.html",
+        round=round_,
+        responses=services.round_responses(round_.id),
+        invited=services.invited_to_round(round_.id),
+        form=form,
+    ), status
 
 
 # Comparing versions ------------------------------------------------------------------------------
@@ -140,19 +248,8 @@ def compare(key: str):
 @bp.route("/responses")
 @allow(SUPPLIERS)
 def responses():
-    organisation_id = current.user().organisation_id
-    rows = services.responses_for_organisation(organisation_id)
     lang = current.language()
-    register = services.register_coverage(organisation_id)
-    items = [
-        (
-            r,
-            services.progress(
-                r.version.definition, answers, lang, services.register_gaps(r, answers, register)
-            ),
-        )
-        for r, answers in rows
-    ]
+    items = services.rounds_of_supplier(current.user().organisation_id, lang)
     return render_template("questionnaires/responses.html", items=items, lang=lang)
 
 
@@ -181,8 +278,14 @@ def _overview(response, problems=None, status=200):
         response=response,
         lang=lang,
         definition=response.version.definition,
-        progress=services.progress(
-            response.version.definition, answers, lang, services.register_gaps(response, answers)
+        progress=_with_market(
+            response,
+            services.progress(
+                response.version.definition,
+                answers,
+                lang,
+                services.register_gaps(response, answers),
+            ),
         ),
         problems=problems or [],
         previous=previous,
@@ -195,13 +298,22 @@ def _overview(response, problems=None, status=200):
     ), status
 
 
+def _with_market(response, progress, complete=None):
+    """The sections' progress, followed by the market questions' when the response has them."""
+    part = services.market_progress(response, complete)
+    return [*progress, part] if part else progress
+
+
 @bp.route("/responses/<int:response_id>/start", methods=["POST"])
 @allow(SUPPLIERS)
 def start(response_id: int):
     response = _response_or_404(response_id)
     form = StartForm()
-    if not form.validate_on_submit() or not response.round.is_open:
+    if not form.validate_on_submit():
         abort(400)
+    if not response.can_start:
+        flash(_refusal(response), "error")
+        return redirect(url_for("questionnaires.response", response_id=response.id))
     previous = services.previous_response(response) if form.carry_over.data else None
     carried = services.start(response, user=current.user(), carry_from=previous)
     if previous is not None:
@@ -236,7 +348,7 @@ def section(response_id: int, section_key: str):
             response, section, answers, form=_stored_form(response, section, answers)
         )
     if not response.is_editable:
-        flash(_("This response can no longer be changed."), "error")
+        flash(_refusal(response), "error")
         return redirect(url_for("questionnaires.response", response_id=response.id))
     form = _section_form(response, section, answers)
     if not form.validate_on_submit():
@@ -396,7 +508,7 @@ def autosave(response_id: int, section_key: str):
     """Saves a draft section from the page's script; answers JSON, never a page."""
     response, section = _editable_section(response_id, section_key)
     if not response.is_editable:
-        return jsonify(error=_("This response can no longer be changed.")), 409
+        return jsonify(error=_refusal(response)), 409
     form = _section_form(response, section, services.answers_of(response))
     if not form.validate_on_submit():
         return jsonify(error=_("The page has expired. Reload it to go on.")), 400
@@ -439,7 +551,7 @@ def submit(response_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     if not response.is_editable:
-        flash(_("This response can no longer be changed."), "error")
+        flash(_refusal(response), "error")
         return redirect(url_for("questionnaires.response", response_id=response.id))
     problems = services.submit(response, user=current.user())
     if problems:
@@ -467,6 +579,7 @@ def answers(response_id: int):
             signals.question_documents, response, viewer=current.user()
         ),
         comments=services.comments_for_supplier(response.id),
+        market_answers=services.market_answers_shown(response),
     )
 
 
@@ -494,3 +607,72 @@ def export(response_id: int):
     reply = jsonify(payload)
     reply.headers["Content-Disposition"] = f'attachment; filename="response-{response.id}.json"'
     return reply
+
+
+# The market questions (suppliers, RFI and market-dialogue rounds) --------------------------------
+def _market_response(response_id: int):
+    response = _response_or_404(response_id)
+    if response.status == ResponseStatus.NOT_STARTED or not market.asks_market_questions(response):
+        abort(404)
+    return response
+
+
+@bp.route("/responses/<int:response_id>/market", methods=["GET", "POST"])
+@allow(SUPPLIERS)
+def market_questions(response_id: int):
+    response = _market_response(response_id)
+    answers = market.market_answers_of(response)
+    criteria = response.version.definition.criteria
+    if request.method != "POST":
+        form = market_form(criteria, formdata=None, data=market_data(answers))
+        return _market_page(response, answers, form)
+    if not market.market_editable(response):
+        flash(_refusal(response), "error")
+        return redirect(url_for("questionnaires.response", response_id=response.id))
+    form = market_form(criteria)
+    if not form.validate_on_submit():
+        if "csrf_token" in form.errors:
+            abort(400)
+        return _market_page(response, answers, form, status=422)
+    values, seen = market_values(form), form.seen_answers()
+    result = market.save_market(response, values, seen, user_id=current.user().id)
+    if result.conflicts:
+        answers = market.market_answers_of(response)
+        return _market_page(response, answers, form, conflicts=result.conflicts)
+    flash(_("Your answers are saved."), "success")
+    if form.next.data == "overview":
+        return redirect(url_for("questionnaires.response", response_id=response.id))
+    return redirect(url_for("questionnaires.market_questions", response_id=response.id))
+
+
+def _market_page(response, answers, form, *, conflicts=(), status=200):
+    form.seen.data = market_seen_json(answers)
+    criteria = response.version.definition.criteria
+    errors = [
+        (form[market_name(c, part)].id, c, form[market_name(c, part)].errors)
+        for c in criteria
+        for part in ("meets", "planned_by", "hours", "comment")
+        if form[market_name(c, part)].errors
+    ]
+    return render_template(
+        "questionnaires/market.html",
+        response=response,
+        form=form,
+        answers=answers,
+        criteria=criteria,
+        sections=response.version.definition.sections,
+        readonly=not market.market_editable(response),
+        conflicts={c.criterion: c for c in conflicts},
+        errors=errors,
+        market_name=market_name,
+        max_comment=MAX_MARKET_COMMENT,
+        error_attrs=_error_attrs,
+    ), status
+
+
+def _error_attrs(field, hint: str = "") -> dict:
+    """A market field's ARIA attributes: its hint and error described, invalid when wrong."""
+    described = [hint] if hint else []
+    if not field.errors:
+        return {"aria-describedby": hint} if hint else {}
+    return {"aria-describedby": " ".join([*described, f"err-{field.id}"]), "aria-invalid": "true"}

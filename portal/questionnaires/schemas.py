@@ -45,6 +45,9 @@ EVIDENCE_KINDS = (
     "independent_monitoring_report",
     "other",
 )
+#: What a criterion is meant to become: a mandatory requirement, an award criterion, or a
+#: contract clause (format 3).
+INTENDED_USES = ("requirement", "award", "clause")
 COLUMN_TYPES = ("short_text", "number", "single_choice", "date", "url")
 FACTORY_ROLES = ("final_assembly", "main_component")
 
@@ -182,13 +185,28 @@ class Section(Schema):
     questions = fields.List(fields.Nested(Question), required=True, validate=validate.Length(min=1))
 
 
+class CriterionUse(Schema):
+    """What a criterion of the file is meant to become in a procurement (format 3)."""
+
+    class Meta:
+        unknown = RAISE
+
+    intended_use = fields.String(required=True, validate=validate.OneOf(INTENDED_USES))
+
+
 class DefinitionSchema(VersionedSchema):
     """A whole questionnaire version, as written in questionnaires/<key>/v<N>.yaml."""
 
-    #: Format 2 adds question weights, `satisfies` and `rubric_cap`; format 1 files still load.
-    FORMAT_VERSION = (1, 2)
+    #: Format 2 adds question weights, `satisfies` and `rubric_cap`; format 3 adds `criteria`
+    #: (each criterion's intended use) and `market_questions`; older files still load.
+    FORMAT_VERSION = (1, 2, 3)
 
     intro = fields.Nested(Text)
+    # Format 3 (which files may use them is checked by the loader).
+    criteria = fields.Dict(
+        keys=fields.String(validate=validate.OneOf(CRITERIA)), values=fields.Nested(CriterionUse)
+    )
+    market_questions = fields.Boolean()
     sections = fields.List(fields.Nested(Section), required=True, validate=validate.Length(min=1))
 
 

@@ -17,7 +17,13 @@ from sqlalchemy import insert, update
 
 from portal import signals
 from portal.audit.services import record
-from portal.auth.services import User
+from portal.auth.services import (
+    Invitation,
+    ServiceError,
+    User,
+    find_user_by_email,
+    invite_new_organisation,
+)
 from portal.definitions import Kind
 from portal.definitions import publish as publish_definition
 from portal.extensions import db
@@ -25,8 +31,9 @@ from portal.factories.services import Coverage
 from portal.factories.services import coverage as register_coverage
 from portal.factories.services import snapshot as factory_snapshot
 from portal.orgs.services import Organisation, OrgKind
+from portal.questionnaires import market
 from portal.questionnaires.definitions import load_file
-from portal.questionnaires.models import AnswerChange
+from portal.questionnaires.models import AnswerChange, RoundInvitation
 from portal.texts import text_in
 from portal.timeutil import utcnow
 
@@ -37,13 +44,19 @@ from portal.questionnaires.definitions import Definition
 from portal.questionnaires.fieldtypes import REGISTRY
 from portal.questionnaires.labels import CRITERION_LABELS, EVIDENCE_LABELS  # noqa: F401
 from portal.questionnaires.models import (  # noqa: F401
+    DEFAULT_REMINDER_DAYS,
+    MARKET_MEETS,
+    ROUND_KIND_LABELS,
     STAFF_VISIBLE,
     Answer,
     ClarificationMessage,
+    MarketAnswer,
     QuestionnaireVersion,
     Response,
     ResponseStatus,
     Round,
+    RoundExtension,
+    RoundKind,
 )
 from portal.questionnaires.schemas import EVIDENCE_KINDS  # noqa: F401
 from portal.questionnaires.threads import (  # noqa: F401
@@ -183,8 +196,22 @@ def supplier_choices() -> list[tuple[int, str]]:
 def end_of_day(day: date) -> datetime:
     """The last second of a day in the portal's time zone (Swedish time): when a round
     that closes on that day closes."""
+    return local_moment(day, time(23, 59, 59))
+
+
+def local_moment(day: date, at: time) -> datetime:
+    """A day and a time of day as read on a Swedish clock, as an aware moment."""
     zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-    return datetime.combine(day, time(23, 59, 59), tzinfo=zone)
+    return datetime.combine(day, at, tzinfo=zone)
+
+
+@dataclass
+class NewOrganisation:
+    """An organisation not in the portal yet, invited to a round through one person."""
+
+    name: str
+    kind: str
+    email: str
 
 
 def open_round(
@@ -194,37 +221,170 @@ def open_round(
     closes_at: datetime,
     organisation_ids: list[int],
     actor: User,
+    kind: str = RoundKind.TENDER.value,
+    opens_at: datetime | None = None,
+    reminder_days: list[int] | None = None,
+    new_organisations: list[NewOrganisation] = (),
 ) -> Round:
-    """Open a version to the chosen supplier organisations; each gets a response to start."""
+    """Open a version to the chosen supplier organisations; each gets a response to start
+    once the round opens (at once without `opens_at`). Each new organisation gets an
+    invitation for one person; it joins the round when that person accepts.
+
+    Refused with a ServiceError, before anything changes, when an invited address already has
+    an account (its organisation is to be chosen instead) or is given twice.
+    """
+    _check_new_addresses(new_organisations)
     round_ = Round(
-        title=title.strip(), version_id=version.id, closes_at=closes_at, opened_by_id=actor.id
+        kind=str(kind),
+        title=title.strip(),
+        version_id=version.id,
+        opens_at=opens_at or utcnow(),
+        closes_at=closes_at,
+        opened_by_id=actor.id,
+        reminder_days=sorted(
+            set(DEFAULT_REMINDER_DAYS if reminder_days is None else reminder_days), reverse=True
+        ),
     )
     db.session.add(round_)
     db.session.flush()
-    db.session.execute(
-        insert(Response),
-        [
-            {
-                "round_id": round_.id,
-                "organisation_id": org_id,
-                "version_id": version.id,
-                "status": ResponseStatus.NOT_STARTED.value,
-            }
-            for org_id in organisation_ids
-        ],
-    )
+    add_to_round(round_, organisation_ids)
+    invited = []
+    for new in new_organisations:
+        invitation = invite_new_organisation(new.name, new.kind, new.email, invited_by=actor)
+        db.session.add(RoundInvitation(round_id=round_.id, invitation_id=invitation.id))
+        invited.append(invitation.email)
     record(
         "round.opened",
         actor=actor,
         target=round_,
         details={
             "title": round_.title,
+            "kind": round_.kind,
             "version": version.label,
             "organisations": organisation_ids,
+            "invited": invited,
+            "opens_at": round_.opens_at.isoformat(),
             "closes_at": closes_at.isoformat(),
         },
     )
     return round_
+
+
+def _check_new_addresses(new_organisations: list[NewOrganisation]) -> None:
+    emails = [new.email.strip().lower() for new in new_organisations]
+    if len(set(emails)) < len(emails):
+        raise ServiceError(_l("Each new organisation needs its own e-mail address."))
+    for email in emails:
+        if find_user_by_email(email) is not None:
+            raise ServiceError(
+                _l(
+                    "%(email)s already has an account: choose its organisation in the list "
+                    "instead.",
+                    email=email,
+                )
+            )
+
+
+def add_to_round(round_: Round, organisation_ids: list[int]) -> None:
+    """Give each organisation a response to the round, unless it has one already."""
+    already = set(
+        db.session.scalars(
+            db.select(Response.organisation_id).where(
+                Response.round_id == round_.id, Response.organisation_id.in_(organisation_ids)
+            )
+        )
+    )
+    rows = [
+        {
+            "round_id": round_.id,
+            "organisation_id": org_id,
+            "version_id": round_.version_id,
+            "status": ResponseStatus.NOT_STARTED.value,
+        }
+        for org_id in dict.fromkeys(organisation_ids)
+        if org_id not in already
+    ]
+    if rows:
+        db.session.execute(insert(Response), rows)
+
+
+@signals.invitation_accepted.connect
+def _join_rounds(invitation, *, user, **_kwargs) -> None:
+    """A new organisation invited with rounds joins them once its first person accepts."""
+    round_ids = db.session.scalars(
+        db.select(RoundInvitation.round_id).where(RoundInvitation.invitation_id == invitation.id)
+    ).all()
+    for round_ in db.session.scalars(db.select(Round).where(Round.id.in_(round_ids))):
+        add_to_round(round_, [user.organisation_id])
+
+
+def invited_to_round(round_id: int) -> list[Invitation]:
+    """The invitations of new organisations sent with the round, not accepted yet, oldest
+    first (one query)."""
+    return list(
+        db.session.scalars(
+            db.select(Invitation)
+            .join(RoundInvitation, RoundInvitation.invitation_id == Invitation.id)
+            .where(RoundInvitation.round_id == round_id, Invitation.accepted_at.is_(None))
+            .order_by(Invitation.created_at, Invitation.id)
+        )
+    )
+
+
+def closes_at_for(round_: Round, organisation_id: int) -> datetime:
+    """When the organisation's time to answer in the round ends: its extension's closing
+    time if an admin gave it one, else the round's."""
+    extended = db.session.scalar(
+        db.select(RoundExtension.closes_at).where(
+            RoundExtension.round_id == round_.id,
+            RoundExtension.organisation_id == organisation_id,
+        )
+    )
+    return extended or round_.closes_at
+
+
+def extend_deadline(
+    round_: Round, organisation_id: int, closes_at: datetime, reason: str, *, actor: User
+) -> RoundExtension:
+    """Give one organisation in the round a later closing time, with the reason (recorded in
+    the audit log). A second extension for the same organisation replaces the first."""
+    extension = db.session.scalar(
+        db.select(RoundExtension).where(
+            RoundExtension.round_id == round_.id,
+            RoundExtension.organisation_id == organisation_id,
+        )
+    )
+    if extension is None:
+        extension = RoundExtension(round_id=round_.id, organisation_id=organisation_id)
+        db.session.add(extension)
+    extension.closes_at, extension.reason = closes_at, reason.strip()
+    extension.extended_by_id, extension.created_at = actor.id, utcnow()
+    db.session.flush()
+    record(
+        "round.extended",
+        actor=actor,
+        organisation_id=organisation_id,
+        target=round_,
+        details={
+            "title": round_.title,
+            "closes_at": closes_at.isoformat(),
+            "reason": extension.reason,
+        },
+    )
+    return extension
+
+
+def round_responses(round_id: int) -> list[Response]:
+    """The responses of a round, with their organisations and extensions, by organisation
+    name (one query)."""
+    return list(
+        db.session.scalars(
+            db.select(Response)
+            .join(Response.organisation)
+            .where(Response.round_id == round_id)
+            .order_by(db.func.lower(Organisation.name))
+        ).unique()
+    )
 
 
 def rounds_overview():
@@ -306,6 +466,8 @@ class SectionProgress:
     answered: int
     required: int
     problems: int
+    #: The market-questions part (its own page), not a section of the definition.
+    is_market: bool = False
 
     @property
     def complete(self) -> bool:
@@ -348,6 +510,31 @@ def progress(
             )
         )
     return result
+
+
+def market_progress(response: Response, complete: int | None = None) -> SectionProgress | None:
+    """The market-questions part's progress, when the response has one: criteria with a
+    complete answer, of all. `complete` (from `market.complete_counts`) spares the query."""
+    if not market.asks_market_questions(response):
+        return None
+    if complete is None:
+        complete = market.complete_counts([response.id]).get(response.id, 0)
+    return SectionProgress(
+        "market",
+        str(_l("Market questions")),
+        complete,
+        len(response.version.definition.criteria),
+        0,
+        is_market=True,
+    )
+
+
+def market_answers_shown(response: Response) -> dict[str, MarketAnswer] | None:
+    """The response's market answers by criterion, when it has a market-questions part (for
+    the pages that show a response whole); None when it has none."""
+    if not market.asks_market_questions(response):
+        return None
+    return market.market_answers_of(response)
 
 
 def listed_brands(definition: Definition, values: dict, visible: set[str]) -> list[str]:
@@ -410,6 +597,22 @@ def responses_for_organisation(organisation_id: int):
         ):
             by_response[answer.response_id][answer.question_key] = answer
     return [(r, by_response[r.id]) for r in responses]
+
+
+def rounds_of_supplier(organisation_id: int, lang: str) -> list[tuple[Response, list]]:
+    """The organisation's responses, latest round first, each with its progress part by part
+    (sections, then the market questions when the round asks them): the supplier's list of
+    rounds. A fixed number of queries whatever the number of rounds."""
+    rows = responses_for_organisation(organisation_id)
+    register = register_coverage(organisation_id)
+    complete = market.complete_counts([r.id for r, _answers in rows])
+    items = []
+    for response, answers in rows:
+        gaps = register_gaps(response, answers, register)
+        parts = progress(response.version.definition, answers, lang, gaps)
+        extra = market_progress(response, complete.get(response.id, 0))
+        items.append((response, [*parts, extra] if extra else parts))
+    return items
 
 
 # Starting and carrying over ------------------------------------------------------------------
@@ -690,7 +893,7 @@ def submit_problems(
     definition = response.version.definition
     visible = definition.visible_keys(values_of(answers))
     gaps = register_gaps(response, answers)
-    problems = _missing_evidence(response, answers, user)
+    problems = _missing_evidence(response, answers, user) + _market_problems(response)
     for section in definition.sections:
         for question in definition.answerable(section):
             key = question["key"]
@@ -717,6 +920,17 @@ def submit_problems(
                     )
                 )
     return problems
+
+
+def _market_problems(response: Response) -> list[SubmitProblem]:
+    """Every criterion whose market questions are not answered yet, when they are asked."""
+    if not market.asks_market_questions(response):
+        return []
+    message = str(_l("Answer the market questions about this criterion."))
+    return [
+        SubmitProblem("market", criterion, message)
+        for criterion in market.unanswered(response, market.market_answers_of(response))
+    ]
 
 
 def _missing_evidence(

@@ -16,7 +16,12 @@ from wtforms import SelectChoice
 from portal import current, spreadsheets
 from portal.access import BUYER_STAFF, allow
 from portal.orgs.services import KIND_LABELS
-from portal.questionnaires.services import CRITERION_LABELS, REGISTRY, threads_by_question
+from portal.questionnaires.services import (
+    CRITERION_LABELS,
+    REGISTRY,
+    market_answers_shown,
+    threads_by_question,
+)
 from portal.review import services
 from portal.review.forms import (
     AcceptForm,
@@ -121,6 +126,7 @@ def _review_page(response, page, form, lang):
         text_in=text_in,
         lang=lang,
         scores=services.scores_of(response, lang),
+        market_answers=market_answers_shown(response),
         threads=threads_by_question(response.id),
         criterion_labels=CRITERION_LABELS,
         status_labels=REVIEW_STATUS_LABELS,

@@ -1,0 +1,20 @@
+"""Translated names of the market-maturity page's codes: answers, intended uses, verdicts."""
+
+from flask_babel import lazy_gettext as _l
+
+MEETS_LABELS = {
+    "yes": _l("Meets it"),
+    "partly": _l("Partly"),
+    "planned": _l("Planned by a date"),
+    "no": _l("Does not meet it"),
+}
+USE_LABELS = {
+    "requirement": _l("Mandatory requirement"),
+    "award": _l("Award criterion"),
+    "clause": _l("Contract clause"),
+}
+VERDICT_LABELS = {
+    "requirement": _l("Ready to be a mandatory requirement"),
+    "award": _l("Award criterion"),
+    "milestone": _l("Milestone path and more dialogue"),
+}

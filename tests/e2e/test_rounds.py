@@ -1,0 +1,100 @@
+"""Rounds in the browser: a buyer administrator opens a market-dialogue round to a supplier
+already in the portal and to a new organisation invited by e-mail; the invited person creates
+the organisation (in Swedish) and finds the round on the home page."""
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from playwright.sync_api import expect
+
+from portal.orgs.models import OrgKind
+from portal.roles import Role
+from portal.timeutil import utcnow
+from tests.e2e.conftest import assert_accessible, sign_in
+from tests.e2e.conftest import status as _status
+from tests.fixtures.builders import make_org, make_user, publish_version
+from tests.fixtures.web import link_in
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def swedish_browser(chromium, live_server):
+    """A page in a browser of its own that asks for Swedish."""
+    context = chromium.new_context(base_url=live_server.url, locale="sv-SE")
+    context.set_default_timeout(10_000)
+    yield context.new_page()
+    context.close()
+
+
+def test_admin_opens_a_market_dialogue_to_an_existing_and_a_new_organisation(
+    page, swedish_browser, live_server
+):
+    tag = uuid.uuid4().hex[:8]
+    title = f"Market dialogue PCs {tag}"
+    existing_name, new_name = f"Alfa {tag} AB", f"Gamma {tag} AB"
+    new_email = f"gia-{tag}@gamma.example.com"
+    password = "violet kettle under moonlight"
+    closes_on = utcnow().date() + timedelta(days=30)
+    with live_server.db():
+        version = publish_version(1)
+        buyer = make_org(OrgKind.BUYER, name="Region Testland")
+        admin = make_user(buyer, Role.BUYER_ADMIN, full_name="Ada Admin")
+        existing = make_org(OrgKind.RESELLER, name=existing_name)
+        admin_email, secret, existing_id = admin.email, admin.totp_secret, existing.id
+        version_label = f"{version.title_en} (v{version.number})"
+
+    sign_in(page, admin_email, secret, live_server=live_server)
+    page.get_by_role("navigation", name="Main menu").get_by_role("link", name="Rounds").click()
+    page.get_by_role("link", name="Open a new round").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Open a new round")
+    expect(page.get_by_label("Reminders, in days before closing")).to_have_value("14, 7, 1")
+    assert_accessible(page)
+
+    page.get_by_label("Kind of round").select_option(label="Market dialogue")
+    page.get_by_label("Title of the round").fill(title)
+    page.get_by_label("Questionnaire version").select_option(label=version_label)
+    page.get_by_label("Closing date").fill(closes_on.isoformat())
+    page.get_by_label("Closing time").fill("16:00")
+    page.locator(f"input[name=organisations][value='{existing_id}']").check()
+    first_new = page.get_by_role("group", name="New organisation 1")
+    first_new.get_by_label("Name of the organisation").fill(new_name)
+    first_new.get_by_label("Kind").select_option(label="Brand")
+    first_new.get_by_label("E-mail address of the person to invite").fill(new_email)
+    page.get_by_role("button", name="Open the round").click()
+    expect(_status(page)).to_have_text(f"The round {title} is open to 2 organisations.")
+    assert_accessible(page)
+
+    page.get_by_role("link", name=title).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(title)
+    expect(page.get_by_role("table")).to_contain_text(existing_name)
+    expect(page.get_by_role("main")).to_contain_text(new_email)
+    assert_accessible(page)
+
+    # The invited person opens the e-mailed link in a Swedish browser and creates the
+    # organisation with the account.
+    messages = live_server.mail_to(new_email)
+    newcomer = swedish_browser
+    newcomer.goto(link_in(messages[0], "/invitation/"))
+    expect(newcomer.get_by_role("heading", level=1)).to_have_text("Skapa ditt konto")
+    expect(newcomer.get_by_role("definition").filter(has_text=new_name)).to_contain_text(
+        "ny organisation: varumärke"
+    )
+    assert_accessible(newcomer)
+    newcomer.locator("#full_name").fill("Gia Gamma")
+    newcomer.locator("#country").select_option("DK")
+    newcomer.locator("#password").fill(password)
+    newcomer.locator("#confirm").fill(password)
+    newcomer.get_by_role("button", name="Skapa konto").click()
+    expect(newcomer.get_by_role("heading", level=1)).to_have_text("Logga in")
+
+    newcomer.locator("#email").fill(new_email)
+    newcomer.locator("#password").fill(password)
+    newcomer.get_by_role("button", name="Logga in", exact=True).click()
+    expect(newcomer.get_by_role("heading", level=1)).to_have_text(new_name)
+    rounds = newcomer.get_by_role("table", name="Omgångar med frågeformulär för din organisation")
+    row = rounds.get_by_role("row").filter(has_text=title)
+    expect(row).to_contain_text("Marknadsdialog")
+    expect(row).to_contain_text("16:00")
+    assert_accessible(newcomer)
