@@ -24,7 +24,7 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
 import pycountry
@@ -1360,36 +1360,38 @@ def _degrees(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
+def _degrees_within(limit: float, value: Any) -> float | None:
+    """Degrees (see _degrees) no further than `limit` from zero, else None."""
+    number = _degrees(value)
+    return number if number is not None and abs(number) <= limit else None
+
+
 def _coordinates(check: _RowChecker, cells: dict[str, Any], mapping: dict[str, str]) -> None:
     """Latitude and longitude in degrees, within their ranges; one without the other is not
     a position, so it is left out with a warning."""
-    found = {}
-    for name, limit, problem in (
-        (
-            "latitude",
-            90,
-            lambda value: _l("'%(value)s' is not a latitude: degrees from -90 to 90.", value=value),
+    found: dict[str, float] = {}
+    _parsed_fields(
+        check,
+        cells,
+        mapping,
+        ("latitude",),
+        partial(_degrees_within, 90),
+        lambda value: _l(
+            "'%(value)s' is not a latitude: degrees from -90 to 90.", value=_shown(value)
         ),
-        (
-            "longitude",
-            180,
-            lambda value: _l(
-                "'%(value)s' is not a longitude: degrees from -180 to 180.", value=value
-            ),
+        into=found,
+    )
+    _parsed_fields(
+        check,
+        cells,
+        mapping,
+        ("longitude",),
+        partial(_degrees_within, 180),
+        lambda value: _l(
+            "'%(value)s' is not a longitude: degrees from -180 to 180.", value=_shown(value)
         ),
-    ):
-        value = cells.get(name)
-        if value is None:
-            continue
-        header = mapping[name]
-        if _looks_like_formula(value):
-            _formula_error(check, header, value)
-            continue
-        number = _degrees(value)
-        if number is None or abs(number) > limit:
-            check.error(header, problem(_shown(value)))
-            continue
-        found[name] = number
+        into=found,
+    )
     if len(found) == 1:
         [name] = found
         other = "longitude" if name == "latitude" else "latitude"
@@ -1479,9 +1481,12 @@ def _parsed_fields(
     names: tuple[str, ...],
     parse: Callable[[Any], Any],
     problem: Callable[[Any], Any],
+    *,
+    into: dict[str, Any] | None = None,
 ) -> None:
-    """Each named cell read with `parse` into the row's values; a formula, or a value `parse`
-    gives None for, is an error at its column (`problem(value)` says what is wrong)."""
+    """Each named cell read with `parse` into the row's values (or `into`); a formula, or a
+    value `parse` gives None for, is an error at its column (`problem(value)` says what is
+    wrong)."""
     for name in names:
         value = cells.get(name)
         if value is None:
@@ -1494,7 +1499,7 @@ def _parsed_fields(
         if found is None:
             check.error(header, problem(value))
             continue
-        check.row.values[name] = found
+        (check.row.values if into is None else into)[name] = found
 
 
 def _date_fields(check: _RowChecker, cells: dict[str, Any], mapping: dict[str, str]) -> None:
