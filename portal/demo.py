@@ -31,10 +31,10 @@ from portal.review import services as review
 from portal.roles import Role
 from portal.timeutil import utcnow
 
-DEMO_ROUND = "Market dialogue ICT 2027 (demo)"
-FOLLOW_UP_ROUND = "Follow-up ICT 2028 (demo)"
+DEMO_ROUND = "Tender ICT 2027 (demo)"
+FOLLOW_UP_ROUND = "Follow-up ICT 2027 (demo)"
 MARKET_ROUND = "Market dialogue ICT 2029 (demo)"
-UPCOMING_ROUND = "Tender ICT 2030 (demo)"
+UPCOMING_ROUND = "Tender ICT 2029 (demo)"
 
 #: Each supplier's answers to the market questions of the market dialogue: per criterion
 #: (meets, hours it would take to prove); a supplier missing here leaves its response a draft.
