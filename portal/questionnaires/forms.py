@@ -345,11 +345,6 @@ MEETS_LABELS = {
     "no": _l("No"),
     "planned": _l("Planned by a date"),
 }
-INTENDED_USE_LABELS = {
-    "requirement": _l("Mandatory requirement"),
-    "award": _l("Award criterion"),
-    "clause": _l("Contract clause"),
-}
 
 
 def market_name(criterion: str, part: str) -> str:

@@ -78,3 +78,9 @@ ATTRIBUTE_LABELS = {
     "satisfies": _l("the questions an answer stands for"),
     "rubric_cap": _l("the cap on its grade"),
 }
+#: What a criterion is meant to become after the market dialogue (format 3 `intended_use`).
+INTENDED_USE_LABELS = {
+    "requirement": _l("Mandatory requirement"),
+    "award": _l("Award criterion"),
+    "clause": _l("Contract clause"),
+}

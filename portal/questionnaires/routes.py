@@ -23,7 +23,6 @@ from portal.forms import ConfirmForm
 from portal.questionnaires import market, services
 from portal.questionnaires.fieldtypes import REGISTRY, lower_first
 from portal.questionnaires.forms import (
-    INTENDED_USE_LABELS,
     MEETS_LABELS,
     CompareForm,
     ExtensionForm,
@@ -46,6 +45,7 @@ from portal.questionnaires.labels import (
     CHANGE_LABELS,
     CRITERION_LABELS,
     EVIDENCE_LABELS,
+    INTENDED_USE_LABELS,
     TYPE_LABELS,
 )
 from portal.questionnaires.models import MAX_MARKET_COMMENT, ResponseStatus

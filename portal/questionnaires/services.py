@@ -42,7 +42,11 @@ from portal.timeutil import utcnow
 from portal.definitions import PublishError  # noqa: F401
 from portal.questionnaires.definitions import Definition
 from portal.questionnaires.fieldtypes import REGISTRY
-from portal.questionnaires.labels import CRITERION_LABELS, EVIDENCE_LABELS  # noqa: F401
+from portal.questionnaires.labels import (  # noqa: F401
+    CRITERION_LABELS,
+    EVIDENCE_LABELS,
+    INTENDED_USE_LABELS,
+)
 from portal.questionnaires.models import (  # noqa: F401
     DEFAULT_REMINDER_DAYS,
     MARKET_MEETS,

@@ -1,4 +1,5 @@
-"""Translated names of the market-maturity page's codes: answers, intended uses, verdicts."""
+"""Translated names of the market-maturity page's codes: answers and verdicts (intended uses
+are the questionnaires'; see questionnaires.services.INTENDED_USE_LABELS)."""
 
 from flask_babel import lazy_gettext as _l
 
@@ -7,11 +8,6 @@ MEETS_LABELS = {
     "partly": _l("Partly"),
     "planned": _l("Planned by a date"),
     "no": _l("Does not meet it"),
-}
-USE_LABELS = {
-    "requirement": _l("Mandatory requirement"),
-    "award": _l("Award criterion"),
-    "clause": _l("Contract clause"),
 }
 VERDICT_LABELS = {
     "requirement": _l("Ready to be a mandatory requirement"),

@@ -22,13 +22,14 @@ from portal.extensions import db
 from portal.orgs.services import KIND_LABELS, Organisation, OrgKind
 from portal.questionnaires.services import (
     CRITERION_LABELS,
+    INTENDED_USE_LABELS,
     STAFF_VISIBLE,
     MarketAnswer,
     QuestionnaireVersion,
     Response,
     Round,
 )
-from portal.rounds.labels import MEETS_LABELS, USE_LABELS, VERDICT_LABELS
+from portal.rounds.labels import MEETS_LABELS, VERDICT_LABELS
 
 #: The kinds of round that ask the market questions.
 MARKET_ROUND_KINDS = ("rfi", "market_dialogue")
@@ -371,7 +372,7 @@ def export_rows(maturity: Maturity, earlier: Maturity | None = None) -> tuple[li
         effort = c.effort
         row = [
             str(CRITERION_LABELS.get(c.key, c.key)),
-            str(USE_LABELS.get(c.intended_use, "")),
+            str(INTENDED_USE_LABELS.get(c.intended_use, "")),
             c.shares.respondents,
             *(_number(c.shares.percent(m)) for m in MEETS),
             *(_number(c.by_kind[k].percent("yes")) for k in KINDS),

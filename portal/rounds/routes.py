@@ -7,11 +7,11 @@ from flask_babel import gettext as _
 from portal import spreadsheets
 from portal.access import BUYER_ADMIN, BUYER_STAFF, allow
 from portal.extensions import db
-from portal.questionnaires.services import CRITERION_LABELS, Round
+from portal.questionnaires.services import CRITERION_LABELS, INTENDED_USE_LABELS, Round
 from portal.rounds import maturity
 from portal.rounds.chart import maturity_chart
 from portal.rounds.forms import CompareForm, ThresholdsForm
-from portal.rounds.labels import MEETS_LABELS, USE_LABELS, VERDICT_LABELS
+from portal.rounds.labels import MEETS_LABELS, VERDICT_LABELS
 
 bp = Blueprint("rounds", __name__)
 
@@ -21,7 +21,7 @@ def maturity_labels():
     return {
         "criterion_labels": CRITERION_LABELS,
         "meets_labels": MEETS_LABELS,
-        "use_labels": USE_LABELS,
+        "use_labels": INTENDED_USE_LABELS,
         "verdict_labels": VERDICT_LABELS,
         "percent": _percent,
         "hours": _hours,
