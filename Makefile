@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 export FLASK_APP := wsgi.py
 
-.PHONY: run test lint bench translations extract-messages install install-test chromium clean
+.PHONY: run test pytest lint bench translations extract-messages install install-test chromium wrk load clean
 
 $(BIN)/python:
 	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
@@ -41,6 +41,12 @@ chromium:
 	  echo "Installing Debian's chromium for the browser tests"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
+## wrk, the load generator of the server bench (Debian's package).
+wrk:
+	@command -v wrk >/dev/null 2>&1 || { \
+	  echo "Installing Debian's wrk for the server bench"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
+
 run: translations
 	@mkdir -p instance
 	$(BIN)/flask db upgrade
@@ -50,14 +56,28 @@ run: translations
 test: install-test translations chromium
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+## The suite alone, once `make test` has installed what it needs (.ci/run runs two at once).
+pytest:
+	$(BIN)/pytest $(PYTEST_ARGS)
+
 ## Style, and the boundaries between the packages (the contracts in pyproject.toml).
 lint: install-test
 	$(BIN)/ruff check portal tests bench migrations/env.py
 	$(BIN)/ruff format --check portal tests bench
 	$(BIN)/lint-imports
 
-bench: install-test translations
-	$(BIN)/python -m bench
+## In-process figures, then the server bench (`make bench BENCH_ARGS=server` for that alone).
+bench: install-test translations wrk
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+$(VENV)/.installed-load: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install -q -e '.[load]'
+	@touch $@
+
+## Simulated suppliers against gunicorn, PostgreSQL and Redis; every acknowledged save must be
+## stored (LOAD_USERS, LOAD_SECONDS, BENCH_DATABASE_URL, LOAD_REDIS_URL: see bench/load.py).
+load: $(VENV)/.installed-load translations
+	$(BIN)/python -m bench.load
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -29,6 +29,7 @@ from flask_babel import force_locale
 from flask_migrate import upgrade
 from sqlalchemy import insert
 
+from bench import server
 from bench.upload_server import UPLOAD_EMAIL, UPLOAD_PASSWORD
 from portal import create_app
 from portal.audit.models import AuditEvent
@@ -629,4 +630,6 @@ def bench_upload_memory() -> bool:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    only_server = sys.argv[1:] == ["server"]
+    in_process_failed = False if only_server else bool(main())
+    sys.exit(1 if server.main() or in_process_failed else 0)

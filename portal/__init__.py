@@ -12,15 +12,19 @@ from portal.auth import services as auth_services
 from portal.auth.routes import bp as auth_bp
 from portal.cli import register_cli
 from portal.config import Config, config_from_env
+from portal.contracts.routes import bp as contracts_bp
 from portal.evidence.routes import bp as evidence_bp
 from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
 from portal.factories.routes import bp as factories_bp
+from portal.findings.routes import bp as findings_bp
 from portal.ladder.routes import bp as ladder_bp
 from portal.main.routes import bp as main_bp
 from portal.orgs import services as orgs_services
 from portal.questionnaires.routes import bp as questionnaires_bp
 from portal.review.routes import bp as review_bp
 from portal.rounds.routes import bp as rounds_bp
+from portal.selection.routes import bp as selection_bp
+from portal.suppliers.routes import bp as suppliers_bp
 from portal.team.routes import bp as team_bp
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -87,5 +91,9 @@ def _register_blueprints(app: Flask) -> None:
         review_bp,
         ladder_bp,
         rounds_bp,
+        contracts_bp,
+        findings_bp,
+        selection_bp,
+        suppliers_bp,
     ):
         app.register_blueprint(blueprint)

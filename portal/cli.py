@@ -11,11 +11,13 @@ from flask_babel import force_locale
 
 from portal.auth.cli import group as totp_commands
 from portal.auth.services import User, find_user_by_email, normalise_email
+from portal.contracts.cli import group as contract_commands
 from portal.definitions import check_command
 from portal.demo import load
 from portal.evidence.services import remind
 from portal.extensions import db
 from portal.factories.cli import group as import_commands
+from portal.findings.cli import group as findings_commands
 from portal.ladder.cli import group as ladder_commands
 from portal.ladder.services import LADDERS
 from portal.orgs.models import OrgKind
@@ -39,6 +41,8 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(ladder_commands)
     app.cli.add_command(import_commands)
     app.cli.add_command(round_commands)
+    app.cli.add_command(contract_commands)
+    app.cli.add_command(findings_commands)
     app.cli.add_command(totp_commands)
 
 

@@ -60,8 +60,9 @@ class Config:
     )
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
 
-    # Sessions: idle timeout is the signed cookie's max age (refreshed on every request);
-    # the absolute timeout is checked against the server-side session record.
+    # Sessions: idle timeout is the signed cookie's max age (re-signed by a request at most
+    # once a minute: portal.security.SessionCookie); the absolute timeout is checked against
+    # the server-side session record.
     PERMANENT_SESSION_LIFETIME = timedelta(minutes=_env_int("SESSION_IDLE_MINUTES", 30))
     SESSION_ABSOLUTE_HOURS = _env_int("SESSION_ABSOLUTE_HOURS", 12)
     SESSION_COOKIE_NAME = "portal_session"
@@ -129,8 +130,16 @@ class Config:
     MAIL_FROM = os.environ.get("MAIL_FROM", "Fair ICT portal <noreply@localhost>")
     ACCESSIBILITY_CONTACT = os.environ.get("ACCESSIBILITY_CONTACT", "tillganglighet@localhost")
 
+    #: A finding's corrective action plan is due this many calendar months after the finding
+    #: is recorded, and the correction with its proof this many (portal/findings/deadlines.py).
+    CAP_PLAN_MONTHS = _env_int("CAP_PLAN_MONTHS", 1)
+    CAP_CORRECTION_MONTHS = _env_int("CAP_CORRECTION_MONTHS", 6)
     #: The award points the social criteria are worth in a tender (of 100 in all).
     SOCIAL_AWARD_POINTS = float(os.environ.get("SOCIAL_AWARD_POINTS", "15"))
+    #: A contract's report falls due this many calendar months after the contract starts.
+    CONTRACT_REPORT_MONTHS = _env_int("CONTRACT_REPORT_MONTHS", 6)
+    #: `flask contracts request-reports` requests each report this many days before it is due.
+    CONTRACT_REPORT_NOTICE_DAYS = _env_int("CONTRACT_REPORT_NOTICE_DAYS", 30)
     #: Where questionnaires/<key>/v<N>.yaml live (the repository's folder by default).
     QUESTIONNAIRES_FOLDER = os.environ.get(
         "QUESTIONNAIRES_FOLDER", str(BASE_DIR / "questionnaires")

@@ -1,7 +1,54 @@
-"""Who the current request is for, and in which language: one place for every view."""
+"""Who the current request is for, and in which language: one place for every view. Also
+the links every page carries (the main menu, the layout's files), built once."""
 
+from flask import current_app, request, url_for
 from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+
+from portal.roles import Role
+
+_SUPPLIER_MENU = (
+    ("main.supplier_home", _l("Overview")),
+    ("questionnaires.responses", _l("Questionnaires")),
+    ("factories.index", _l("Factory list")),
+    ("evidence.index", _l("Evidence")),
+    ("ladder.index", _l("Ladder")),
+    ("contracts.mine", _l("Contracts")),
+    ("findings.index", _l("Findings")),
+    ("team.index", _l("Team")),
+)
+#: Each role's main menu, in order, as (endpoint, label); every menu ends with the account.
+MENUS = {
+    Role.BUYER_ADMIN: (
+        ("admin.index", _l("Organisations")),
+        ("questionnaires.rounds", _l("Rounds")),
+        ("review.queue", _l("Review")),
+        ("main.reviewer_home", _l("Suppliers")),
+        ("factories.all_factories", _l("Factories")),
+        ("evidence.expiring", _l("Expiring evidence")),
+        ("ladder.overview", _l("Ladder")),
+        ("rounds.maturity_rounds", _l("Market maturity")),
+        ("contracts.index", _l("Contracts")),
+        ("findings.review_list", _l("Findings")),
+        ("selection.ranking", _l("Audit selection")),
+        ("admin.audit_log", _l("Audit log")),
+    ),
+    Role.REVIEWER: (
+        ("review.queue", _l("Review")),
+        ("main.reviewer_home", _l("Suppliers")),
+        ("factories.all_factories", _l("Factories")),
+        ("evidence.expiring", _l("Expiring evidence")),
+        ("ladder.overview", _l("Ladder")),
+        ("rounds.maturity_rounds", _l("Market maturity")),
+        ("contracts.index", _l("Contracts")),
+        ("findings.review_list", _l("Findings")),
+        ("selection.ranking", _l("Audit selection")),
+    ),
+    Role.SUPPLIER_OWNER: _SUPPLIER_MENU,
+    Role.SUPPLIER_MEMBER: _SUPPLIER_MENU,
+}
+ACCOUNT_LINK = ("account.overview", _l("My account"))
 
 
 def user():
@@ -13,3 +60,32 @@ def user():
 def language() -> str:
     """The page's language code, "sv" or "en"."""
     return str(get_locale())
+
+
+def main_menu() -> tuple[tuple[str, str, str], ...]:
+    """The signed-in user's main menu as (endpoint, link, label) in the page's language. It
+    depends only on the role, the language and where the portal is served, so each is
+    built once per process."""
+    key = (current_user.role, language(), request.script_root)
+    built = current_app.extensions.setdefault("main_menus", {})
+    try:
+        return built[key]
+    except KeyError:
+        menu = built[key] = tuple(
+            (endpoint, url_for(endpoint), str(label))
+            for endpoint, label in (*MENUS[Role(current_user.role)], ACCOUNT_LINK)
+        )
+        return menu
+
+
+def fixed_url(endpoint: str, **values) -> str:
+    """`url_for(endpoint, **values)` for a link whose arguments are written in the template
+    (the style sheet, the script): the same on every page, so built once per process for
+    the script root the portal is served under."""
+    key = (request.script_root, endpoint, *values.items())
+    built = current_app.extensions.setdefault("fixed_urls", {})
+    try:
+        return built[key]
+    except KeyError:
+        url = built[key] = url_for(endpoint, **values)
+        return url

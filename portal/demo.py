@@ -6,9 +6,11 @@ from datetime import date, timedelta
 from werkzeug.datastructures import FileStorage
 
 from portal.auth.services import User
+from portal.contracts import services as contracts
 from portal.evidence.services import upload as upload_evidence
 from portal.extensions import db
 from portal.factories.services import confirm_with_brand, save_factory
+from portal.findings import services as findings
 from portal.ladder.services import mark as mark_milestone
 from portal.ladder.services import publish as publish_ladder
 from portal.orgs.models import Organisation, OrgKind
@@ -29,6 +31,8 @@ from portal.questionnaires.services import (
 )
 from portal.review import services as review
 from portal.roles import Role
+from portal.selection.models import FIGURES as COUNTRY_FIGURES
+from portal.selection.models import CountryRisk
 from portal.timeutil import utcnow
 
 DEMO_ROUND = "Tender ICT 2027 (demo)"
@@ -156,6 +160,7 @@ def load(password: str) -> list[tuple[str, str, str]]:
             user.password_hash = password_hash
             user.is_active = True
     _demo_round(by_name)
+    _demo_country_risks()
     return [(email, role.value, org_name) for email, _, role, org_name in USERS]
 
 
@@ -195,6 +200,8 @@ def _demo_round(by_name: dict[str, Organisation]) -> None:
     )
     _certified_answer(follow_up, by_name["Lumenic Devices Ltd"])
     _market_dialogue(newest, suppliers, admin)
+    _demo_contracts(by_name, admin)
+    _demo_findings(by_name, reviewer)
 
 
 def _market_dialogue(version, suppliers: list[Organisation], admin: User) -> None:
@@ -237,7 +244,7 @@ def _market_dialogue(version, suppliers: list[Organisation], admin: User) -> Non
             for n, criterion in enumerate(criteria)
         }
         brands = SUPPLIER_STORIES[organisation.name]["brands"]
-        _answer_and_submit(
+        answer_and_submit(
             response,
             sample_answers(version.definition, brands),
             owner,
@@ -271,7 +278,7 @@ def _tell(story: dict, organisation: Organisation, round_: Round, reviewer: User
         )
     )
     definition = response.version.definition
-    _answer_and_submit(response, sample_answers(definition, story["brands"]), owner)
+    answer_and_submit(response, sample_answers(definition, story["brands"]), owner)
     if story["state"] == "submitted":
         return
     visible = definition.visible_keys(values_of(answers_of(response)))
@@ -330,7 +337,7 @@ def _fill_register(story: dict, organisation: Organisation, owner: User) -> None
         confirm_with_brand(organisation.id, brand, day, user=owner)
 
 
-def _answer_and_submit(response: Response, values: dict, owner: User, before_submit=None) -> None:
+def answer_and_submit(response: Response, values: dict, owner: User, before_submit=None) -> None:
     """Start the response, answer what the values make visible, attach a document wherever
     a question asks for one (or an answer requires one), and submit (after `before_submit`,
     given the response, when given)."""
@@ -387,4 +394,209 @@ def _certified_answer(follow_up: Round, organisation: Organisation) -> None:
         rule = question.get("satisfies")
         if rule and "equals" in rule["when"]:
             values[question["key"]] = rule["when"]["equals"]
-    _answer_and_submit(response, values, owner)
+    answer_and_submit(response, values, owner)
+
+
+#: Findings the demo suppliers face, one in every state a user can meet: (supplier, title,
+#: clause, severity, days since it was recorded, what has happened since).
+NORDLYS, KVARNHOLM, LUMENIC = (
+    "Nordlys IT-partner AB",
+    "Kvarnholm Datacenter AB",
+    "Lumenic Devices Ltd",
+)
+DEMO_FINDINGS = [
+    (NORDLYS, "Overtime above 60 hours a week", "working_hours", "major", 5, []),
+    (NORDLYS, "No grievance channel for workers", "freedom_of_association", "major", 45, []),
+    (
+        NORDLYS,
+        "Fire exits locked during shifts",
+        "health_and_safety",
+        "critical",
+        20,
+        ["plan", "return"],
+    ),
+    (
+        NORDLYS,
+        "Wages below the legal minimum",
+        "wages",
+        "critical",
+        120,
+        ["plan", "accept", "proof"],
+    ),
+    (KVARNHOLM, "Smelter list not disclosed", "minerals", "minor", 10, ["plan"]),
+    (
+        KVARNHOLM,
+        "Unpaid overtime in the peak season",
+        "wages",
+        "major",
+        150,
+        ["plan", "accept", "proof", "return"],
+    ),
+    (
+        KVARNHOLM,
+        "Recruitment fees paid by workers",
+        "forced_labour",
+        "major",
+        200,
+        ["plan", "accept", "proof", "accept"],
+    ),
+    (LUMENIC, "Solvents handled without protection", "chemicals", "major", 60, ["plan", "accept"]),
+    (LUMENIC, "Pregnancy tests at hiring", "discrimination", "critical", 40, ["extend"]),
+]
+
+
+#: The demo contracts: supplier, reference, title, category, value in SEK, brands, months
+#: since the start, and how far the report has come ("submitted", "requested" or nothing yet).
+DEMO_CONTRACTS = [
+    (
+        "Nordlys IT-partner AB",
+        "RN-2025-0412",
+        "Laptops and docking stations for the hospitals",
+        "pcs",
+        48_000_000,
+        ["Lumenic", "Orbis"],
+        7,
+        "submitted",
+    ),
+    (
+        "Lumenic Devices Ltd",
+        "RN-2025-0517",
+        "Monitors for the primary care centres",
+        "monitors",
+        9_500_000,
+        ["Lumenic"],
+        5,
+        "requested",
+    ),
+    (
+        "Kvarnholm Datacenter AB",
+        "RN-2026-0033",
+        "Servers and storage for the regional data centre",
+        "servers_storage",
+        22_000_000,
+        ["Serverna"],
+        2,
+        None,
+    ),
+]
+
+
+def _demo_contracts(by_name: dict[str, Organisation], admin: User) -> None:
+    """Contracts in three categories on the report questionnaire: one whose report was
+    requested and submitted, one requested and waiting for the supplier, one not yet due."""
+    report, _ = publish(contracts.REPORT_KEY, 1)
+    today = contracts.today()
+    for name, reference, title, category, value, brands, months_ago, story in DEMO_CONTRACTS:
+        starts_on = contracts.add_months(today, -months_ago) - timedelta(days=10)
+        contract = contracts.create_contract(
+            {
+                "organisation_id": by_name[name].id,
+                "reference": reference,
+                "title": title,
+                "category": category,
+                "value_sek": value,
+                "starts_on": starts_on,
+                "ends_on": contracts.add_months(starts_on, 24) - timedelta(days=1),
+                "brands": brands,
+                "report_version_id": report.id,
+                "report_months": 6,
+            },
+            actor=admin,
+        )
+        if story is None:
+            continue
+        round_ = contracts.request_report(contract, actor=admin)
+        if story == "submitted":
+            response = db.session.scalar(db.select(Response).where(Response.round_id == round_.id))
+            answer_and_submit(
+                response, sample_answers(report.definition, brands), _owner_of(by_name[name])
+            )
+
+
+def _demo_findings(by_name: dict[str, Organisation], reviewer: User) -> None:
+    """Record the demo findings through the services, each taken as far as its story goes,
+    so that both sides see plans due, overdue, sent, returned, accepted, proof waiting,
+    closed and an extended deadline."""
+    today = findings.today()
+    for name, title, clause, severity, days_ago, story in DEMO_FINDINGS:
+        organisation = by_name[name]
+        their_contracts, their_factories = findings.choices_for(organisation.id)
+        recorded_on = today - timedelta(days=days_ago)
+        finding = findings.record_finding(
+            organisation,
+            {
+                "title": title,
+                "source": "factory_audit" if their_factories else "desktop_audit",
+                "clause": clause,
+                "clause_reference": None,
+                "severity": severity,
+                "description": f"{title}: seen during the audit and confirmed by the records.",
+                "found_on": recorded_on - timedelta(days=7),
+                "contract_id": their_contracts[0].id if their_contracts else None,
+                "factory_id": their_factories[0].id if their_factories else None,
+            },
+            [],
+            user=reviewer,
+            on=recorded_on,
+        )
+        _act_out(finding.action, story, _owner_of(organisation), reviewer)
+
+
+def _act_out(action, story: list[str], owner: User, reviewer: User) -> None:
+    for step in story:
+        version = action.version
+        if step in ("plan", "proof"):
+            text = (
+                "The factory corrects this within three months; its manager reports progress "
+                "to us every month and an external auditor checks it on site."
+                if step == "plan"
+                else "The factory's records and the photos from the follow-up visit show it."
+            )
+            findings.submit(action, text, [], user=owner, expected_version=version)
+        elif step == "extend":
+            findings.extend(
+                action,
+                "plan",
+                action.plan_due_on + timedelta(days=30),
+                "The brand is changing its supplier of this component and asked for time.",
+                user=reviewer,
+                expected_version=version,
+            )
+        else:
+            findings.decide(
+                action,
+                accept=step == "accept",
+                reason="Say who checks the measures, and how often." if step == "return" else "",
+                user=reviewer,
+                expected_version=version,
+            )
+
+
+#: The demo's country-risk table: freedom of association, working time, gender inequality and
+#: an overall figure, 0-100. Made up for trying the portal out, and labelled so in every
+#: source: a region fills the table from the indices it trusts. Mexico, where a demo factory
+#: is, is left out, so that the ranking shows a country missing from the table.
+DEMO_COUNTRY_RISKS = {
+    "CN": (95, 80, 55, 85),
+    "VN": (85, 75, 45, 75),
+    "MY": (70, 75, 40, 65),
+    "TW": (35, 60, 30, 35),
+    "TH": (70, 65, 45, 60),
+    "IN": (80, 70, 70, 75),
+    "CZ": (20, 25, 30, 20),
+    "SE": (5, 10, 10, 5),
+}
+DEMO_FIGURE_SOURCE = "Demo figure, not from a published index"
+
+
+def _demo_country_risks() -> None:
+    """Fill the country-risk table with the demo figures, for the countries it lacks."""
+    present = set(db.session.scalars(db.select(CountryRisk.country)))
+    for code, figures in DEMO_COUNTRY_RISKS.items():
+        if code in present:
+            continue
+        values = {}
+        for name, figure in zip(COUNTRY_FIGURES, figures, strict=True):
+            values |= {name: figure, f"{name}_source": DEMO_FIGURE_SOURCE, f"{name}_year": 2025}
+        db.session.add(CountryRisk(country=code, **values))
+    db.session.flush()

@@ -17,15 +17,20 @@ def init_app(app: Flask) -> None:
 
 
 def commit_or_roll_back(response: Response) -> Response:
+    # A request that never used the database (a static file, most anonymous pages) has no
+    # transaction to end: `db.session` here would only make a session to end it.
+    used = db.session.registry.has()
     if response.status_code >= 400:
-        db.session.rollback()
+        if used:
+            db.session.rollback()
         mail.discard_queue()
         return response
-    try:
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        mail.discard_queue()
-        raise
+    if used:
+        try:
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            mail.discard_queue()
+            raise
     mail.dispatch_queue()
     return response

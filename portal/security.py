@@ -1,9 +1,12 @@
-"""Security wiring: access enforcement, response headers, SQLite pragmas. (Who is signed in
-is portal.auth's to say: portal.auth.services.init_app.)"""
+"""Security wiring: access enforcement, the session cookie, response headers, SQLite
+pragmas. (Who is signed in is portal.auth's to say: portal.auth.services.init_app.)"""
 
 import sqlite3
+import time
 
 from flask import Flask, Response, current_app, request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from itsdangerous import BadSignature
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -26,8 +29,67 @@ CSP = "; ".join(
 
 
 def init_app(app: Flask) -> None:
+    app.session_interface = SessionCookie()
     app.before_request(enforce_access)
     app.after_request(set_security_headers)
+
+
+class SignedSession(SecureCookieSession):
+    #: When the cookie the session came in was signed (seconds since the epoch); None for
+    #: a new session.
+    signed_at: float | None = None
+
+
+class SessionCookie(SecureCookieSessionInterface):
+    """Flask's signed session cookie, re-signed and sent again only when it changed or its
+    signature is more than REFRESH_AFTER seconds old.
+
+    The idle timeout is the age of the cookie's signature (PERMANENT_SESSION_LIFETIME,
+    checked on every request), so Flask signs and sends the cookie again with every
+    response. Doing so at most once a minute makes an idle session end between a minute
+    before and the moment the lifetime has passed since the last request: never later. The
+    absolute timeout and revocation are checked against the server-side session record
+    whatever the cookie says (portal.auth.services.load_session_user)."""
+
+    session_class = SignedSession
+    #: Seconds after which an unchanged permanent session's cookie is signed and sent again.
+    REFRESH_AFTER = 60
+
+    def __init__(self):
+        self._serializers = {}
+
+    def get_signing_serializer(self, app: Flask):
+        # Flask builds a new serializer twice per request; it depends only on the keys.
+        keys = (app.secret_key, *(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        try:
+            return self._serializers[keys]
+        except KeyError:
+            serializer = self._serializers[keys] = super().get_signing_serializer(app)
+            return serializer
+
+    def open_session(self, app: Flask, request) -> SignedSession | None:
+        serializer = self.get_signing_serializer(app)
+        if serializer is None:
+            return None
+        value = request.cookies.get(self.get_cookie_name(app))
+        if not value:
+            return self.session_class()
+        max_age = int(app.permanent_session_lifetime.total_seconds())
+        try:
+            data, signed_at = serializer.loads(value, max_age=max_age, return_timestamp=True)
+        except BadSignature:
+            return self.session_class()
+        session = self.session_class(data)
+        session.signed_at = signed_at.timestamp()
+        return session
+
+    def should_set_cookie(self, app: Flask, session: SignedSession) -> bool:
+        if session.modified:
+            return True
+        if not (session.permanent and app.config["SESSION_REFRESH_EACH_REQUEST"]):
+            return False
+        signed_at = session.signed_at
+        return signed_at is None or time.time() - signed_at >= self.REFRESH_AFTER
 
 
 def set_security_headers(response: Response) -> Response:

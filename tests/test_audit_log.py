@@ -341,6 +341,87 @@ def _examples(w) -> dict[str, tuple[dict, str]]:
             {"actor": owner, **on_response, "details": {"version": "mini v1"}},
             "Anna Owner submitted Alfa Data AB's response in Market dialogue 2027.",
         ),
+        "finding.recorded": (
+            {
+                "actor": reviewer,
+                **at_org,
+                "details": {
+                    "title": "Overtime above 60 hours",
+                    "severity": "major",
+                    "clause": "working_hours",
+                    "plan_due_on": "2026-04-10",
+                    "correction_due_on": "2026-09-10",
+                },
+            },
+            "Rita Reviewer recorded the finding “Overtime above 60 hours” (major) at Alfa Data "
+            "AB: the plan is due on 10 Apr 2026, the correction on 10 Sep 2026.",
+        ),
+        "finding.submitted": (
+            {"actor": owner, **at_org, "details": {"title": "Overtime", "stage": "plan"}},
+            "Anna Owner sent Alfa Data AB's corrective action plan for the finding “Overtime”.",
+        ),
+        "finding.decided": (
+            {
+                "actor": reviewer,
+                **at_org,
+                "details": {
+                    "title": "Overtime",
+                    "stage": "correction",
+                    "accepted": False,
+                    "reason": "Show June too.",
+                },
+            },
+            "Rita Reviewer returned Alfa Data AB's proof for the finding “Overtime”: Show June "
+            "too.",
+        ),
+        "finding.extended": (
+            {
+                "actor": reviewer,
+                **at_org,
+                "details": {
+                    "title": "Overtime",
+                    "stage": "correction",
+                    "from": "2026-09-10",
+                    "to": "2026-12-15",
+                    "reason": "A new audit in November.",
+                },
+            },
+            "Rita Reviewer moved the last day for Alfa Data AB's correction of the finding "
+            "“Overtime” from 10 Sep 2026 to 15 Dec 2026, because: A new audit in November.",
+        ),
+        "country_risks.imported": (
+            {"actor": admin, "details": {"file": "risks.xlsx", "added": 3, "changed": 1}},
+            "Ada Admin imported the country-risk table from risks.xlsx: 3 countries added, "
+            "1 changed.",
+        ),
+        "country_risk.changed": (
+            {"actor": admin, "details": {"country": "KH", "overall": [70, 75]}},
+            "Ada Admin changed the country-risk figures for Cambodia.",
+        ),
+        "contract.created": (
+            {"actor": admin, **at_org, "details": {"reference": "RN-1", "title": "Laptops"}},
+            "Ada Admin added the contract RN-1 with Alfa Data AB.",
+        ),
+        "contract.changed": (
+            {
+                "actor": admin,
+                **at_org,
+                "details": {"reference": "RN-1", "changes": {"value_sek": [1, 2]}},
+            },
+            "Ada Admin changed 1 detail of the contract RN-1 with Alfa Data AB.",
+        ),
+        "contract.report_requested": (
+            {"actor": admin, **at_org, "details": {"reference": "RN-1", "closes_on": "2026-07-15"}},
+            "Ada Admin asked Alfa Data AB for the report on the contract RN-1 by 15 Jul 2026.",
+        ),
+        "selection.audit_planned": (
+            {"actor": admin, **at_org, "details": {"year": 2026, "score": 65.0, "rank": 2}},
+            "Ada Admin planned a desktop audit of Alfa Data AB for 2026.",
+        ),
+        "selection.audit_cancelled": (
+            {"actor": admin, **at_org, "details": {"year": 2026}},
+            "Ada Admin removed the desktop audit of Alfa Data AB planned for 2026.",
+        ),
     }
 
 

@@ -7,11 +7,22 @@ commands' own db.session.commit() is a savepoint there (tests/fixtures/database.
 import pytest
 
 from portal.auth.models import User
-from portal.demo import DEMO_ROUND, FOLLOW_UP_ROUND, MARKET_ROUND, UPCOMING_ROUND
+from portal.contracts import services as contracts
+from portal.demo import (
+    DEMO_CONTRACTS,
+    DEMO_FIGURE_SOURCE,
+    DEMO_ROUND,
+    FOLLOW_UP_ROUND,
+    MARKET_ROUND,
+    UPCOMING_ROUND,
+)
 from portal.demo import ORGANISATIONS as DEMO_ORGANISATIONS
 from portal.demo import USERS as DEMO_USERS
 from portal.evidence.models import EvidenceDocument
 from portal.extensions import db
+from portal.findings import services as findings
+from portal.findings.deadlines import State as FindingState
+from portal.findings.models import CorrectiveAction
 from portal.ladder.services import current_marks
 from portal.ladder.services import current_version as current_ladder
 from portal.ladder.services import standing as ladder_standing
@@ -21,6 +32,7 @@ from portal.questionnaires.models import Response, ResponseStatus, Round
 from portal.questionnaires.services import answers_of, submit_problems, values_of
 from portal.review.models import Review
 from portal.roles import Role
+from portal.selection.models import CountryRisk
 from tests.fixtures.builders import make_org, make_user, shipped_versions
 
 ADMIN_PASSWORD = "quiet lanterns over the harbour"
@@ -197,16 +209,21 @@ def test_load_demo_prints_the_logins_and_can_be_run_again(run):
     # The shipped questionnaire is published, one demo round is open to every supplier and a
     # follow-up round on the newest version to two; running again adds none.
     rounds = db.session.scalars(db.select(Round).order_by(Round.id)).all()
-    newest = f"ict-social v{shipped_versions()[-1][1]}"
+    newest = f"ict-social v{max(n for k, n in shipped_versions() if k == 'ict-social')}"
     assert [(r.title, r.kind, r.version.label) for r in rounds] == [
         (DEMO_ROUND, "tender", "ict-social v1"),
         (FOLLOW_UP_ROUND, "follow_up", newest),
         (MARKET_ROUND, "market_dialogue", newest),
         (UPCOMING_ROUND, "tender", newest),
+        *(
+            (f"{title} ({reference})", "follow_up", "ict-social-report v1")
+            for _, reference, title, *_rest, story in DEMO_CONTRACTS
+            if story
+        ),
     ]
     suppliers = [o for o in _organisations() if o.kind != OrgKind.BUYER]
-    # Every supplier in three rounds, two of them in the follow-up.
-    assert db.session.scalar(db.select(db.func.count(Response.id))) == 3 * len(suppliers) + 2
+    # Every supplier in three rounds, two of them in the follow-up, two in a contract report.
+    assert db.session.scalar(db.select(db.func.count(Response.id))) == 3 * len(suppliers) + 4
 
 
 def test_load_demo_shows_every_state_of_a_response(run):
@@ -294,6 +311,87 @@ def test_load_demo_shows_a_market_dialogue_and_the_rounds_to_come(run, client, a
     home = client.get("/supplier").get_data(as_text=True)
     assert UPCOMING_ROUND in home
     assert "Upcoming" in home
+
+
+def test_load_demo_shows_findings_in_every_state(run, client):
+    """Both sides meet corrective actions in every state: a plan due and one overdue, a plan
+    awaiting review, one returned, one accepted with the proof due, proof awaiting review, a
+    closed finding and a deadline extended."""
+    assert run("load-demo", "--password", "first demo password").exit_code == 0
+    db.session.expire_all()
+    actions = db.session.scalars(db.select(CorrectiveAction)).all()
+    assert {a.state for a in actions} == set(FindingState)
+    plans_due = [findings.clock(a).overdue for a in actions if a.state == "plan_due"]
+    assert sorted(plans_due) == [False, False, True]
+    [extended] = [a for a in actions if any(s.kind == "extended" for s in a.steps)]
+    assert not findings.clock(extended).overdue
+    owner = db.session.scalar(db.select(User).where(User.email == "owner@nordlys.example"))
+    client.login(owner, "first demo password")
+    home = client.get("/supplier").get_data(as_text=True)
+    assert "1 overdue" in home
+    assert "Fire exits locked during shifts" in client.get("/findings").get_data(as_text=True)
+
+
+def test_load_demo_shows_contracts_and_their_reports(run, client, admin):
+    """Contracts in three categories: one report submitted, one requested and waiting, one
+    not yet due; the buyer's list shows them, and each supplier its own."""
+    assert run("load-demo", "--password", "first demo password").exit_code == 0
+    db.session.expire_all()
+    listed = db.session.scalars(db.select(contracts.Contract)).all()
+    states = contracts.report_states(listed)
+    assert sorted((c.category, states[c.id].state) for c in listed) == [
+        ("monitors", "requested"),
+        ("pcs", "submitted"),
+        ("servers_storage", "not_due"),
+    ]
+    client.login(admin)
+    page = client.get("/contracts").get_data(as_text=True)
+    assert all(reference in page for _, reference, *_rest in DEMO_CONTRACTS)
+    client.logout()
+    owner = db.session.scalar(db.select(User).where(User.email == "owner@kvarnholm.example"))
+    client.login(owner, "first demo password")
+    mine = client.get("/supplier/contracts").get_data(as_text=True)
+    assert "RN-2026-0033" in mine
+    assert "RN-2025-0412" not in mine
+
+
+def test_load_demo_ranks_the_contracted_suppliers_by_risk(run, client, admin):
+    """The country-risk table holds figures labelled as made up, one factory country is left
+    out of it, and the audit selection ranks the three contracted suppliers."""
+    assert run("load-demo", "--password", "first demo password").exit_code == 0
+    db.session.expire_all()
+    sources = {row.overall_source for row in db.session.scalars(db.select(CountryRisk))}
+    assert sources == {DEMO_FIGURE_SOURCE}
+    client.login(admin)
+    page = client.get("/selection/").get_data(as_text=True)
+    ranking = page.split('id="ranking-table"', 1)[1]
+    for name in ("Nordlys IT-partner AB", "Kvarnholm Datacenter AB", "Lumenic Devices Ltd"):
+        assert f">{name}</th>" in ranking
+    assert "Mexico <strong>not in the table</strong>" in ranking
+    assert "<strong>Proposed</strong>" in ranking
+    assert DEMO_FIGURE_SOURCE in client.get("/selection/countries").get_data(as_text=True)
+
+
+def test_load_demo_shows_each_supplier_at_a_glance(run, client, admin):
+    """Nordlys at a glance: its contract with the report submitted, its accepted response
+    with the score, its brands on different steps, its factories by country, an overdue plan
+    and its place in the ranking; the other demo suppliers' pages open too."""
+    assert run("load-demo", "--password", "first demo password").exit_code == 0
+    db.session.expire_all()
+    client.login(admin)
+    suppliers = {o.name: o for o in _organisations() if o.kind != OrgKind.BUYER}
+    pages = {
+        name: client.get(f"/review/suppliers/{o.id}").get_data(as_text=True)
+        for name, o in suppliers.items()
+    }
+    nordlys = pages["Nordlys IT-partner AB"]
+    assert "RN-2025-0412" in nordlys
+    assert "award points" in nordlys
+    assert 'id="brand-steps"' in nordlys
+    assert "Malaysia" in nordlys
+    assert "Overdue by" in nordlys
+    assert "suppliers with a contract running today" in nordlys
+    assert all("<h1>" + name + "</h1>" in page for name, page in pages.items())
 
 
 def test_load_demo_makes_up_a_password_when_none_is_given(run):

@@ -38,9 +38,10 @@ EXPECTED = {
 
 
 def _shown(html: str) -> str:
-    """The page without the values of its fields: a date field's value stays ISO, which is
-    what the browser's date input reads and sends."""
-    return re.sub(r'\svalue="[^"]*"', "", html)
+    """The page without the values of its fields and the addresses of its links: a date
+    field's value stays ISO, which is what the browser's date input reads and sends, and so
+    does a link that keeps that field's value in its query string."""
+    return re.sub(r'\s(?:value|href)="[^"]*"', "", html)
 
 
 def _page(client, url: str, lang: str) -> str:

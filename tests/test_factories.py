@@ -93,10 +93,14 @@ def test_the_list_as_it_stood_on_an_earlier_date(client, owner_a, supplier_a):
         f"/factories/{gone.id}/end", {"left_on": "2025-06-30"}, page=f"/factories/{gone.id}/edit"
     )
     client.get("/factories")  # shows (and uses up) the confirmation message
-    today = client.get("/factories").get_data(as_text=True).split("Left the supply chain")[0]
+    page = client.get("/factories").get_data(as_text=True)
+    today = page.split('id="factories-caption"')[1].split("</table>")[0]
     assert "Still Here Ltd" in today
     assert "New This Year" in today
     assert "Gone Since June" not in today
+    assert "1 factory had left the supply chain by this date" in page
+    left = client.get("/factories?status=left").get_data(as_text=True)
+    assert "Gone Since June" in left.split('id="factories-caption"')[1].split("</table>")[0]
     earlier = client.get("/factories?on=2025-01-15").get_data(as_text=True)
     assert "Gone Since June" in earlier
     assert "Still Here Ltd" in earlier

@@ -28,6 +28,8 @@ from portal.questionnaires.fieldtypes import REGISTRY, parse_number
 from portal.questionnaires.forms import field_name, section_form
 from portal.questionnaires.models import Answer
 from portal.questionnaires.schemas import COLUMN_TYPES
+from portal.questionnaires.section_page import question_views, section_parts, stored_fields
+from portal.questionnaires.services import StoredAnswer
 from portal.texts import text_in
 from tests.fixtures.builders import QUESTIONNAIRE_FIXTURES, make_round, publish_version, response_of
 from tests.fixtures.web import hidden_inputs
@@ -148,27 +150,45 @@ _ANSWER = (
 )
 
 
+#: A definition of one section per question of the fixture, holding only that question.
+ALONE = Definition(
+    {
+        **DEFINITION.content,
+        "sections": [
+            {"key": f"only_{q['key']}", "title": q["text"], "questions": [q]} for q in QUESTIONS
+        ],
+    }
+)
+
+
+def _alone(question) -> dict:
+    """The section of ALONE that holds only this question."""
+    return ALONE.section(f"only_{question['key']}")
+
+
 def _render_everywhere(question, value) -> str:
-    """The value in the section's form (to_form, then the WTForms field as the page draws
-    it) and as a read-only answer (the macro every other page uses), as HTML."""
+    """The value in its field as the section page draws it (to_form, then the field's
+    markup, with the value's problems marked) and as a read-only answer (the macro every
+    other page uses), as HTML."""
     kind = REGISTRY[question["type"]]
-    name = field_name(question["key"])
-    data = {name: _timed(kind.to_form, value, question)}
-    form = _timed(
-        section_form,
-        {"questions": [question]},
-        "en",
-        formdata=None,
-        data=data,
-        meta={"csrf": False},
+    key, section = question["key"], _alone(question)
+    problems = _timed(kind.problems, value, question)
+    answers = {key: StoredAnswer(value, problems, False, 1)}
+    views = _timed(
+        question_views,
+        ALONE,
+        section,
+        section_parts(ALONE, section, "en"),
+        answers=answers,
+        values={key: value},
+        shown=_timed(stored_fields, section, answers),
+        visible={key},
+        conflicts={},
+        is_open=lambda key: True,
+        readonly=False,
+        lang="en",
     )
-    html = ""
-    if name in form:
-        if question["type"] == "table":
-            cells = [e.form[c["key"]] for e in form[name] for c in question["columns"]]
-            html += "".join(_timed(str, cell) for cell in cells)
-        else:
-            html += _timed(str, form[name])
+    html = str(views[0].control) + str(views[0].note)
     return html + _timed(
         render_template_string,
         _ANSWER,
@@ -246,9 +266,7 @@ def test_any_typed_text_is_kept_with_its_problems_and_renders_fast(warm, case, t
     kind = REGISTRY[question["type"]]
     with warm.test_request_context():
         formdata = MultiDict(_posted(question, text, column))
-        form = section_form(
-            {"questions": [question]}, "en", formdata=formdata, meta={"csrf": False}
-        )
+        form = section_form(ALONE, _alone(question), "en", formdata=formdata, meta={"csrf": False})
         value, problems = _timed(kind.from_field, form[field_name(question["key"])], question)
         stored = _stored(value)
         assert _timed(kind.problems, stored, question) == problems

@@ -99,6 +99,9 @@ def test_only_the_upload_views_take_large_bodies(app):
         "evidence.attach_to_question",
         "evidence.attach_to_factory",
         "factories.upload",
+        "findings.new_at",
+        "findings.submit",
+        "selection.import_countries",
     }
 
 

@@ -78,8 +78,8 @@ def test_grades_give_scores_with_their_arithmetic(client, reviewer, submitted):
     html = client.get(REVIEW.format(submitted.id)).get_data(as_text=True)
     assert "1 / 1 × 60 = 60.00" in html
     assert "0.33 / 1 × 40 = 13.33" in html
-    assert "2 / 2\n      × 1 = 1.00" in html  # has_policy's line
-    assert "1 / 3\n      × 1 = 0.33" in html  # methods' line
+    assert "Do you have a policy?: 2 / 2 × 1 = 1.00" in html  # has_policy's line
+    assert "Methods: 1 / 3 × 1 = 0.33" in html  # methods' line
     assert "73.33 / 100 × 15 = <strong>11.00</strong>" in html
     grade = db.session.scalar(db.select(Grade).where(Grade.question_key == "has_policy"))
     assert (grade.points, grade.comment, grade.note) == (2.0, "Clear policy.", "Checked the PDF.")

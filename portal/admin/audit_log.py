@@ -20,8 +20,9 @@ from portal.auth.services import User
 from portal.evidence.services import EvidenceDocument
 from portal.extensions import db
 from portal.factories.services import RISK_LABELS
+from portal.findings.services import SEVERITY_LABELS as FINDING_SEVERITY_LABELS
 from portal.ladder.services import STATUS_LABELS as MARK_STATUS_LABELS
-from portal.orgs.services import KIND_LABELS, OrgKind
+from portal.orgs.services import KIND_LABELS, OrgKind, country_name
 from portal.questionnaires.services import Response
 from portal.review.services import Review
 from portal.roles import ROLE_LABELS, Role
@@ -282,6 +283,86 @@ def _response_submitted(e: Event) -> str:
     )
 
 
+def _finding_recorded(e: Event) -> str:
+    return gettext(
+        "%(actor)s recorded the finding “%(title)s” (%(severity)s) at %(organisation)s: the "
+        "plan is due on %(plan)s, the correction on %(correction)s.",
+        actor=e.actor,
+        title=e.details.get("title", "?"),
+        severity=str(FINDING_SEVERITY_LABELS.get(e.details.get("severity"), "?")).lower(),
+        organisation=e.organisation,
+        plan=show_date(e.details.get("plan_due_on")),
+        correction=show_date(e.details.get("correction_due_on")),
+    )
+
+
+def _finding_submitted(e: Event) -> str:
+    values = {
+        "actor": e.actor,
+        "title": e.details.get("title", "?"),
+        "organisation": e.organisation,
+    }
+    if e.details.get("stage") == "plan":
+        return gettext(
+            "%(actor)s sent %(organisation)s's corrective action plan for the finding “%(title)s”.",
+            **values,
+        )
+    return gettext(
+        "%(actor)s sent %(organisation)s's proof of the correction of the finding “%(title)s”.",
+        **values,
+    )
+
+
+def _finding_decided(e: Event) -> str:
+    values = {
+        "actor": e.actor,
+        "title": e.details.get("title", "?"),
+        "organisation": e.organisation,
+    }
+    plan = e.details.get("stage") == "plan"
+    if e.details.get("accepted"):
+        if plan:
+            return gettext(
+                "%(actor)s accepted %(organisation)s's plan for the finding “%(title)s”.", **values
+            )
+        return gettext(
+            "%(actor)s accepted %(organisation)s's proof and closed the finding “%(title)s”.",
+            **values,
+        )
+    values["reason"] = e.details.get("reason") or "–"
+    if plan:
+        return gettext(
+            "%(actor)s returned %(organisation)s's plan for the finding “%(title)s”: %(reason)s",
+            **values,
+        )
+    return gettext(
+        "%(actor)s returned %(organisation)s's proof for the finding “%(title)s”: %(reason)s",
+        **values,
+    )
+
+
+def _finding_extended(e: Event) -> str:
+    values = {
+        "actor": e.actor,
+        "title": e.details.get("title", "?"),
+        "organisation": e.organisation,
+        "old": show_date(e.details.get("from")),
+        "new": show_date(e.details.get("to")),
+        "reason": e.details.get("reason") or "–",
+    }
+    if e.details.get("stage") == "plan":
+        return gettext(
+            "%(actor)s moved the last day for %(organisation)s's plan for the finding "
+            "“%(title)s” from %(old)s to %(new)s, because: %(reason)s",
+            **values,
+        )
+    return gettext(
+        "%(actor)s moved the last day for %(organisation)s's correction of the finding "
+        "“%(title)s” from %(old)s to %(new)s, because: %(reason)s",
+        **values,
+    )
+
+
 def _simple(text) -> Callable[[Event], str]:
     """A sentence that names only the actor (`text` marked with _l)."""
     return lambda e: str(text) % {"actor": e.actor}
@@ -392,6 +473,38 @@ SENTENCES: dict[str, Callable[[Event], str]] = {
         title=e.details.get("title", "?"),
         requirement=e.details.get("requirement", "?"),
         award=e.details.get("award", "?"),
+    ),
+    "contract.created": lambda e: gettext(
+        "%(actor)s added the contract %(reference)s with %(organisation)s.",
+        actor=e.actor,
+        reference=e.details.get("reference", "?"),
+        organisation=e.organisation,
+    ),
+    "contract.changed": lambda e: ngettext(
+        "%(actor)s changed %(num)d detail of the contract %(reference)s with %(organisation)s.",
+        "%(actor)s changed %(num)d details of the contract %(reference)s with %(organisation)s.",
+        e.count("changes"),
+        actor=e.actor,
+        reference=e.details.get("reference", "?"),
+        organisation=e.organisation,
+    ),
+    "contract.report_requested": lambda e: (
+        gettext(
+            "%(actor)s asked %(organisation)s for the report on the contract %(reference)s "
+            "by %(date)s.",
+            actor=e.actor,
+            organisation=e.organisation,
+            reference=e.details.get("reference", "?"),
+            date=show_date(e.details.get("closes_on")),
+        )
+        if e.row.actor_id or e.row.actor_email
+        else gettext(
+            "The portal asked %(organisation)s for the report on the contract %(reference)s "
+            "by %(date)s, as it falls due.",
+            organisation=e.organisation,
+            reference=e.details.get("reference", "?"),
+            date=show_date(e.details.get("closes_on")),
+        )
     ),
     "review.assigned": _review_assigned,
     "review.graded": lambda e: ngettext(
@@ -505,6 +618,35 @@ SENTENCES: dict[str, Callable[[Event], str]] = {
     ),
     "response.started": _response_started,
     "response.submitted": _response_submitted,
+    "finding.recorded": _finding_recorded,
+    "finding.submitted": _finding_submitted,
+    "finding.decided": _finding_decided,
+    "finding.extended": _finding_extended,
+    "country_risks.imported": lambda e: gettext(
+        "%(actor)s imported the country-risk table from %(file)s: %(added)s countries added, "
+        "%(changed)s changed.",
+        actor=e.actor,
+        file=e.details.get("file", "?"),
+        added=e.count("added"),
+        changed=e.count("changed"),
+    ),
+    "country_risk.changed": lambda e: gettext(
+        "%(actor)s changed the country-risk figures for %(country)s.",
+        actor=e.actor,
+        country=country_name(str(e.details.get("country", "?"))),
+    ),
+    "selection.audit_planned": lambda e: gettext(
+        "%(actor)s planned a desktop audit of %(organisation)s for %(year)s.",
+        actor=e.actor,
+        organisation=e.organisation,
+        year=e.details.get("year", "?"),
+    ),
+    "selection.audit_cancelled": lambda e: gettext(
+        "%(actor)s removed the desktop audit of %(organisation)s planned for %(year)s.",
+        actor=e.actor,
+        organisation=e.organisation,
+        year=e.details.get("year", "?"),
+    ),
 }
 
 

@@ -35,6 +35,9 @@ ACTIONS = {
     "round.opened": _l("Round opened"),
     "round.extended": _l("Closing time extended for an organisation"),
     "round.thresholds_changed": _l("Market maturity thresholds changed"),
+    "contract.created": _l("Contract added"),
+    "contract.changed": _l("Contract changed"),
+    "contract.report_requested": _l("Contract report requested"),
     "review.assigned": _l("Response assigned to a reviewer"),
     "review.graded": _l("Answers graded"),
     "review.evidence_verdict": _l("Evidence accepted or rejected"),
@@ -56,6 +59,14 @@ ACTIONS = {
     "factory.risk_scale": _l("Risk scale changed"),
     "response.started": _l("Response started"),
     "response.submitted": _l("Response submitted"),
+    "finding.recorded": _l("Finding recorded"),
+    "finding.submitted": _l("Corrective action plan or proof sent"),
+    "finding.decided": _l("Corrective action plan or proof accepted or returned"),
+    "finding.extended": _l("Corrective action deadline extended"),
+    "country_risks.imported": _l("Country-risk table imported"),
+    "country_risk.changed": _l("Country risk changed"),
+    "selection.audit_planned": _l("Desktop audit planned"),
+    "selection.audit_cancelled": _l("Planned desktop audit removed"),
 }
 
 

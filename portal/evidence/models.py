@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
     Date,
@@ -12,6 +13,7 @@ from sqlalchemy import (
     String,
     Table,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -61,7 +63,8 @@ class EvidenceDocument(db.Model):
     __tablename__ = "evidence_documents"
     __table_args__ = (
         CheckConstraint(
-            "(response_id IS NOT NULL AND question_key IS NOT NULL) OR factory_id IS NOT NULL",
+            "(response_id IS NOT NULL AND question_key IS NOT NULL) OR factory_id IS NOT NULL"
+            " OR is_attached_elsewhere",
             name="attached",
         ),
     )
@@ -85,6 +88,11 @@ class EvidenceDocument(db.Model):
     question_key: Mapped[str | None] = mapped_column(String(64))
     factory_id: Mapped[int | None] = mapped_column(
         ForeignKey("factories.id", ondelete="CASCADE"), index=True
+    )
+    #: Kept by a feature above through its own table (a finding, a corrective action's plan
+    #: or proof): attached to no question or factory, and never removed on its own.
+    is_attached_elsewhere: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
     )
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -53,11 +53,14 @@ def upload(
     response: Response | None = None,
     question_key: str | None = None,
     factory: Factory | None = None,
+    elsewhere: bool = False,
 ) -> EvidenceDocument:
     """Check and store an uploaded file (streamed, never whole in memory) and describe it.
 
     The same content uploaded again by the organisation is stored once. The name kept is the
     browser's, cleaned (portal.filenames.clean_filename), and the type check reads that name.
+    With `elsewhere`, the caller (a feature above) attaches the document through its own
+    table; it is attached to no question or factory here and is never removed on its own.
     """
     filename = clean_filename(file.filename)
     backend = storage()
@@ -101,6 +104,7 @@ def upload(
         response_id=response.id if response else None,
         question_key=question_key,
         factory_id=factory.id if factory else None,
+        is_attached_elsewhere=elsewhere,
         uploaded_by_id=user.id,
     )
     document.factories = list(
@@ -210,7 +214,10 @@ def owned_or_404(user: User, document_id: int) -> EvidenceDocument:
 
 
 def removable(document: EvidenceDocument) -> bool:
-    """Files on a submitted response stay as submitted; others may be removed."""
+    """Files on a submitted response stay as submitted, and those attached elsewhere stay as
+    they were attached; others may be removed."""
+    if document.is_attached_elsewhere:
+        return False
     if document.response_id is None:
         return True
     response = db.session.get(Response, document.response_id)

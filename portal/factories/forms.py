@@ -1,11 +1,16 @@
 """Forms of the factory register."""
 
+import html
 import re
+from functools import lru_cache
 
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
+from markupsafe import Markup
 from wtforms import (
+    BooleanField,
     DateField,
     SelectChoice,
     SelectField,
@@ -32,6 +37,7 @@ from portal.factories.labels import (
     RISK_STATUS_LABELS,
     ROLE_LABELS,
 )
+from portal.factories.lists import Filters
 from portal.forms import VersionedForm, WholeNumberField
 from portal.orgs.services import country_choices, is_country
 
@@ -373,36 +379,199 @@ class BrandConfirmationForm(FlaskForm):
             raise ValidationError(_l("The date cannot be in the future."))
 
 
-class AsOfForm(FlaskForm):
+@lru_cache(maxsize=64)
+def _options_markup(options: tuple[tuple[object, str], ...]) -> str:
+    """<option>s for (value, label) pairs, none selected."""
+    return "".join(
+        f'<option value="{html.escape(str(value))}">{html.escape(str(label))}</option>'
+        for value, label in options
+    )
+
+
+#: <option>s of the lists fixed in the code, by the list and the language.
+_FIXED_OPTIONS: dict[tuple[int, str], str] = {}
+
+
+class QuickSelectField(SelectField):
+    """A <select> of a filter form, written out in one go rather than through a widget call
+    per option: a list's filters are drawn on every page, every country and every supplier
+    among them. The options are (value, label) pairs: fixed with the field (`options=`, their
+    markup made once per language), or set on the form from the database (made once per
+    different list). The first option, value "", is `blank` when given."""
+
+    def __init__(self, label=None, validators=None, *, options=(), blank=None, **kwargs):
+        super().__init__(label, validators, choices=[], **kwargs)
+        self.fixed = bool(options)
+        self.options: tuple[tuple[object, str], ...] = options
+        self.blank = blank
+
+    def pre_validate(self, form):
+        if self.process_errors:
+            return
+        chosen = "" if self.data is None else str(self.data)
+        if chosen == "" and self.blank is not None:
+            return
+        if not any(str(value) == chosen for value, _label in self.options):
+            raise ValidationError(self.gettext("Not a valid choice."))
+
+    def _options(self) -> str:
+        if not self.fixed:
+            return _options_markup(self.options)
+        key = (id(self.options), str(get_locale()))
+        if key not in _FIXED_OPTIONS:
+            labelled = tuple((value, str(label)) for value, label in self.options)
+            _FIXED_OPTIONS[key] = _options_markup.__wrapped__(labelled)
+        return _FIXED_OPTIONS[key]
+
+    def __call__(self, **kwargs) -> Markup:
+        kwargs.setdefault("id", self.id)
+        options = self._options()
+        if self.data not in (None, ""):
+            value = f'value="{html.escape(str(self.data))}">'
+            options = options.replace(value, value[:-1] + " selected>", 1)
+        if self.blank is not None:
+            options = f'<option value="">{html.escape(str(self.blank))}</option>{options}'
+        attributes = widgets.html_params(name=self.name, **kwargs)  # escapes each value
+        return Markup(f"<select {attributes}>{options}</select>")  # noqa: S704 - escaped
+
+
+def _pairs(labels: dict) -> tuple[tuple[str, str], ...]:
+    return tuple(labels.items())
+
+
+def _id_or_none(value) -> int | None:
+    """A supplier's id from the query string; anything else is no supplier."""
+    if not re.fullmatch(r"[0-9]{1,10}", str(value)):
+        return None
+    return int(value)
+
+
+class ListForm(FlaskForm):
+    """A factory list's filters, order and page, read from the query string. A value that
+    does not validate counts as absent, and the form then shows what the list applies."""
+
     class Meta:
         csrf = False  # a GET form that only chooses what to show
 
-    on = DateField(_l("Show the list as it stood on"), validators=[Optional()])
-
-
-class AllFactoriesFilterForm(FlaskForm):
-    """The buyer's filters on every supplier's factories, read from the query string."""
-
-    class Meta:
-        csrf = False  # a GET form that only chooses what to show
-
-    country = StringField(validators=[Optional()])
-    role = StringField(validators=[Optional()])
-    component = StringField(validators=[Optional()])
-    supplier = WholeNumberField(validators=[Optional(), NumberRange(min=1)])
+    q = StringField(
+        _l("Name or city contains"), filters=[_strip], validators=[Optional(), Length(max=100)]
+    )
+    country = QuickSelectField(_l("Country"), blank=_l("All countries"), default="")
+    role = QuickSelectField(
+        _l("Role"), options=_pairs(ROLE_LABELS), blank=_l("All roles"), default=""
+    )
+    #: Each list gives its own orders.
+    sort = QuickSelectField(_l("Sort by"))
+    order = QuickSelectField(
+        _l("Order"),
+        options=(("asc", _l("Ascending")), ("desc", _l("Descending"))),
+        default="asc",
+    )
     page = WholeNumberField(validators=[Optional(), NumberRange(min=1)])
 
-    def chosen(self) -> dict:
-        """The filters and page for services.all_factories: a number that does not validate
-        counts as absent (an unknown code simply matches no factory)."""
+    def __init__(self, formdata, *, countries: list[tuple[str, str]], **kwargs):
+        super().__init__(formdata, **kwargs)
+        self.country.options = tuple(countries)
+
+    def applied(self) -> None:
+        """Validate, and put back the default of every field that does not validate."""
         self.validate()
-        return {
-            "country": self.country.data or None,
-            "role": self.role.data or None,
-            "component": self.component.data or None,
-            "organisation_id": None if self.supplier.errors else self.supplier.data,
-            "page": (None if self.page.errors else self.page.data) or 1,
-        }
+        for field in self:
+            if field.errors:
+                field.data = field.default
+                field.errors = []
+
+    def filters(self, **extra) -> Filters:
+        """The filters as lists.Filters."""
+        return Filters(
+            search=self.q.data or None,
+            country=self.country.data or None,
+            role=self.role.data or None,
+            sort=self.sort.data,
+            descending=self.order.data == "desc",
+            page=self.page.data or 1,
+            **extra,
+        )
+
+
+class RegisterListForm(ListForm):
+    """The supplier's register: as of a day, the factories in the supply chain or those that
+    had left it by then."""
+
+    on = DateField(_l("Show the list as it stood on"), validators=[Optional()])
+    status = QuickSelectField(
+        _l("Factories"),
+        options=(("current", _l("In the supply chain")), ("left", _l("Left the supply chain"))),
+        default="current",
+    )
+    sort = QuickSelectField(
+        _l("Sort by"),
+        options=(
+            ("role", _l("Role, then country")),
+            ("name", _l("Name")),
+            ("country", _l("Country")),
+            ("workers", _l("Number of workers")),
+            ("updated", _l("Last changed")),
+        ),
+        default="role",
+    )
+
+
+class FactoryTableForm(ListForm):
+    """The buyer's filters on every supplier's factories."""
+
+    component = QuickSelectField(
+        _l("Component"), options=_pairs(COMPONENT_LABELS), blank=_l("All components"), default=""
+    )
+    supplier = QuickSelectField(
+        _l("Supplier"), blank=_l("All suppliers"), coerce=_id_or_none, default=None
+    )
+    sort = QuickSelectField(
+        _l("Sort by"),
+        options=(
+            ("country", _l("Country")),
+            ("name", _l("Name")),
+            ("supplier", _l("Supplier")),
+            ("role", _l("Role")),
+            ("workers", _l("Number of workers")),
+            ("updated", _l("Last changed")),
+        ),
+        default="country",
+    )
+
+    def __init__(self, formdata, *, suppliers: list[tuple[int, str]], **kwargs):
+        super().__init__(formdata, **kwargs)
+        self.supplier.options = tuple(suppliers)
+
+    def filters(self, **extra) -> Filters:
+        return super().filters(
+            component=self.component.data or None, organisation_id=self.supplier.data, **extra
+        )
+
+
+class PreviewForm(FlaskForm):
+    """Which of an uploaded file's rows its preview shows, and the page."""
+
+    class Meta:
+        csrf = False  # a GET form that only chooses what to show
+
+    show = QuickSelectField(
+        _l("Show"),
+        options=(
+            ("all", _l("All rows, those with problems first")),
+            ("problems", _l("Only the rows with problems")),
+            ("clean", _l("Only the rows without problems")),
+        ),
+        default="all",
+    )
+    page = WholeNumberField(validators=[Optional(), NumberRange(min=1)])
+
+    def applied(self) -> tuple[str, int]:
+        """(what to show, page), each its default when it does not validate."""
+        self.validate()
+        if self.show.errors:
+            self.show.data = self.show.default
+        return self.show.data, (None if self.page.errors else self.page.data) or 1
 
 
 class ConfirmImportForm(FlaskForm):
@@ -410,16 +579,30 @@ class ConfirmImportForm(FlaskForm):
     drop = Checkboxes(_l("Leave these rows out"), coerce=int, validate_choice=False)
     #: Possible duplicates that the user chose to import all the same.
     keep = Checkboxes(_l("Keep these rows"), coerce=int, validate_choice=False)
+    #: Every row with errors left out, also those on other pages of the preview.
+    drop_all = BooleanField(_l("Leave out every row with errors"))
+    #: Every possible duplicate kept, also those on other pages of the preview.
+    keep_all = BooleanField(_l("Keep every possible duplicate"))
+
+    droppable: tuple[int, ...] = ()
+    duplicates: tuple[int, ...] = ()
 
     def offer(self, droppable: list[int], duplicates: list[int]) -> None:
         """The rows the user may leave out (those with errors that are not duplicates) and
         the possible duplicates they may keep, by row number."""
+        self.droppable, self.duplicates = tuple(droppable), tuple(duplicates)
         self.drop.choices = [SelectChoice(n, str(n)) for n in droppable]
         self.keep.choices = [SelectChoice(n, str(n)) for n in duplicates]
 
     def chosen(self) -> dict:
         """The rows left out and kept, as services.confirm_import takes them."""
-        return {"dropped": set(self.drop.data or []), "kept": set(self.keep.data or [])}
+        dropped = set(self.drop.data or [])
+        kept = set(self.keep.data or [])
+        if self.drop_all.data:
+            dropped.update(self.droppable)
+        if self.keep_all.data:
+            kept.update(self.duplicates)
+        return {"dropped": dropped, "kept": kept}
 
 
 class ColumnMatchingForm(FlaskForm):

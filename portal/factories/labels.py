@@ -1,6 +1,31 @@
 """Translated names of the factory register's codes."""
 
+from collections.abc import Iterator, Mapping
+
 from flask_babel import lazy_gettext as _l
+
+
+class Translated(Mapping):
+    """A dict of labels in the page's language, each translated on first use and then kept:
+    a long list names the same few codes on every row."""
+
+    def __init__(self, labels: dict):
+        self._labels = labels
+        self._done: dict[str, str] = {}
+
+    def __getitem__(self, code: str) -> str:
+        try:
+            return self._done[code]
+        except KeyError:
+            text = self._done[code] = str(self._labels[code])
+            return text
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._labels)
+
+    def __len__(self) -> int:
+        return len(self._labels)
+
 
 ROLE_LABELS = {
     "final_assembly": _l("Final assembly"),

@@ -1,5 +1,8 @@
 """The factory register: suppliers keep theirs; buyer staff see everyone's."""
 
+from collections.abc import Callable
+from datetime import date, datetime
+
 from flask import (
     Blueprint,
     abort,
@@ -11,6 +14,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -19,14 +23,16 @@ from portal.access import BUYER_STAFF, SUPPLIERS, allow
 from portal.arguments import kept_args
 from portal.errors import render_error
 from portal.extensions import limiter
-from portal.factories import exporting, services
+from portal.factories import exporting, lists, services
+from portal.factories.cells import Cells
 from portal.factories.forms import (
-    AllFactoriesFilterForm,
-    AsOfForm,
     BrandConfirmationForm,
     ConfirmImportForm,
     EndForm,
     FactoryForm,
+    FactoryTableForm,
+    PreviewForm,
+    RegisterListForm,
     RiskForm,
     RiskScaleForm,
     UploadForm,
@@ -39,7 +45,9 @@ from portal.factories.labels import (
     RISK_LABELS,
     RISK_STATUS_LABELS,
     ROLE_LABELS,
+    Translated,
 )
+from portal.factories.models import workers_label
 from portal.forms import ConfirmForm
 from portal.orgs import services as orgs
 from portal.request_limits import takes_uploads
@@ -50,13 +58,28 @@ bp = Blueprint("factories", __name__)
 
 @bp.app_context_processor
 def factory_labels():
+    """The codes' labels for every page, each translated once per page."""
     return {
-        "role_labels": ROLE_LABELS,
-        "component_labels": COMPONENT_LABELS,
-        "product_labels": PRODUCT_LABELS,
-        "risk_labels": RISK_LABELS,
-        "risk_status_labels": RISK_STATUS_LABELS,
+        "role_labels": Translated(ROLE_LABELS),
+        "component_labels": Translated(COMPONENT_LABELS),
+        "product_labels": Translated(PRODUCT_LABELS),
+        "risk_labels": Translated(RISK_LABELS),
+        "risk_status_labels": Translated(RISK_STATUS_LABELS),
     }
+
+
+def _days() -> Callable[[date | datetime], str]:
+    """show_date for the many dates of a page of a list, each day formatted once."""
+    shown: dict[date, str] = {}
+    zone = get_timezone()
+
+    def day(value: date | datetime) -> str:
+        local = value.astimezone(zone).date() if isinstance(value, datetime) else value
+        if local not in shown:
+            shown[local] = show_date(local)
+        return shown[local]
+
+    return day
 
 
 def _confirmation_form(organisation_id: int) -> BrandConfirmationForm:
@@ -65,25 +88,47 @@ def _confirmation_form(organisation_id: int) -> BrandConfirmationForm:
     )
 
 
+#: The query arguments of the register's filters, which its page and download links carry.
+REGISTER_FILTERS = ("on", "status", "q", "country", "role", "sort", "order")
+#: Those of the buyer's table, which its page links carry.
+TABLE_FILTERS = ("q", "country", "role", "component", "supplier", "sort", "order")
+
+
+def _register_form(organisation_id: int) -> tuple[RegisterListForm, lists.Filters, date, bool]:
+    """The register's filter form as the query string fills it, the filters it applies, the
+    day of the list and whether it lists the factories that had left by then."""
+    form = RegisterListForm(request.args, countries=lists.register_countries(organisation_id))
+    form.applied()
+    return form, form.filters(), form.on.data or services.today(), form.status.data == "left"
+
+
 def _register_page(confirm_form: BrandConfirmationForm):
-    """The register as of the day the query string asks for (today), with the brands'
-    confirmations and the form that records one."""
+    """A page of the register as of the day the query string asks for (today), filtered and
+    sorted as it asks, with the brands' confirmations and the form that records one."""
     organisation_id = current.user().organisation_id
-    form = AsOfForm(request.args)
-    day = form.on.data if form.validate() and form.on.data else services.today()
-    factories = services.register_as_of(organisation_id, day)
+    form, filters, day, left = _register_form(organisation_id)
+    page = lists.register_page(organisation_id, day, filters, left=left)
+    too_long, too_long_count = lists.too_long_for_osh(organisation_id, day)
     return render_template(
         "factories/index.html",
         form=form,
         day=day,
-        factories=factories,
+        left=left,
+        page=page,
         is_today=day == services.today(),
-        former=services.former_factories(organisation_id, day),
-        risk_counts=services.risk_counts([f.id for f in factories]),
+        left_count=None if left else lists.left_count(organisation_id, day),
+        risk_counts=lists.risk_counts(f.id for f in page.items),
         confirm_form=confirm_form,
         confirmations=services.brand_confirmations(organisation_id),
         brand_key=services.brand_key,
-        osh_too_long=exporting.osh_too_long(services.register_on(organisation_id)),
+        osh_too_long=too_long,
+        osh_too_long_count=too_long_count,
+        filters=kept_args(*REGISTER_FILTERS),
+        list_filters=REGISTER_FILTERS,
+        day_shown=_days(),
+        cells=Cells(),
+        country_names=dict(form.country.options),
+        filtered=bool(filters.search or filters.country or filters.role),
     )
 
 
@@ -319,13 +364,25 @@ def _imported_already():
 
 
 def _preview_page(staged, form: ConfirmImportForm, summary: services.ImportSummary) -> str:
+    """A page of the staged rows, those with problems first, and the form that confirms them
+    all: its choices for every row with errors and every duplicate at once are offered when
+    some of those rows are on other pages."""
+    view_form = PreviewForm(request.args)
+    view, number = view_form.applied()
+    page = lists.import_rows_page(staged, view, number)
+    shown = {row["number"] for row in page.items}
     return render_template(
         "factories/preview.html",
         staged=staged,
         form=form,
+        view_form=view_form,
+        page=page,
         errors=len(summary.erroneous),
         warnings=summary.warnings,
         duplicates=len(summary.duplicates),
+        clean=summary.clean,
+        offer_drop_all=not set(summary.droppable) <= shown,
+        offer_keep_all=not set(summary.duplicates) <= shown,
     )
 
 
@@ -391,24 +448,36 @@ def template(fmt: str):
 @bp.route("/factories/export.<fmt>")
 @allow(SUPPLIERS)
 def export(fmt: str):
+    """Every factory of the register that the list's filters match (not only one page), in its
+    order, as of its day."""
+    organisation_id = current.user().organisation_id
+    _form, filters, day, left = _register_form(organisation_id)
     layout = "osh" if request.args.get("layout") == "osh" else "portal"
-    header, body = exporting.rows(services.register_on(current.user().organisation_id), layout)
-    return _download(header, body, fmt, f"factories-{layout}-{services.today().isoformat()}")
+    factories = lists.register_rows(organisation_id, day, filters, left=left)
+    header, body = exporting.rows(factories, layout)
+    return _download(header, body, fmt, f"factories-{layout}-{day.isoformat()}")
 
 
 # The buyer's view ---------------------------------------------------------------------------------
 @bp.route("/review/factories")
 @allow(BUYER_STAFF)
 def all_factories():
-    chosen = AllFactoriesFilterForm(request.args).chosen()
-    pagination, counts = services.all_factories(**chosen)
+    countries = orgs.country_choices()
+    form = FactoryTableForm(request.args, countries=countries, suppliers=lists.supplier_choices())
+    form.applied()
+    filters = form.filters()
+    page, counts = lists.factory_table(filters)
+    confirmations, confirmation_count = services.all_brand_confirmations(filters.organisation_id)
     return render_template(
         "factories/all.html",
-        page=pagination,
+        form=form,
+        page=page,
         counts=counts,
-        confirmations=services.all_brand_confirmations(chosen["organisation_id"]),
-        suppliers=[(o.id, o.name) for o in orgs.suppliers()],
-        countries=orgs.country_choices(),
-        args=request.args,
-        filters=kept_args("country", "role", "component", "supplier"),
+        confirmations=confirmations,
+        confirmation_count=confirmation_count,
+        workers_label=workers_label,
+        list_filters=TABLE_FILTERS,
+        day_shown=_days(),
+        cells=Cells(),
+        country_names=dict(countries),
     )

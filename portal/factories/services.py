@@ -2,7 +2,7 @@
 
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from functools import cache
 
 from flask import abort, current_app
 from sqlalchemy import and_, bindparam, delete, func, insert, update
@@ -10,6 +10,7 @@ from sqlalchemy import and_, bindparam, delete, func, insert, update
 from portal.audit.services import record
 from portal.auth.services import User
 from portal.extensions import db
+from portal.factories import lists
 from portal.factories.importing import (
     FIELDS,
     MATCHABLE,
@@ -23,6 +24,7 @@ from portal.factories.importing import (
     read_table,
     recognised_matching,
 )
+from portal.factories.lists import FactoryOnDay, brand_key, in_chain
 from portal.factories.models import (
     BrandConfirmation,
     ColumnMatching,
@@ -31,7 +33,6 @@ from portal.factories.models import (
     FactoryImport,
     FactoryRisk,
     RiskScale,
-    workers_label,
 )
 from portal.filenames import clean_filename
 from portal.orgs.services import Organisation
@@ -39,7 +40,7 @@ from portal.timeutil import utcnow
 
 # isort: split
 # What other features may name besides the functions below.
-from portal.factories.labels import RISK_LABELS  # noqa: F401
+from portal.factories.labels import RISK_LABELS, ROLE_LABELS  # noqa: F401
 from portal.factories.models import Factory  # noqa: F811 (also used above)
 
 #: Every column the importer reads is editable on the form too; what a main-component factory
@@ -60,36 +61,7 @@ def today() -> date:
 
 def _in_chain(organisation_id: int, day: date | None):
     """The conditions of a factory in the organisation's supply chain on `day` (today)."""
-    day = day or today()
-    return (
-        Factory.organisation_id == organisation_id,
-        Factory.entered_on <= day,
-        (Factory.left_on.is_(None)) | (Factory.left_on > day),
-    )
-
-
-class FactoryOnDay:
-    """A factory as the register showed it on a day: its details as they were then (from the
-    version valid on that day, else the factory's own), the rest from the factory."""
-
-    def __init__(self, factory: Factory, details: dict | None):
-        self.factory = factory
-        self.details = details or {}
-
-    def __getattr__(self, name: str) -> Any:
-        if name in self.details:
-            return self.details[name]
-        return getattr(self.factory, name)
-
-    @property
-    def workers_label(self) -> str:
-        return workers_label(self.workers_min, self.workers_max)
-
-    @property
-    def supplies_label(self) -> str:
-        if not self.details:
-            return self.factory.supplies_label
-        return self.details.get("supplies_factory_name") or self.details.get("supplies_brand") or ""
+    return in_chain(organisation_id, day or today())
 
 
 def _sort_key(factory) -> tuple:
@@ -116,6 +88,19 @@ def register_as_of(organisation_id: int, day: date | None = None) -> list[Factor
     return sorted((FactoryOnDay(f, details) for f, details in rows), key=_sort_key)
 
 
+def counts_by_country(organisation_id: int, day: date | None = None) -> dict[str, dict[str, int]]:
+    """Country code -> role -> how many of the organisation's factories are in its supply
+    chain on `day` (today): one GROUP BY, however many factories."""
+    counts: dict[str, dict[str, int]] = {}
+    for country, role, number in db.session.execute(
+        db.select(Factory.country, Factory.role, func.count(Factory.id))
+        .where(*_in_chain(organisation_id, day))
+        .group_by(Factory.country, Factory.role)
+    ):
+        counts.setdefault(country, {})[role] = number
+    return counts
+
+
 def register_on(organisation_id: int, day: date | None = None) -> list[Factory]:
     """The organisation's factories in the supply chain on `day` (today by default)."""
     return list(
@@ -123,18 +108,6 @@ def register_on(organisation_id: int, day: date | None = None) -> list[Factory]:
             db.select(Factory)
             .where(*_in_chain(organisation_id, day))
             .order_by(Factory.role, Factory.country, func.lower(Factory.name))
-        )
-    )
-
-
-def former_factories(organisation_id: int, day: date | None = None) -> list[Factory]:
-    """Factories that had left the supply chain by `day`."""
-    day = day or today()
-    return list(
-        db.session.scalars(
-            db.select(Factory)
-            .where(Factory.organisation_id == organisation_id, Factory.left_on <= day)
-            .order_by(Factory.left_on.desc())
         )
     )
 
@@ -286,18 +259,6 @@ def risks_of(factory: Factory) -> list[FactoryRisk]:
             .where(FactoryRisk.factory_id == factory.id)
             .order_by((FactoryRisk.severity * FactoryRisk.likelihood).desc(), FactoryRisk.id)
         )
-    )
-
-
-def risk_counts(factory_ids: list[int]) -> dict[int, int]:
-    if not factory_ids:
-        return {}
-    return dict(
-        db.session.execute(
-            db.select(FactoryRisk.factory_id, func.count(FactoryRisk.id))
-            .where(FactoryRisk.factory_id.in_(factory_ids))
-            .group_by(FactoryRisk.factory_id)
-        ).all()
     )
 
 
@@ -539,6 +500,8 @@ class ImportSummary:
     erroneous: list[int]
     duplicates: list[int]
     warnings: int
+    #: Rows without errors, warnings or a duplicate mark.
+    clean: int
 
     @property
     def droppable(self) -> list[int]:
@@ -552,6 +515,9 @@ def import_summary(staged: FactoryImport) -> ImportSummary:
         erroneous=[r["number"] for r in staged.rows if r["errors"]],
         duplicates=[r["number"] for r in staged.rows if r["duplicate_of"]],
         warnings=sum(1 for r in staged.rows if r["warnings"]),
+        clean=sum(
+            1 for r in staged.rows if not (r["errors"] or r["warnings"] or r["duplicate_of"])
+        ),
     )
 
 
@@ -672,14 +638,7 @@ def _link_supplied_factories(organisation_id: int, added_at: datetime) -> None:
 # Brand confirmations ------------------------------------------------------------------------------
 def register_brands(organisation_id: int) -> list[str]:
     """The brands the organisation's current factories name, as first written, sorted."""
-    found: dict[str, str] = {}
-    for brands in db.session.scalars(
-        db.select(Factory.brands).where(*_in_chain(organisation_id, None))
-    ):
-        for brand in brands or []:
-            if str(brand).strip():
-                found.setdefault(brand_key(brand), str(brand).strip())
-    return sorted(found.values(), key=str.casefold)
+    return lists.register_brands(organisation_id, today())
 
 
 def brand_confirmations(organisation_id: int) -> dict[str, BrandConfirmation]:
@@ -715,17 +674,42 @@ def confirm_with_brand(
     return confirmation
 
 
-def all_brand_confirmations(organisation_id: int | None = None) -> list[tuple[str, str, date]]:
-    """(supplier's name, brand, day) of every supplier's confirmations, or one supplier's;
-    one query."""
+#: Confirmations shown on the buyer's table of factories; the rest are counted.
+CONFIRMATIONS_SHOWN = 30
+
+
+@cache
+def _confirmations_statement(one_supplier: bool):
+    # Made once: making it costs more than running it, on every view of the buyer's table.
     query = (
-        db.select(Organisation.name, BrandConfirmation.brand, BrandConfirmation.confirmed_on)
+        db.select(
+            Organisation.name,
+            BrandConfirmation.brand,
+            BrandConfirmation.confirmed_on,
+            func.count().over().label("total"),
+        )
         .join(Organisation, Organisation.id == BrandConfirmation.organisation_id)
-        .order_by(func.lower(Organisation.name), func.lower(BrandConfirmation.brand))
+        .order_by(
+            BrandConfirmation.confirmed_on.desc(),
+            func.lower(Organisation.name),
+            func.lower(BrandConfirmation.brand),
+            BrandConfirmation.id,
+        )
+        .limit(CONFIRMATIONS_SHOWN)
     )
-    if organisation_id:
-        query = query.where(BrandConfirmation.organisation_id == organisation_id)
-    return [tuple(row) for row in db.session.execute(query)]
+    if one_supplier:
+        query = query.where(BrandConfirmation.organisation_id == bindparam("organisation_id"))
+    return query
+
+
+def all_brand_confirmations(
+    organisation_id: int | None = None,
+) -> tuple[list[tuple[str, str, date]], int]:
+    """(supplier's name, brand, day) of the CONFIRMATIONS_SHOWN latest confirmations of every
+    supplier, or of one supplier, latest first, and how many there are in all; one query."""
+    query = _confirmations_statement(bool(organisation_id))
+    rows = db.session.execute(query, {"organisation_id": organisation_id}).all()
+    return [(name, brand, day) for name, brand, day, _total in rows], (rows[0].total if rows else 0)
 
 
 # Snapshots and the buyer's view -------------------------------------------------------------------
@@ -744,11 +728,6 @@ class Coverage:
     def unassembled(self, brands: list[str]) -> list[str]:
         """The brands, as written, that no current final-assembly factory names."""
         return [b for b in brands if brand_key(b) not in self.assembled_brands]
-
-
-def brand_key(name: str) -> str:
-    """How brand names are compared: spacing and case do not matter."""
-    return " ".join(str(name).split()).casefold()
 
 
 def coverage(organisation_id: int, day: date | None = None) -> Coverage:
@@ -793,41 +772,3 @@ def snapshot(organisation_id: int, roles: list[str] | None = None) -> list[dict]
         for f in factories
         if not roles or f.role in roles
     ]
-
-
-def all_factories(
-    *,
-    country: str | None = None,
-    role: str | None = None,
-    component: str | None = None,
-    organisation_id: int | None = None,
-    page: int = 1,
-    per_page: int = 100,
-):
-    """Every supplier's current factories, filtered, with counts per country (2 queries +
-    the page count)."""
-    query = db.select(Factory).where(Factory.left_on.is_(None))
-    if country:
-        query = query.where(Factory.country == country)
-    if role:
-        query = query.where(Factory.role == role)
-    if organisation_id:
-        query = query.where(Factory.organisation_id == organisation_id)
-    if component:
-        # JSON containment differs by database; a quoted code inside the JSON text is exact.
-        query = query.where(
-            func.cast(Factory.component_categories, db.String).like(f'%"{component}"%')
-        )
-    counts_query = (
-        db.select(Factory.country, func.count(Factory.id))
-        .where(Factory.id.in_(query.with_only_columns(Factory.id).scalar_subquery()))
-        .group_by(Factory.country)
-        .order_by(func.count(Factory.id).desc(), Factory.country)
-    )
-    pagination = db.paginate(
-        query.order_by(Factory.country, func.lower(Factory.name)),
-        page=page,
-        per_page=per_page,
-        error_out=False,
-    )
-    return pagination, db.session.execute(counts_query).all()

@@ -37,6 +37,7 @@ from portal.texts import text_in
 # isort: split
 # What other features may name besides the functions below.
 from portal.definitions import PublishError  # noqa: F401
+from portal.ladder.chart import climb_chart  # noqa: F401
 from portal.ladder.labels import STATUS_LABELS  # noqa: F401
 
 #: The ladder the portal ships (questionnaires/worker-empowerment-ladder/v<N>.yaml).

@@ -20,6 +20,7 @@ from portal.access import ANONYMOUS, BUYER_STAFF, SUPPLIERS, allow
 from portal.audit.services import record
 from portal.auth import services as auth_services
 from portal.extensions import limiter
+from portal.findings import services as findings_services
 from portal.i18n import LANG_COOKIE
 from portal.main.forms import AccessibilityReportForm, LanguageForm
 from portal.questionnaires.services import (
@@ -56,6 +57,7 @@ def supplier_home():
         "main/supplier_home.html",
         waiting=waiting_for_answers(current_user.organisation_id, str(get_locale())),
         rounds=rounds_of_supplier(current_user.organisation_id, str(get_locale())),
+        findings=findings_services.summary(current_user.organisation_id),
     )
 
 
@@ -68,6 +70,7 @@ def reviewer_home():
         rows=rows,
         latest=latest_submitted([org.id for org, _count in rows]),
         submitted=submitted_responses(),
+        findings=findings_services.summary(),
     )
 
 

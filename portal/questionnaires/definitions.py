@@ -8,6 +8,8 @@ answers the questions every page asks: which sections and questions there are, w
 visible given the answers so far, and what changed since another version.
 """
 
+import threading
+from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
 
@@ -217,7 +219,25 @@ def passes(test: dict, value) -> bool:
 
 
 class Definition(VersionedContent):
-    """Read access to the content of one questionnaire version."""
+    """Read access to the content of one questionnaire version.
+
+    A published version's content never changes, so one Definition serves every request
+    for it (`definition_for`): what it derives is worked out once and kept (`memo`). Nothing
+    may change the content it holds.
+    """
+
+    def __init__(self, content: dict):
+        super().__init__(content)
+        self._memo: dict = {}
+
+    def memo(self, key, build: Callable[[], object]):
+        """What `build()` returns, made once for this content and kept under `key`: a
+        section's form class, its page parts in a language."""
+        try:
+            return self._memo[key]
+        except KeyError:
+            made = self._memo[key] = build()
+            return made
 
     @property
     def sections(self) -> list[dict]:
@@ -237,7 +257,19 @@ class Definition(VersionedContent):
         return bool(self.content.get("market_questions")) and bool(self.criteria)
 
     def section(self, key: str) -> dict | None:
-        return next((s for s in self.sections if s["key"] == key), None)
+        return self.sections_by_key.get(key)
+
+    @cached_property
+    def sections_by_key(self) -> dict[str, dict]:
+        return {s["key"]: s for s in self.sections}
+
+    def section_index(self, key: str) -> int:
+        """The position of a section, from 0."""
+        return self.section_keys.index(key)
+
+    @cached_property
+    def section_keys(self) -> list[str]:
+        return [s["key"] for s in self.sections]
 
     @cached_property
     def questions(self) -> dict[str, dict]:
@@ -249,7 +281,10 @@ class Definition(VersionedContent):
         return {q["key"]: s["key"] for s in self.sections for q in s["questions"]}
 
     def answerable(self, section: dict) -> list[dict]:
-        return [q for q in section["questions"] if REGISTRY[q["type"]].answerable]
+        return self.memo(
+            ("answerable", section["key"]),
+            lambda: [q for q in section["questions"] if REGISTRY[q["type"]].answerable],
+        )
 
     def is_visible(self, question: dict, values: dict) -> bool:
         """Whether a question shows, given the stored values by question key. A question
@@ -266,7 +301,54 @@ class Definition(VersionedContent):
         return passes(condition, values.get(condition["question"]))
 
     def visible_keys(self, values: dict) -> set[str]:
-        return {k for k, q in self.questions.items() if self.is_visible(q, values)}
+        """The keys of the questions `is_visible` shows, worked out in one pass in file
+        order: conditions and `satisfies` only ever name earlier questions."""
+        visible: set[str] = set()
+        for key, condition, satisfiers in self._visibility_rules:
+            if satisfiers and any(
+                s in visible and passes(when, values.get(s)) for s, when in satisfiers
+            ):
+                continue
+            if condition and not (
+                condition["question"] in visible
+                and passes(condition, values.get(condition["question"]))
+            ):
+                continue
+            visible.add(key)
+        return visible
+
+    @cached_property
+    def _visibility_rules(self) -> list[tuple[str, dict | None, tuple]]:
+        """Each question's key, condition, and the (key, test) of the answers that can
+        satisfy it, in file order."""
+        return [
+            (
+                key,
+                question.get("show_if"),
+                tuple(
+                    (s, self.questions[s]["satisfies"]["when"])
+                    for s in self.satisfied_by.get(key, ())
+                ),
+            )
+            for key, question in self.questions.items()
+        ]
+
+    def depends_on(self, keys) -> frozenset[str]:
+        """`keys` and the questions whose answers decide whether they show: the questions
+        their conditions test and the answers that can satisfy them, and theirs in turn."""
+        found: set[str] = set()
+        waiting = list(keys)
+        while waiting:
+            key = waiting.pop()
+            question = self.questions.get(key)
+            if key in found or question is None:
+                continue
+            found.add(key)
+            condition = question.get("show_if")
+            if condition:
+                waiting.append(condition["question"])
+            waiting += self.satisfied_by.get(key, ())
+        return frozenset(found)
 
     @cached_property
     def satisfied_by(self) -> dict[str, list[str]]:
@@ -323,3 +405,25 @@ class Definition(VersionedContent):
         if target is None or not self.is_visible(target, values):
             return None
         return rule["points"] if passes(rule["when"], values.get(target["key"])) else None
+
+
+#: Definitions by content hash, each read and indexed once per process: a published
+#: version's content never changes, and a corrected one has a new hash.
+_BY_HASH: dict[str, Definition] = {}
+#: More versions than a portal publishes; beyond it the longest-held is let go.
+_KEPT = 64
+_LOCK = threading.Lock()
+
+
+def definition_for(content_hash: str, content: Callable[[], dict]) -> Definition:
+    """The Definition of the content with this hash; `content()` is asked for the content
+    only when this process has not read it yet."""
+    found = _BY_HASH.get(content_hash)
+    if found is not None:
+        return found
+    made = Definition(content())
+    with _LOCK:
+        found = _BY_HASH.setdefault(content_hash, made)
+        while len(_BY_HASH) > _KEPT:
+            del _BY_HASH[next(iter(_BY_HASH))]
+    return found

@@ -525,7 +525,12 @@ class Table(FieldType):
         return type("RowForm", (Form,), attrs)
 
     def form_field(self, question, lang):
-        return TableRows(FormField(self.row_form(question, lang)), max_entries=TABLE_ROWS_LIMIT)
+        # Labels given spare WTForms translating one made from the name, for every row.
+        return TableRows(
+            FormField(self.row_form(question, lang), label=""),
+            label=text_in(question["text"], lang),
+            max_entries=TABLE_ROWS_LIMIT,
+        )
 
     def from_field(self, field, question):
         rows = []

@@ -40,6 +40,7 @@ from portal.questionnaires.services import (
     SectionInput,
     digest,
 )
+from portal.texts import text_in
 from portal.timeutil import utcnow
 
 
@@ -52,10 +53,12 @@ def confirm_name(question_key: str) -> str:
 
 
 class SectionFormBase(FlaskForm):
+    # Labels are given (never shown): without one WTForms translates one made from the
+    # field's name, each time a form is made.
     #: JSON {question key: [answer version, value digest]} as the page showed them.
-    seen = HiddenField()
+    seen = HiddenField("seen")
     #: Set by the button pressed: "next" (next section), "overview", or empty (stay).
-    next = StringField()
+    next = StringField("next")
 
     def seen_answers(self) -> dict[str, tuple[int, str]]:
         try:
@@ -71,16 +74,54 @@ class SectionFormBase(FlaskForm):
         }
 
 
-def seen_json(answers) -> str:
-    """The `seen` field's value for answers as they are now."""
-    return json.dumps({k: [a.version, digest(a.value)] for k, a in answers.items()})
+def seen_json(answers, keys) -> str:
+    """The `seen` field's value for the answers to the questions `keys` as they are now."""
+    return json.dumps(
+        {k: [answers[k].version, digest(answers[k].value)] for k in keys if k in answers}
+    )
 
 
 def reply_name(question_key: str) -> str:
     return f"reply_{question_key}"
 
 
+def section_form_class(definition, section: dict, lang: str) -> type[SectionFormBase]:
+    """The form class of a section's answerable questions in `lang` (option labels are in
+    it), made once per version: its content never changes."""
+    return definition.memo(
+        ("form", section["key"], lang), lambda: _section_form_class(section, lang)
+    )
+
+
+def _section_form_class(section: dict, lang: str) -> type[SectionFormBase]:
+    attrs = {}
+    for question in section["questions"]:
+        field = REGISTRY[question["type"]].form_field(question, lang)
+        if field is None:
+            continue
+        if not field.args and "label" not in field.kwargs:
+            field.kwargs["label"] = text_in(question["text"], lang)  # see SectionFormBase
+        attrs[field_name(question["key"])] = field
+    return type("SectionForm", (SectionFormBase,), attrs)
+
+
+def _extra_fields(section: dict, unconfirmed, reply_keys) -> dict:
+    """A box to confirm each carried-over answer of the section in `unconfirmed`, and a reply
+    field for each question in `reply_keys`."""
+    attrs = {}
+    for question in section["questions"]:
+        key = question["key"]
+        if key in reply_keys:
+            attrs[reply_name(key)] = TextAreaField(
+                _l("Your reply to the region"), validators=[Length(max=5000)]
+            )
+        if key in unconfirmed:
+            attrs[confirm_name(key)] = BooleanField(confirm_name(key))  # see SectionFormBase
+    return attrs
+
+
 def section_form(
+    definition,
     section: dict,
     lang: str,
     *,
@@ -88,23 +129,25 @@ def section_form(
     reply_keys: set[str] = frozenset(),
     **kwargs,
 ):
-    """A form class for the answerable questions of one section, bound and returned.
+    """A form for the answerable questions of one section, bound and returned.
 
-    Questions a reviewer asked about get a reply field for the clarification thread.
+    Carried-over answers not confirmed yet (`unconfirmed`) get a box to confirm them, and
+    questions a reviewer asked about (`reply_keys`) a reply field for the clarification thread.
     """
-    attrs = {}
-    for key in reply_keys:
-        attrs[reply_name(key)] = TextAreaField(
-            _l("Your reply to the region"), validators=[Length(max=5000)]
-        )
-    for question in section["questions"]:
-        field = REGISTRY[question["type"]].form_field(question, lang)
-        if field is not None:
-            attrs[field_name(question["key"])] = field
-        if question["key"] in unconfirmed:
-            attrs[confirm_name(question["key"])] = BooleanField()
-    form_class = type("SectionForm", (SectionFormBase,), attrs)
+    form_class = section_form_class(definition, section, lang)
+    extras = _extra_fields(section, unconfirmed, reply_keys)
+    if extras:
+        form_class = type("SectionForm", (form_class,), extras)
     return form_class(**kwargs)
+
+
+def section_extras(section: dict, *, unconfirmed, reply_keys) -> FlaskForm | None:
+    """Only the confirmation boxes and reply fields of a section's form, unposted, for a
+    page that shows the stored answers; None when the section has neither."""
+    extras = _extra_fields(section, unconfirmed, reply_keys)
+    if not extras:
+        return None
+    return type("SectionExtras", (FlaskForm,), extras)(formdata=None, meta={"csrf": False})
 
 
 def section_input(form, section: dict) -> SectionInput:

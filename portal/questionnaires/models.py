@@ -1,6 +1,7 @@
 """Published questionnaire versions, rounds, responses, answers and their history, and the
 clarification threads on answers."""
 
+from collections.abc import Callable
 from datetime import date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -22,7 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
 from portal.models_types import UTCDateTime
-from portal.questionnaires.definitions import Definition
+from portal.questionnaires.definitions import Definition, definition_for
 from portal.timeutil import utcnow
 
 if TYPE_CHECKING:  # relationships find these classes by name at run time
@@ -41,19 +42,32 @@ class QuestionnaireVersion(db.Model):
     number: Mapped[int] = mapped_column(Integer)
     title_sv: Mapped[str] = mapped_column(String(300))
     title_en: Mapped[str] = mapped_column(String(300))
-    #: The checked definition, exactly as published: old responses render from this.
-    content: Mapped[dict] = mapped_column(JSON)
+    #: The checked definition, exactly as published: old responses render from this. Read
+    #: through `content` or `definition`: loaded only when this process has not read the
+    #: content with this hash yet.
+    stored_content: Mapped[dict] = mapped_column("content", JSON, deferred=True)
     #: SHA-256 of the canonical JSON of `content`.
     content_hash: Mapped[str] = mapped_column(String(64))
     published_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     @property
     def definition(self) -> Definition:
-        cached = self.__dict__.get("_definition")
-        if cached is None:
-            cached = Definition(self.content)
-            self.__dict__["_definition"] = cached
-        return cached
+        """The version's definition, shared by every request (the content never changes;
+        corrected content has another hash), and kept by this row once it has asked."""
+        found = self.__dict__.get("_definition")
+        if found is None:
+            found = definition_for(self.content_hash, lambda: self.stored_content)
+            self.__dict__["_definition"] = found
+        return found
+
+    @property
+    def content(self) -> dict:
+        return self.definition.content
+
+    @content.setter
+    def content(self, value: dict) -> None:
+        self.stored_content = value
+        self.__dict__.pop("_definition", None)
 
     def title(self, lang: str) -> str:
         return self.title_en if lang == "en" else self.title_sv
@@ -210,7 +224,8 @@ class Response(db.Model):
         ForeignKey("responses.id", ondelete="SET NULL")
     )
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: Indexed: the review queue is read in this order, a page at a time.
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     #: When a section was last saved; writing it first serialises concurrent saves.
     saved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -261,6 +276,13 @@ class Response(db.Model):
         if self.status == ResponseStatus.CLARIFICATION:
             return key in (self.open_questions or [])
         return self.is_editable
+
+    def open_question_test(self) -> Callable[[str], bool]:
+        """`is_open_question` for the questions of one page: the dates are read once."""
+        if self.status == ResponseStatus.CLARIFICATION:
+            return set(self.open_questions or []).__contains__
+        editable = self.is_editable
+        return lambda key: editable
 
     @property
     def status_label(self) -> str:

@@ -36,6 +36,7 @@ from portal.questionnaires.forms import (
     market_seen_json,
     market_values,
     reply_name,
+    section_extras,
     section_form,
     section_input,
     seen_json,
@@ -50,6 +51,12 @@ from portal.questionnaires.labels import (
 )
 from portal.questionnaires.models import MAX_MARKET_COMMENT, ResponseStatus
 from portal.questionnaires.schemas import ResponseExport
+from portal.questionnaires.section_page import (
+    posted_fields,
+    question_views,
+    section_parts,
+    stored_fields,
+)
 from portal.texts import text_in
 from portal.timeutil import show_datetime
 
@@ -90,6 +97,7 @@ def paragraphs(text: str) -> Markup:
 
 
 bp.add_app_template_filter(lower_first)
+bp.add_app_template_global(text_in)
 
 
 def _response_or_404(response_id: int, *, staff_may_read: bool = False):
@@ -342,49 +350,41 @@ def _editable_section(response_id: int, section_key: str):
 @allow(SUPPLIERS)
 def section(response_id: int, section_key: str):
     response, section = _editable_section(response_id, section_key)
-    answers = services.answers_of(response)
+    needs = services.section_needs(response.version.definition, section)
     if request.method != "POST":
-        return _section_page(
-            response, section, answers, form=_stored_form(response, section, answers)
-        )
+        return _section_page(response, section, services.stored_answers(response, needs))
     if not response.is_editable:
         flash(_refusal(response), "error")
         return redirect(url_for("questionnaires.response", response_id=response.id))
+    answers = services.lock_answers(response, needs)
     form = _section_form(response, section, answers)
     if not form.validate_on_submit():
         abort(400)
     posted = section_input(form, section)
-    result = services.save_section(response, section, posted, user=current.user())
-    answers = services.answers_of(response)
+    result = services.save_section(response, section, posted, user=current.user(), answers=answers)
     if result.conflicts:
         # 200, not 409: the answers without a conflict were saved and must be committed.
-        return _section_page(response, section, answers, form=form, conflicts=result.conflicts)
-    if _attention(response, section, answers):
+        return _section_page(
+            response, section, result.answers, form=form, conflicts=result.conflicts
+        )
+    if _attention(response, section, result.answers):
         # Saved, but nobody is sent on as if all were well: the section comes back with what
         # needs attention at the top (200, so that the draft is committed), its fields as
         # stored, so that rows are numbered as the messages number them.
-        form = _stored_form(response, section, answers)
-        return _section_page(response, section, answers, form=form, just_saved=True)
+        return _section_page(response, section, result.answers, just_saved=True)
     flash(_("Your answers are saved."), "success")
     return redirect(_after_save(response, section, form))
 
 
-def _section_form(response, section, answers, **kwargs):
-    """The section's form, with a box to confirm each carried-over answer not confirmed yet
-    and a reply field for each question the region asked about."""
+def _section_form(response, section, answers):
+    """The section's posted form, with a box to confirm each carried-over answer not
+    confirmed yet and a reply field for each question the region asked about."""
     return section_form(
+        response.version.definition,
         section,
         current.language(),
         unconfirmed={k for k, a in answers.items() if a.is_unconfirmed},
         reply_keys=_reply_keys(response, section),
-        **kwargs,
-    )
-
-
-def _stored_form(response, section, answers):
-    """The section's form filled with the answers as they are stored."""
-    return _section_form(
-        response, section, answers, formdata=None, data=_form_data(section, answers)
     )
 
 
@@ -398,10 +398,11 @@ class Attention:
     message: str
 
 
-def _attention(response, section, answers) -> list[Attention]:
+def _attention(response, section, answers, visible=None) -> list[Attention]:
     """The problems of the section's visible answers that the supplier can change."""
     definition = response.version.definition
-    visible = definition.visible_keys(services.values_of(answers))
+    if visible is None:
+        visible = definition.visible_keys(services.values_of(answers))
     items = []
     for question in definition.answerable(section):
         key = question["key"]
@@ -424,74 +425,108 @@ def _attention(response, section, answers) -> list[Attention]:
 def _after_save(response, section, form) -> str:
     if form.next.data == "overview":
         return url_for("questionnaires.response", response_id=response.id)
-    sections = response.version.definition.sections
-    index = [s["key"] for s in sections].index(section["key"])
-    if form.next.data == "next" and index + 1 < len(sections):
+    definition = response.version.definition
+    index = definition.section_index(section["key"])
+    if form.next.data == "next" and index + 1 < len(definition.sections):
         return url_for(
             "questionnaires.section",
             response_id=response.id,
-            section_key=sections[index + 1]["key"],
+            section_key=definition.sections[index + 1]["key"],
         )
     return url_for("questionnaires.section", response_id=response.id, section_key=section["key"])
 
 
-def _form_data(section, answers) -> dict:
-    data = {}
-    for question in section["questions"]:
-        answer = answers.get(question["key"])
-        if answer is not None:
-            data[field_name(question["key"])] = REGISTRY[question["type"]].to_form(
-                answer.value, question
-            )
-        elif question["type"] == "table":
-            data[field_name(question["key"])] = REGISTRY["table"].to_form(None, question)
-    return data
-
-
 def _reply_keys(response, section) -> set[str]:
     """Questions of this section the region asked about and reopened."""
+    if not response.open_questions:
+        return set()
     keys = {q["key"] for q in section["questions"]}
-    return keys & set(response.open_questions or [])
+    return keys & set(response.open_questions)
 
 
-def _section_page(response, section, answers, *, form, conflicts=(), just_saved=False):
+def _section_page(response, section, answers, *, form=None, conflicts=(), just_saved=False):
+    """The section with the answers as stored, or as `form` posted them (conflicts)."""
     lang = current.language()
     definition = response.version.definition
-    by_key = {c.key: c for c in conflicts}
-    form.seen.data = seen_json(answers)
+    values = services.values_of(answers)
+    visible = definition.visible_keys(values)
     readonly = not response.is_editable
-    sections = definition.sections
-    index = [s["key"] for s in sections].index(section["key"])
+    keys = [q["key"] for q in section["questions"]]
+    if form is None:
+        shown = stored_fields(section, answers)
+        form = section_extras(
+            section,
+            unconfirmed={k for k in keys if k in answers and answers[k].is_unconfirmed},
+            reply_keys=_reply_keys(response, section),
+        )
+    else:
+        shown = posted_fields(form, section)
+    parts = section_parts(definition, section, lang)
+    questions = question_views(
+        definition,
+        section,
+        parts,
+        answers=answers,
+        values=values,
+        shown=shown,
+        visible=visible,
+        conflicts={c.key: c for c in conflicts},
+        is_open=response.open_question_test(),
+        readonly=readonly,
+        lang=lang,
+        documents=_documents(response, section),
+        threads=services.threads_of(response),
+        attach_url=_attach_url(response, section),
+    )
     return render_template(
         "questionnaires/section.html",
         response=response,
         section=section,
-        form=form,
-        answers=answers,
-        conflicts=by_key,
+        page=parts,
+        questions=questions,
+        extras=form,
+        seen=seen_json(answers, keys),
+        conflicts=conflicts,
         lang=lang,
         definition=definition,
-        visible=definition.visible_keys(services.values_of(answers)),
-        values=services.values_of(answers),
         registry=REGISTRY,
-        field_name=field_name,
         confirm_name=confirm_name,
-        readonly=readonly,
-        documents=signals.collect_grouped(
-            signals.question_documents, response, viewer=current.user()
-        ),
-        threads=services.threads_by_question(response.id),
-        register=_register_status(response, section, answers),
         reply_name=reply_name,
-        index=index,
-        sections=sections,
-        text_in=text_in,
-        attention=_attention(response, section, answers) if not readonly else [],
+        readonly=readonly,
+        register=_register_status(response, section, answers, visible),
+        index=definition.section_index(section["key"]),
+        sections=definition.sections,
+        attention=_attention(response, section, answers, visible) if not readonly else [],
         just_saved=just_saved,
     )
 
 
-def _register_status(response, section, answers):
+#: Stands for the question key in the address to attach a document (keys are lower-case).
+_KEY = "QUESTION-KEY"
+
+
+def _attach_url(response, section):
+    """Where to attach a document to a question of the response, by question key (the
+    address is made once for the page); None when no question of the section takes one."""
+    if not _takes_documents(section):
+        return None
+    address = url_for("evidence.attach_to_question", response_id=response.id, question_key=_KEY)
+    return lambda key: address.replace(_KEY, key)
+
+
+def _documents(response, section) -> dict:
+    """The documents attached to the response, by question: asked for only when the
+    section has a question that takes documents."""
+    if not _takes_documents(section):
+        return {}
+    return signals.collect_grouped(signals.question_documents, response, viewer=current.user())
+
+
+def _takes_documents(section) -> bool:
+    return any(q.get("evidence") for q in section["questions"])
+
+
+def _register_status(response, section, answers, visible):
     """For a section with a factory-list question in a draft: the register's counts and
     what it still lacks, per question key."""
     if not any(q["type"] == "factory_list" for q in section["questions"]):
@@ -499,7 +534,8 @@ def _register_status(response, section, answers):
     if response.status not in (ResponseStatus.NOT_STARTED, ResponseStatus.DRAFT):
         return None
     coverage = services.register_coverage(response.organisation_id)
-    return {"coverage": coverage, "gaps": services.register_gaps(response, answers, coverage)}
+    gaps = services.register_gaps(response, answers, coverage, visible)
+    return {"coverage": coverage, "gaps": gaps}
 
 
 @bp.route("/responses/<int:response_id>/sections/<section_key>/autosave", methods=["POST"])
@@ -509,23 +545,26 @@ def autosave(response_id: int, section_key: str):
     response, section = _editable_section(response_id, section_key)
     if not response.is_editable:
         return jsonify(error=_refusal(response)), 409
-    form = _section_form(response, section, services.answers_of(response))
+    answers = services.lock_answers(
+        response, services.section_needs(response.version.definition, section)
+    )
+    form = _section_form(response, section, answers)
     if not form.validate_on_submit():
         return jsonify(error=_("The page has expired. Reload it to go on.")), 400
     posted = section_input(form, section)
-    result = services.save_section(response, section, posted, user=current.user())
+    result = services.save_section(response, section, posted, user=current.user(), answers=answers)
     return jsonify(_autosave_reply(response, section, result))
 
 
 def _autosave_reply(response, section, result) -> dict:
     """What the page's script needs after an autosave: what was saved, the answers as now
     seen, the conflicts with a colleague's answer as text, the section's problems."""
-    answers = services.answers_of(response)
-    definition = response.version.definition
-    questions = definition.questions
+    answers = result.answers
+    questions = response.version.definition.questions
+    keys = [q["key"] for q in section["questions"]]
     return {
         "saved": result.changed,
-        "seen": seen_json(answers),
+        "seen": seen_json(answers, keys),
         "conflicts": [
             {
                 "question": c.key,
@@ -536,11 +575,7 @@ def _autosave_reply(response, section, result) -> dict:
             }
             for c in result.conflicts
         ],
-        "problems": {
-            k: a.problems
-            for k, a in answers.items()
-            if definition.section_of.get(k) == section["key"] and a.problems
-        },
+        "problems": {k: answers[k].problems for k in keys if k in answers and answers[k].problems},
     }
 
 

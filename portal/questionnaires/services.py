@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import insert, update
+from sqlalchemy import Text, bindparam, insert, update
+from sqlalchemy.orm import defaultload
 
 from portal import signals
 from portal.audit.services import record
@@ -74,8 +75,8 @@ from portal.questionnaires.threads import (  # noqa: F401
 
 # Publishing ---------------------------------------------------------------------------------
 def _fill(version: QuestionnaireVersion, content: dict) -> None:
+    # The definition is kept by content hash, so corrected content is read afresh.
     version.title_sv, version.title_en = content["title"]["sv"], content["title"]["en"]
-    version.__dict__.pop("_definition", None)  # read again from the corrected content
 
 
 def _changes(version: QuestionnaireVersion, content: dict) -> str:
@@ -224,7 +225,7 @@ def open_round(
     version: QuestionnaireVersion,
     closes_at: datetime,
     organisation_ids: list[int],
-    actor: User,
+    actor: User | None,
     kind: str = RoundKind.TENDER.value,
     opens_at: datetime | None = None,
     reminder_days: list[int] | None = None,
@@ -232,7 +233,8 @@ def open_round(
 ) -> Round:
     """Open a version to the chosen supplier organisations; each gets a response to start
     once the round opens (at once without `opens_at`). Each new organisation gets an
-    invitation for one person; it joins the round when that person accepts.
+    invitation for one person; it joins the round when that person accepts. Without an
+    `actor` the round is opened by a scheduled command (and can invite nobody new).
 
     Refused with a ServiceError, before anything changes, when an invited address already has
     an account (its organisation is to be chosen instead) or is given twice.
@@ -244,7 +246,7 @@ def open_round(
         version_id=version.id,
         opens_at=opens_at or utcnow(),
         closes_at=closes_at,
-        opened_by_id=actor.id,
+        opened_by_id=actor.id if actor is not None else None,
         reminder_days=sorted(
             set(DEFAULT_REMINDER_DAYS if reminder_days is None else reminder_days), reverse=True
         ),
@@ -404,11 +406,20 @@ def rounds_overview():
 
 
 # Reading responses ----------------------------------------------------------------------------
+#: A response with its round, organisation, version and extension, in one query; its
+#: round's version is its own, loaded once. Built once, as building costs like running.
+_RESPONSE = (
+    db.select(Response)
+    .options(defaultload(Response.round).lazyload(Round.version))
+    .where(Response.id == bindparam("response_id"))
+)
+
+
 def response_for(user: User, response_id: int, *, staff_may_read: bool = False) -> Response | None:
     """The response if the user may see it: their own organisation's, or (for buyer staff,
     when allowed) any submitted one, also while it is back for clarification. None
     otherwise, so that ids reveal nothing."""
-    response = db.session.get(Response, response_id)
+    response = db.session.execute(_RESPONSE, {"response_id": response_id}).scalar()
     if response is None:
         return None
     if response.organisation_id == user.organisation_id:
@@ -457,6 +468,90 @@ def latest_submitted(organisation_ids: list[int]) -> dict[int, Response]:
 def answers_of(response: Response) -> dict[str, Answer]:
     rows = db.session.scalars(db.select(Answer).where(Answer.response_id == response.id))
     return {a.question_key: a for a in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class StoredAnswer:
+    """An answer as a section page and a save read it: no more than they need."""
+
+    value: object
+    problems: list
+    is_unconfirmed: bool
+    version: int
+    #: Set when read for a save (`lock_answers`): the row, who changed it last and when.
+    id: int | None = None
+    updated_by_id: int | None = None
+    updated_by: str = ""
+    updated_at: datetime | None = None
+
+
+_ANSWERS = Answer.__table__
+#: The answers of a response to some questions, as a section page reads them. Built once:
+#: building a statement costs as much as running it. The problems come as text, and are
+#: read only when there are any (most answers have none).
+_PAGE_ANSWERS = db.select(
+    _ANSWERS.c.question_key,
+    _ANSWERS.c.value,
+    db.cast(_ANSWERS.c.problems, Text),
+    _ANSWERS.c.is_unconfirmed,
+    _ANSWERS.c.version,
+).where(_ANSWERS.c.response_id == bindparam("response_id"))
+_PAGE_ANSWERS_TO = _PAGE_ANSWERS.where(
+    _ANSWERS.c.question_key.in_(bindparam("keys", expanding=True))
+)
+#: The same with what a save compares: the row, who changed it last and when.
+_SAVE_ANSWERS = _PAGE_ANSWERS.add_columns(
+    _ANSWERS.c.id, _ANSWERS.c.updated_by_id, User.__table__.c.full_name, _ANSWERS.c.updated_at
+).outerjoin(User.__table__, User.__table__.c.id == _ANSWERS.c.updated_by_id)
+_SAVE_ANSWERS_TO = _SAVE_ANSWERS.where(
+    _ANSWERS.c.question_key.in_(bindparam("keys", expanding=True))
+)
+_LOCK = (
+    update(Response.__table__)
+    .where(Response.__table__.c.id == bindparam("response_id"))
+    .values(saved_at=bindparam("now"))
+)
+
+
+def stored_answers(
+    response: Response, keys: frozenset[str] | None = None
+) -> dict[str, StoredAnswer]:
+    """The response's answers by question key, as a section page shows them: one query, of
+    the columns it needs, for the questions `keys` (`section_needs`; all when None)."""
+    query, params = _PAGE_ANSWERS, {"response_id": response.id}
+    if keys is not None:
+        query, params["keys"] = _PAGE_ANSWERS_TO, list(keys)
+    return {
+        key: StoredAnswer(value, _problems(problems), *rest)
+        for key, value, problems, *rest in db.session.execute(query, params)
+    }
+
+
+def _problems(text: str) -> list:
+    return [] if text == "[]" else json.loads(text)
+
+
+def lock_answers(response: Response, keys: frozenset[str] | None = None) -> dict[str, StoredAnswer]:
+    """Take the response's row lock, then read its answers to the questions `keys` (all
+    when None) with who changed each last: what `save_section` compares a post with. Two
+    saves of one response then run one after the other, and the second reads what the first
+    wrote."""
+    db.session.execute(_LOCK, {"response_id": response.id, "now": utcnow()})
+    query, params = _SAVE_ANSWERS, {"response_id": response.id}
+    if keys is not None:
+        query, params["keys"] = _SAVE_ANSWERS_TO, list(keys)
+    return {
+        key: StoredAnswer(value, _problems(problems), *rest[:4], rest[4] or "", rest[5])
+        for key, value, problems, *rest in db.session.execute(query, params)
+    }
+
+
+def threads_of(response: Response) -> dict:
+    """The clarification threads of the response by question; a response that was never
+    submitted has none, and costs no query."""
+    if response.status in (ResponseStatus.NOT_STARTED, ResponseStatus.DRAFT):
+        return {}
+    return threads_by_question(response.id)
 
 
 def values_of(answers: dict[str, Answer]) -> dict:
@@ -546,9 +641,7 @@ def listed_brands(definition: Definition, values: dict, visible: set[str]) -> li
     question with a `brand_name` column. Each brand once, as first written."""
     brands: dict[str, str] = {}
     for key, question in definition.questions.items():
-        if question["type"] != "table" or key not in visible:
-            continue
-        if not any(c["key"] == "brand_name" for c in question["columns"]):
+        if key not in visible or not _lists_brands(question):
             continue
         for row in values.get(key) or []:
             name = row.get("brand_name") if isinstance(row, dict) else None
@@ -557,12 +650,36 @@ def listed_brands(definition: Definition, values: dict, visible: set[str]) -> li
     return list(brands.values())
 
 
+def _lists_brands(question: dict) -> bool:
+    return question["type"] == "table" and any(
+        c["key"] == "brand_name" for c in question["columns"]
+    )
+
+
+def section_needs(definition: Definition, section: dict) -> frozenset[str]:
+    """The questions whose answers a section's page and its saves read: the section's own,
+    for a factory-list question the brand tables (`register_gaps`), and every answer that
+    decides whether these show."""
+
+    def needs():
+        keys = [q["key"] for q in section["questions"]]
+        if any(q["type"] == "factory_list" for q in section["questions"]):
+            keys += [k for k, q in definition.questions.items() if _lists_brands(q)]
+        return definition.depends_on(keys)
+
+    return definition.memo(("needs", section["key"]), needs)
+
+
 def register_gaps(
-    response: Response, answers: dict[str, Answer], coverage: Coverage | None = None
+    response: Response,
+    answers: dict[str, Answer],
+    coverage: Coverage | None = None,
+    visible: set[str] | None = None,
 ) -> dict[str, list[str]]:
     """Each visible required factory-list question of a response still being drafted that
     the organisation's register does not answer yet, with why. Once submitted, the frozen list
-    is the answer and nothing is missing. One query, or none when `coverage` is given."""
+    is the answer and nothing is missing. One query, or none when `coverage` is given;
+    `visible`, the keys of the questions shown, when the caller has them."""
     if response.status not in (ResponseStatus.NOT_STARTED, ResponseStatus.DRAFT):
         return {}
     definition = response.version.definition
@@ -574,7 +691,8 @@ def register_gaps(
     if not questions:
         return {}
     values = values_of(answers)
-    visible = definition.visible_keys(values)
+    if visible is None:
+        visible = definition.visible_keys(values)
     brands = listed_brands(definition, values, visible)
     coverage = coverage or register_coverage(response.organisation_id)
     gaps = {}
@@ -728,12 +846,20 @@ class SaveResult:
     changed: list[str] = field(default_factory=list)
     conflicts: list[Conflict] = field(default_factory=list)
     versions: dict[str, int] = field(default_factory=dict)
+    #: Every answer of the response as it stands after the save.
+    answers: dict[str, StoredAnswer] = field(default_factory=dict)
 
 
 def digest(value) -> str:
     """A short fingerprint of a stored value, to tell whether a posted value was changed."""
-    canonical = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+    return hashlib.sha256(_CANONICAL.encode(value).encode()).hexdigest()[:16]
+
+
+_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+#: The `digest` of no answer: what a question left out of `seen` was seen as.
+_NO_ANSWER = digest(None)
 
 
 @dataclass
@@ -754,7 +880,12 @@ class SectionInput:
 
 
 def save_section(
-    response: Response, section: dict, posted: SectionInput, *, user: User
+    response: Response,
+    section: dict,
+    posted: SectionInput,
+    *,
+    user: User,
+    answers: dict[str, StoredAnswer] | None = None,
 ) -> SaveResult:
     """Store every answer of a section as posted, valid or not, keeping problems with it.
 
@@ -762,87 +893,110 @@ def save_section(
     the page was opened, and that this user changed too, is not overwritten: it comes back
     as a conflict with both values (the user's own autosaves never conflict with a save).
     Replies to questions the region reopened in this section join their threads.
-    A fixed number of queries, whatever the size of the section.
+    `answers` are the answers as `lock_answers` read them in this transaction; without them
+    the save takes the lock and reads them itself. A fixed number of queries, whatever the
+    size of the section.
     """
-    seen = posted.seen
+    if answers is None:
+        answers = lock_answers(response)
     now = utcnow()
-    # Take the response's row lock first, so that two saves of one response run one after
-    # the other and the second reads what the first wrote.
-    db.session.execute(update(Response).where(Response.id == response.id).values(saved_at=now))
-    answers = answers_of(response)
-    result = SaveResult()
+    result = SaveResult(answers=dict(answers))
     updates, inserts, history = [], [], []
     for question in section["questions"]:
         key = question["key"]
         if key not in posted.answers or not response.is_open_question(key):
             continue
-        kind = REGISTRY[question["type"]]
         existing = answers.get(key)
-        value = kind.keep(posted.answers[key], existing.value if existing else None)
-        problems = kind.problems(value, question)
-        seen_version, seen_digest = seen.get(key, (0, digest(None)))
-        touched = digest(value) != seen_digest
-        confirming = bool(existing and existing.is_unconfirmed and key in posted.confirmed)
-        current_version = existing.version if existing else 0
-        if not touched and not confirming:
-            if existing:
-                result.versions[key] = existing.version
+        change = _section_change(question, existing, posted, user, result)
+        if change is None:
             continue
-        changed_by_other = existing is not None and existing.updated_by_id != user.id
-        if touched and seen_version != current_version and changed_by_other:
-            result.conflicts.append(
-                Conflict(
-                    key,
-                    existing.value if existing else None,
-                    value,
-                    existing.updated_by.full_name if existing and existing.updated_by else "",
-                    existing.updated_at if existing else now,
-                    current_version,
-                )
-            )
-            if existing:
-                result.versions[key] = existing.version
-            continue
+        value, problems, touched = change
+        version = existing.version + 1 if existing else 1
+        row = {
+            "value": value,
+            "problems": problems,
+            "is_unconfirmed": False,
+            "version": version,
+            "updated_at": now,
+            "updated_by_id": user.id,
+        }
         if existing is None:
-            inserts.append(
-                {
-                    "response_id": response.id,
-                    "question_key": key,
-                    "value": value,
-                    "problems": problems,
-                    "is_unconfirmed": False,
-                    "version": 1,
-                    "updated_at": now,
-                    "updated_by_id": user.id,
-                }
-            )
-            history.append(_change(response, key, None, value, now, user))
-            result.versions[key] = 1
+            inserts.append({"response_id": response.id, "question_key": key, **row})
         else:
-            updates.append(
-                {
-                    "id": existing.id,
-                    "value": value,
-                    "problems": problems,
-                    "is_unconfirmed": False,
-                    "version": existing.version + 1,
-                    "updated_at": now,
-                    "updated_by_id": user.id,
-                }
-            )
-            history.append(
-                _change(
-                    response,
-                    key,
-                    existing.value,
-                    value,
-                    now,
-                    user,
-                    kind="edit" if touched else "confirm",
-                )
-            )
-            result.versions[key] = existing.version + 1
+            updates.append({"answer_id": existing.id, **row})
+        old = existing.value if existing else None
+        kind = "edit" if touched else "confirm"
+        history.append(_change(response, key, old, value, now, user, kind=kind))
+        result.versions[key] = version
         result.changed.append(key)
+        result.answers[key] = StoredAnswer(
+            value, problems, False, version, None, user.id, user.full_name, now
+        )
+    _post_replies(response, section, posted, user, now)
+    if updates:
+        db.session.execute(_UPDATE_ANSWER, updates)
+    if inserts:
+        db.session.execute(insert(_ANSWERS), inserts)
+    if history:
+        db.session.execute(insert(AnswerChange.__table__), history)
+    for held in list(db.session.identity_map.values()):
+        if isinstance(held, Answer):
+            db.session.expire(held)  # these statements bypass the identity map
+    return result
+
+
+#: One answer changed by a save (run once per answer, all in one go).
+_UPDATE_ANSWER = (
+    update(_ANSWERS)
+    .where(_ANSWERS.c.id == bindparam("answer_id"))
+    .values(
+        {
+            name: bindparam(name)
+            for name in (
+                "value",
+                "problems",
+                "is_unconfirmed",
+                "version",
+                "updated_at",
+                "updated_by_id",
+            )
+        }
+    )
+)
+
+
+def _section_change(question, existing, posted, user, result):
+    """(value, problems, touched) when this post changes or confirms the answer; None when
+    it leaves it as it is, or conflicts with a colleague's change (then in `result`)."""
+    key = question["key"]
+    kind = REGISTRY[question["type"]]
+    value = kind.keep(posted.answers[key], existing.value if existing else None)
+    seen_version, seen_digest = posted.seen.get(key) or (0, _NO_ANSWER)
+    touched = digest(value) != seen_digest
+    confirming = bool(existing and existing.is_unconfirmed and key in posted.confirmed)
+    if not touched and not confirming:
+        if existing:
+            result.versions[key] = existing.version
+        return None
+    current_version = existing.version if existing else 0
+    changed_by_other = existing is not None and existing.updated_by_id != user.id
+    if touched and seen_version != current_version and changed_by_other:
+        result.conflicts.append(
+            Conflict(
+                key,
+                existing.value,
+                value,
+                existing.updated_by,
+                existing.updated_at,
+                current_version,
+            )
+        )
+        result.versions[key] = existing.version
+        return None
+    return value, kind.problems(value, question), touched
+
+
+def _post_replies(response, section, posted, user, now) -> None:
     in_section = {q["key"] for q in section["questions"]}
     post_messages(
         response.id,
@@ -855,14 +1009,6 @@ def save_section(
         author_id=user.id,
         at=now,
     )
-    if updates:
-        db.session.execute(update(Answer), updates)
-    if inserts:
-        db.session.execute(insert(Answer), inserts)
-    if history:
-        db.session.execute(insert(AnswerChange), history)
-    db.session.expire_all()  # bulk statements bypass the identity map
-    return result
 
 
 def _change(response, key, old, new, now, user, kind="edit") -> dict:

@@ -1,5 +1,7 @@
 """The grading form, compiled from the questionnaire's rubrics."""
 
+from dataclasses import dataclass, field
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -11,14 +13,15 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import Length, Optional
+from wtforms.validators import Length, NumberRange, Optional
 
 from portal.forms import WholeNumberField
 from portal.texts import text_in
 
 
 class QueueFilters(FlaskForm):
-    """The review queue's filters, read from the query string."""
+    """The review queue's filters, order and page, read from the query string. A value that
+    does not validate counts as absent."""
 
     class Meta:
         csrf = False  # a GET form that only chooses what to show
@@ -28,13 +31,37 @@ class QueueFilters(FlaskForm):
     status = StringField()
     kind = StringField()
     reviewer = WholeNumberField()
+    sort = SelectField(
+        _l("Sort by"),
+        choices=[
+            SelectChoice("submitted", _l("Submitted")),
+            SelectChoice("supplier", _l("Supplier")),
+            SelectChoice("round", _l("Round")),
+        ],
+        default="submitted",
+    )
+    order = SelectField(
+        _l("Order"),
+        choices=[SelectChoice("asc", _l("Ascending")), SelectChoice("desc", _l("Descending"))],
+        default="asc",
+    )
+    page = WholeNumberField(validators=[Optional(), NumberRange(min=1)])
+
+    def applied(self) -> "QueueFilters":
+        """Validate, and put back the default of every field that does not validate."""
+        self.validate()
+        for field_ in self:
+            if field_.errors:
+                field_.data = field_.default
+                field_.errors = []
+        return self
 
     def chosen(self) -> dict:
         """The filters as `services.queue` takes them; an id that is no whole number from 1
         up, or a blank, filters nothing."""
 
-        def known(field):
-            return field.data if field.data and field.data > 0 else None
+        def known(field_):
+            return field_.data if field_.data and field_.data > 0 else None
 
         return {
             "round_id": known(self.round),
@@ -42,6 +69,14 @@ class QueueFilters(FlaskForm):
             "status": self.status.data or None,
             "kind": self.kind.data or None,
             "reviewer_id": known(self.reviewer),
+        }
+
+    def ordering(self) -> dict:
+        """The order and page as `services.queue` takes them (after `applied`)."""
+        return {
+            "sort": self.sort.data,
+            "descending": self.order.data == "desc",
+            "page": self.page.data or 1,
         }
 
 
@@ -169,17 +204,81 @@ def grading_form(
     return type("GradingForm", (GradingBase,), attrs)(**kwargs)
 
 
-def initial_data(grades: dict, verdicts: dict) -> dict:
-    """The form's values from what is stored: grades by question key, verdicts by document."""
-    data = {}
-    for key, grade in grades.items():
-        data[f"points_{key}"] = grade.points
-        data[f"comment_{key}"] = grade.comment
-        data[f"note_{key}"] = grade.note
-    for document_id, verdict in verdicts.items():
-        data[f"verdict_{document_id}"] = "accepted" if verdict.is_accepted else "rejected"
-        data[f"reason_{document_id}"] = verdict.reason
-    return data
+@dataclass
+class QuestionFields:
+    """What one question's grading inputs show."""
+
+    points: float | None = None
+    comment: str = ""
+    note: str = ""
+    ask: bool = False
+    #: The errors of the grade given.
+    errors: list = field(default_factory=list)
+
+
+@dataclass
+class DocumentFields:
+    """What one document's verdict inputs show."""
+
+    verdict: str = ""
+    reason: str = ""
+    #: The errors of the reason given.
+    errors: list = field(default_factory=list)
+
+
+@dataclass
+class ShownFields:
+    """What the grading inputs show: the stored grades and verdicts, or what was posted with
+    its errors. The page writes the inputs itself from these, so that a response of many
+    questions is not rendered field by field through WTForms' widgets."""
+
+    questions: dict[str, QuestionFields]
+    documents: dict[int, DocumentFields]
+    #: The posted form, for the error summary; None when the page shows what is stored.
+    form: FlaskForm | None = None
+
+    @property
+    def has_errors(self) -> bool:
+        return bool(self.form and self.form.errors)
+
+    @classmethod
+    def stored(cls, questions, documents, grades: dict, verdicts: dict) -> "ShownFields":
+        """The gradable `questions` and the `documents` as their grades and verdicts stand."""
+        shown = cls({q["key"]: QuestionFields() for q in questions}, {})
+        for key, grade in grades.items():
+            if key in shown.questions:
+                shown.questions[key] = QuestionFields(grade.points, grade.comment, grade.note)
+        for document in documents:
+            verdict = verdicts.get(document.id)
+            shown.documents[document.id] = (
+                DocumentFields("accepted" if verdict.is_accepted else "rejected", verdict.reason)
+                if verdict
+                else DocumentFields()
+            )
+        return shown
+
+    @classmethod
+    def posted(cls, form: "GradingBase") -> "ShownFields":
+        """What `form` was sent with, and its errors."""
+        questions = {
+            key: QuestionFields(
+                form[f"points_{key}"].data,
+                form[f"comment_{key}"].data or "",
+                form[f"note_{key}"].data or "",
+                bool(form[f"ask_{key}"].data),
+                form[f"points_{key}"].errors,
+            )
+            for key in form.question_keys
+        }
+        documents = {
+            i: DocumentFields(
+                form[f"verdict_{i}"].data or "",
+                form[f"reason_{i}"].data or "",
+                form[f"reason_{i}"].errors,
+            )
+            for i in form.document_ids
+        }
+        return cls(questions, documents, form)
 
 
 class AssignForm(FlaskForm):

@@ -19,18 +19,17 @@ from portal.orgs.services import KIND_LABELS
 from portal.questionnaires.services import (
     CRITERION_LABELS,
     REGISTRY,
-    market_answers_shown,
-    threads_by_question,
 )
 from portal.review import services
 from portal.review.forms import (
     AcceptForm,
     AssignForm,
     QueueFilters,
+    ShownFields,
     cap_message,
     grading_form,
-    initial_data,
 )
+from portal.review.page import grading_markup, points_text, score_lines, shown_answer
 from portal.texts import text_in
 
 bp = Blueprint("review", __name__, url_prefix="/review")
@@ -50,32 +49,51 @@ def review_context():
 @bp.route("/queue")
 @allow(BUYER_STAFF)
 def queue():
-    filters = QueueFilters(request.args)
+    filters = QueueFilters(request.args).applied()
+    lang = current.language()
+    queue = services.queue(lang, **filters.chosen(), **filters.ordering())
     return render_template(
         "review/queue.html",
-        rows=services.queue(**filters.chosen()),
+        queue=queue,
+        version_names=_version_names(queue.page.items, lang),
+        filters=filters,
         args=request.args,
-        rounds=services.rounds(),
-        questionnaires=services.questionnaire_choices(current.language()),
-        reviewers=services.staff(),
-        kind_labels=KIND_LABELS,
-        lang=current.language(),
+        kind_labels=_labels(KIND_LABELS),
+        status_labels=_labels(REVIEW_STATUS_LABELS),
+        lang=lang,
     )
+
+
+def _version_names(rows, lang: str) -> dict[int, str]:
+    """The name of each version on the page ("Title, version N"), translated once each."""
+    versions = {row.version.id: row.version for row in rows}
+    return {v.id: f"{v.title(lang)}, {_('version %(n)d', n=v.number)}" for v in versions.values()}
+
+
+def _labels(labels: dict) -> dict[str, str]:
+    """Lazy labels translated once for a page that shows them on many rows."""
+    return {key: str(label) for key, label in labels.items()}
 
 
 @bp.route("/responses/<int:response_id>", methods=["GET", "POST"])
 @allow(BUYER_STAFF)
 def response(response_id: int):
     response = services.response_or_404(response_id)
-    lang = current.language()
-    page = services.review_page(response, lang, current.user())
-    stored = initial_data(page.grades, page.verdicts) if request.method == "GET" else None
-    form = grading_form(page.questions, page.all_documents, lang, page.caps, data=stored)
+    lang, viewer = current.language(), current.user()
+    if request.method == "GET":
+        page = services.review_page(response, lang, viewer)
+        shown = ShownFields.stored(
+            page.grading.questions, page.grading.all_documents, page.grades, page.verdicts
+        )
+        return _review_page(response, page, shown, lang)
+    grading = services.grading_of(response, viewer)
+    form = grading_form(grading.questions, grading.all_documents, lang, grading.caps)
     if form.validate_on_submit():
-        services.save_grades(response, form.entries(), actor=current.user())
-        services.judge_evidence(response, form.decisions(), actor=current.user())
+        services.save_grades(response, form.entries(), actor=viewer, caps=grading.caps)
+        services.judge_evidence(response, form.decisions(), actor=viewer)
         return redirect(_after_grading(response, form, lang))
-    return _review_page(response, page, form, lang), 422 if form.errors else 200
+    page = services.review_page(response, lang, viewer, grading)
+    return _review_page(response, page, ShownFields.posted(form), lang), 422
 
 
 def _after_grading(response, form, lang) -> str:
@@ -96,43 +114,44 @@ def _after_grading(response, form, lang) -> str:
             "success",
         )
     elif form.action.data == "accept":
-        if services.ungraded_questions(response, lang):
+        scores = services.scores_of(response, lang)
+        if scores.ungraded:
             return url_for("review.accept", response_id=response.id)
-        _accept(response, lang)
+        _accept(response, lang, scores)
     else:
         flash(_("The grades have been saved."), "success")
     return here
 
 
-def _review_page(response, page, form, lang):
-    review = services.review_of(response)
-    assign_form = AssignForm(reviewer=str(review.assigned_to_id or ""))
+def _review_page(response, page, shown, lang):
+    assign_form = AssignForm(reviewer=str(page.review.assigned_to_id or ""))
     assign_form.reviewer.choices = [SelectChoice("", _("Nobody yet"))] + [
-        SelectChoice(str(u.id), u.full_name) for u in services.staff()
+        SelectChoice(str(user_id), name) for user_id, name in services.staff_names()
     ]
     saved = request.args.get("saved")
     return render_template(
         "review/response.html",
         response=response,
-        review=review,
+        review=page.review,
         page=page,
-        form=form,
+        shown=shown,
         assign_form=assign_form,
-        answers=page.answers,
-        visible=page.visible,
         definition=response.version.definition,
-        documents=page.documents,
+        grading=grading_markup(response.version.definition, lang),
+        shown_answer=shown_answer,
         registry=REGISTRY,
         text_in=text_in,
         lang=lang,
-        scores=services.scores_of(response, lang),
-        market_answers=market_answers_shown(response),
-        threads=threads_by_question(response.id),
+        scores=page.scores,
+        score_lines=score_lines(page.scores),
         criterion_labels=CRITERION_LABELS,
         status_labels=REVIEW_STATUS_LABELS,
-        saved=saved if not form.errors else None,
+        saved=None if shown.has_errors else saved,
         cap_message=cap_message,
     )
+
+
+bp.add_app_template_filter(points_text, "score")
 
 
 @bp.route("/responses/<int:response_id>/accept", methods=["GET", "POST"])
@@ -141,12 +160,13 @@ def accept(response_id: int):
     """Accepting although answers have no grade: says how many, and asks again."""
     response = services.response_or_404(response_id)
     lang = current.language()
-    ungraded = services.ungraded_questions(response, lang)
+    scores = services.scores_of(response, lang)
+    ungraded = services.ungraded_questions(response, scores)
     form = AcceptForm()
     changed = False
     if form.validate_on_submit():
         if form.ungraded.data == str(len(ungraded)):
-            _accept(response, lang)
+            _accept(response, lang, scores)
             return redirect(url_for("review.response", response_id=response.id))
         changed = True  # grades were given or removed since the page was shown
     form.ungraded.data = str(len(ungraded))
@@ -158,12 +178,12 @@ def accept(response_id: int):
         changed=changed,
         text_in=text_in,
         lang=lang,
-        scores=services.scores_of(response, lang),
+        scores=scores,
     ), 422 if form.errors else 200
 
 
-def _accept(response, lang) -> None:
-    result = services.accept(response, actor=current.user(), lang=lang)
+def _accept(response, lang, scores) -> None:
+    result = services.accept(response, actor=current.user(), lang=lang, scores=scores)
     flash(
         _(
             "The response has been accepted: %(points)s of %(maximum)s award points.",
@@ -180,7 +200,7 @@ def assign(response_id: int):
     response = services.response_or_404(response_id)
     form = AssignForm()
     form.reviewer.choices = [SelectChoice("", "")] + [
-        SelectChoice(str(u.id), u.full_name) for u in services.staff()
+        SelectChoice(str(user_id), name) for user_id, name in services.staff_names()
     ]
     if form.validate_on_submit():
         reviewer = services.staff_member(int(form.reviewer.data)) if form.reviewer.data else None

@@ -123,10 +123,14 @@ def compute(
     grades: dict[str, float | None],
     lang: str,
     award_maximum: float,
+    *,
+    visible: set[str] | None = None,
 ) -> Scores:
     """Scores of one response from its stored answer values (by question key) and its
-    grades (question key → rubric points, or None)."""
-    visible = definition.visible_keys(values)
+    grades (question key → rubric points, or None). `visible`, the keys of the questions
+    these values show, spares computing them again."""
+    if visible is None:
+        visible = definition.visible_keys(values)
     credits = definition.credits(values)
     sections, criteria = [], {}
     for section in definition.sections:

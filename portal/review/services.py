@@ -1,10 +1,12 @@
 """Reviewing responses: the queue, grades, evidence verdicts, clarification, acceptance."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
+from functools import cache
 
 from flask import abort, current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, defer, lazyload, selectinload
 
 from portal import mail, signals
 from portal.audit.services import record
@@ -13,6 +15,7 @@ from portal.evidence.services import EvidenceDocument
 from portal.evidence.services import by_question as evidence_by_question
 from portal.extensions import db
 from portal.orgs.services import Organisation
+from portal.paging import Page, page_of
 from portal.questionnaires import services as questionnaire_services
 from portal.questionnaires.services import (
     STAFF_VISIBLE,
@@ -36,19 +39,118 @@ from portal.review.models import EvidenceVerdict, Grade, Review
 REVIEWABLE = STAFF_VISIBLE
 
 
-def queue(*, round_id=None, key=None, status=None, kind=None, reviewer_id=None):
-    """Submitted responses with their review, filtered (one query)."""
-    query = (
-        db.select(Response, Review)
-        .outerjoin(Review, Review.response_id == Response.id)
-        .join(Organisation, Organisation.id == Response.organisation_id)
-        .join(QuestionnaireVersion, QuestionnaireVersion.id == Response.version_id)
-        .where(Response.status.in_(REVIEWABLE))
+#: Rows on a page of the review queue.
+QUEUE_PER_PAGE = 50
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    """One response in the queue, with what its row shows and nothing more."""
+
+    response_id: int
+    supplier: str
+    kind: str
+    submitted_at: datetime | None
+    #: The review's status, or None before anyone opened the response.
+    status: str | None
+    reviewer: str | None
+    round_title: str
+    version: "QueueVersion"
+
+
+@dataclass(frozen=True)
+class QueueVersion:
+    """A published questionnaire version as the queue names it."""
+
+    id: int
+    key: str
+    number: int
+    title_sv: str
+    title_en: str
+
+    def title(self, lang: str) -> str:
+        return self.title_en if lang == "en" else self.title_sv
+
+
+@dataclass
+class Queue:
+    """A page of the review queue and what its filters offer."""
+
+    page: Page
+    #: (id, title) of every round, newest first.
+    rounds: list[tuple[int, str]]
+    #: (key, title of its latest version) of every questionnaire, by title.
+    questionnaires: list[tuple[str, str]]
+    #: (id, name) of the buyer's active staff.
+    reviewers: list[tuple[int, str]]
+
+
+def queue(
+    lang: str,
+    *,
+    round_id=None,
+    key=None,
+    status=None,
+    kind=None,
+    reviewer_id=None,
+    sort="submitted",
+    descending=False,
+    page=1,
+    per_page=QUEUE_PER_PAGE,
+) -> Queue:
+    """One page of the submitted responses with their review, filtered and sorted (`sort`:
+    "submitted", "supplier" or "round"), and the choices of the filters, in a fixed number
+    of queries however many responses there are:
+    rounds and versions (few) are looked up apart, so the page's two queries (its count and
+    its rows) join no more tables than they must."""
+    rounds = dict(
+        db.session.execute(db.select(Round.id, Round.title).order_by(Round.created_at.desc())).all()
     )
+    versions = {
+        row.id: QueueVersion(*row)
+        for row in db.session.execute(
+            db.select(
+                QuestionnaireVersion.id,
+                QuestionnaireVersion.key,
+                QuestionnaireVersion.number,
+                QuestionnaireVersion.title_sv,
+                QuestionnaireVersion.title_en,
+            ).order_by(QuestionnaireVersion.key, QuestionnaireVersion.number)
+        )
+    }
+    query = _queue_query(
+        round_id=round_id,
+        version_ids=[v.id for v in versions.values() if v.key == key] if key else None,
+        status=status,
+        kind=kind,
+        reviewer_id=reviewer_id,
+    )
+    # By round: the rounds in the order they were opened.
+    column = {"supplier": Organisation.name, "round": Response.round_id}.get(
+        sort, Response.submitted_at
+    )
+    ordering = [column.desc(), Response.id.desc()] if descending else [column, Response.id]
+    found = page_of(query.order_by(*ordering), page, per_page)
+    rows = [
+        QueueRow(*row[:6], rounds.get(row.round_id, ""), versions[row.version_id])
+        for row in found.items
+    ]
+    latest = {v.key: v.title(lang) for v in versions.values()}
+    return Queue(
+        page=replace(found, items=rows),
+        rounds=list(rounds.items()),
+        questionnaires=sorted(latest.items(), key=lambda item: item[1]),
+        reviewers=staff_names(),
+    )
+
+
+def _queue_query(*, round_id, version_ids, status, kind, reviewer_id):
+    """The queue's rows, filtered: responses with their supplier and review (four tables)."""
+    query = _queue_statement()
     if round_id:
         query = query.where(Response.round_id == round_id)
-    if key:
-        query = query.where(QuestionnaireVersion.key == key)
+    if version_ids is not None:
+        query = query.where(Response.version_id.in_(version_ids))
     if kind:
         query = query.where(Organisation.kind == kind)
     if reviewer_id:
@@ -57,13 +159,29 @@ def queue(*, round_id=None, key=None, status=None, kind=None, reviewer_id=None):
         query = query.where(Review.id.is_(None) | (Review.status == "in_review"))
     elif status:
         query = query.where(Review.status == status)
-    return db.session.execute(query.order_by(Response.submitted_at)).all()
+    return query
 
 
-def questionnaire_choices(lang: str) -> list[tuple[str, str]]:
-    """(key, title of its latest version) of every published questionnaire, by title."""
-    latest = {v.key: v.title(lang) for v in questionnaire_services.published_versions()}
-    return sorted(latest.items(), key=lambda item: item[1])
+@cache
+def _queue_statement():
+    # Built once: constructing it costs more than running it for a page of rows.
+    assignee = aliased(User)
+    return (
+        db.select(
+            Response.id,
+            Organisation.name,
+            Organisation.kind,
+            Response.submitted_at,
+            Review.status,
+            assignee.full_name,
+            Response.round_id,
+            Response.version_id,
+        )
+        .join(Organisation, Organisation.id == Response.organisation_id)
+        .outerjoin(Review, Review.response_id == Response.id)
+        .outerjoin(assignee, assignee.id == Review.assigned_to_id)
+        .where(Response.status.in_(REVIEWABLE))
+    )
 
 
 def response_or_404(response_id: int) -> Response:
@@ -74,7 +192,13 @@ def response_or_404(response_id: int) -> Response:
 
 
 def review_of(response: Response) -> Review:
-    review = db.session.scalar(db.select(Review).where(Review.response_id == response.id))
+    """The response's review, begun now if nobody has opened it before. Its reviewer and
+    the scores stored at acceptance are loaded when asked for."""
+    review = db.session.scalar(
+        db.select(Review)
+        .where(Review.response_id == response.id)
+        .options(lazyload(Review.assigned_to), defer(Review.scores))
+    )
     if review is None:
         review = Review(response_id=response.id, status="in_review")
         db.session.add(review)
@@ -115,10 +239,10 @@ class Cap:
     because_of: dict  # the capping question, as in the definition
 
 
-def caps_of(definition, values: dict) -> dict[str, Cap]:
+def caps_of(definition, values: dict, visible: set[str] | None = None) -> dict[str, Cap]:
     """The shown questions whose grade an earlier answer caps, with the cap."""
     caps = {}
-    for key in definition.visible_keys(values):
+    for key in definition.visible_keys(values) if visible is None else visible:
         question = definition.questions[key]
         points = definition.cap(question, values)
         if points is not None:
@@ -129,75 +253,199 @@ def caps_of(definition, values: dict) -> dict[str, Cap]:
 
 
 @dataclass
-class ReviewPage:
-    """What the review page of one response shows (a fixed number of queries)."""
+class ShownQuestion:
+    """One question as the review page shows it: the answer, its documents and
+    clarification thread, and whether it is graded."""
 
-    answers: dict
+    question: dict
+    title: str
+    value: object
+    documents: list
+    thread: list
+    #: Whether it has a rubric to grade it by.
+    gradable: bool
+
+    @property
+    def key(self) -> str:
+        return self.question["key"]
+
+
+@dataclass
+class ShownSection:
+    """A section of the review page: its visible answerable questions and their tally."""
+
+    key: str
+    title: str
+    tally: SectionTally
+    questions: list[ShownQuestion]
+    #: Whether it has anything to save: a grade or a verdict on a document.
+    saves: bool
+
+
+@dataclass
+class Grading:
+    """What grading one response works on: its answers, the questions to grade, the
+    documents to judge and the caps on grades (two queries)."""
+
+    #: Stored answer values by question key.
+    values: dict
     #: Keys of the questions shown, given the answers.
     visible: set[str]
     #: The visible questions with a rubric, in questionnaire order.
     questions: list[dict]
     #: Evidence documents by question key.
     documents: dict[str, list]
-    grades: dict[str, Grade]
-    verdicts: dict[int, EvidenceVerdict]
-    contents: list[SectionTally]
     #: The grades capped by an earlier answer (`rubric_cap`): question key → the cap.
-    caps: dict[str, "Cap"]
+    caps: dict[str, Cap]
 
     @property
     def all_documents(self) -> list[EvidenceDocument]:
         return [d for items in self.documents.values() for d in items]
 
 
-def review_page(response: Response, lang: str, viewer: User) -> ReviewPage:
-    answers = questionnaire_services.answers_of(response)
+def grading_of(response: Response, viewer: User) -> Grading:
+    """What grading `response` works on, with the documents `viewer` may see."""
     definition = response.version.definition
-    values = questionnaire_services.values_of(answers)
+    values = stored_values(response)
     visible = definition.visible_keys(values)
-    grades = grades_of(response)
-    questions, contents = [], []
-    for section in definition.sections:
-        tally = SectionTally(section["key"], text_in(section["title"], lang))
-        for question in section["questions"]:
-            if question.get("rubric") and question["key"] in visible:
-                questions.append(question)
-                tally.gradable += 1
-                grade = grades.get(question["key"])
-                tally.graded += grade is not None and grade.points is not None
-        contents.append(tally)
-    return ReviewPage(
-        answers=answers,
+    return Grading(
+        values=values,
         visible=visible,
-        questions=questions,
+        questions=[
+            q for q in definition.questions.values() if q.get("rubric") and q["key"] in visible
+        ],
         documents=evidence_by_question(response.id, viewer),
-        grades=grades,
-        verdicts=verdicts_of(response),
-        contents=contents,
-        caps=caps_of(definition, values),
+        caps=caps_of(definition, values, visible),
     )
 
 
-def ungraded_questions(response: Response, lang: str) -> list[dict]:
+@dataclass
+class ReviewPage:
+    """What the review page of one response shows (a fixed number of queries)."""
+
+    grading: Grading
+    review: Review
+    #: See `grade_values` and `verdict_values`.
+    grades: dict
+    verdicts: dict
+    contents: list[SectionTally]
+    scores: scoring.Scores
+    sections: list[ShownSection]
+    #: Market answers by criterion, or None when the response has no market part.
+    market_answers: dict | None
+
+    @property
+    def caps(self) -> dict[str, Cap]:
+        return self.grading.caps
+
+
+def review_page(
+    response: Response, lang: str, viewer: User, grading: Grading | None = None
+) -> ReviewPage:
+    """Everything the review page shows, each thing computed once, in a fixed number of
+    queries whatever the number of answers, grades, documents and messages."""
+    definition = response.version.definition
+    grading = grading or grading_of(response, viewer)
+    values, visible, documents = grading.values, grading.visible, grading.documents
+    grades = grade_values(response)
+    threads = questionnaire_services.threads_by_question(response.id)
+    contents, sections = [], []
+    for section in definition.sections:
+        tally = SectionTally(section["key"], text_in(section["title"], lang))
+        shown = []
+        for question in definition.answerable(section):
+            key = question["key"]
+            if key not in visible:
+                continue
+            gradable = bool(question.get("rubric"))
+            if gradable:
+                tally.gradable += 1
+                grade = grades.get(key)
+                tally.graded += grade is not None and grade.points is not None
+            shown.append(
+                ShownQuestion(
+                    question,
+                    text_in(question["text"], lang),
+                    values.get(key),
+                    documents.get(key, []),
+                    threads.get(key, []),
+                    gradable,
+                )
+            )
+        contents.append(tally)
+        saves = bool(tally.gradable) or any(q.documents for q in shown)
+        sections.append(ShownSection(section["key"], tally.title, tally, shown, saves))
+    return ReviewPage(
+        grading=grading,
+        review=review_of(response),
+        grades=grades,
+        verdicts=verdict_values(response),
+        contents=contents,
+        scores=_scores(response, values, grades, lang, visible),
+        sections=sections,
+        market_answers=questionnaire_services.market_answers_shown(response),
+    )
+
+
+def stored_values(response: Response) -> dict:
+    """The response's stored answer values by question key (one query, values only)."""
+    rows = db.session.execute(
+        db.select(Answer.question_key, Answer.value).where(Answer.response_id == response.id)
+    )
+    return {key: value for key, value in rows}  # noqa: C416 - rows are Row objects
+
+
+def ungraded_questions(response: Response, scores: scoring.Scores) -> list[dict]:
     """The visible gradable questions that have no grade yet, in questionnaire order."""
-    keys = set(scores_of(response, lang).ungraded)
+    keys = set(scores.ungraded)
     return [q for k, q in response.version.definition.questions.items() if k in keys]
 
 
 def staff() -> list[User]:
-    return list(
-        db.session.scalars(
-            db.select(User)
-            .where(User.role.in_([r.value for r in BUYER_ROLES]), User.is_active.is_(True))
-            .order_by(User.full_name)
-        )
-    )
+    return list(db.session.scalars(db.select(User).where(_is_staff()).order_by(User.full_name)))
+
+
+def staff_names() -> list[tuple[int, str]]:
+    """(id, name) of the buyer's active staff by name, for choosing a reviewer (names only:
+    no account is loaded)."""
+    return list(db.session.execute(_staff_names_statement()))
+
+
+@cache
+def _staff_names_statement():
+    return db.select(User.id, User.full_name).where(_is_staff()).order_by(User.full_name)
+
+
+def _is_staff():
+    return User.role.in_([r.value for r in BUYER_ROLES]) & User.is_active.is_(True)
 
 
 def staff_member(user_id: int) -> User | None:
     """The user if they work for the buyer (and so may review), else None."""
     user = db.session.get(User, user_id)
     return user if user is not None and user.is_buyer_staff else None
+
+
+def grade_values(response: Response) -> dict:
+    """The response's grades by question key, as rows of `points`, `comment` and `note`
+    (read only: no Grade is loaded)."""
+    rows = db.session.execute(
+        db.select(Grade.question_key, Grade.points, Grade.comment, Grade.note).where(
+            Grade.response_id == response.id
+        )
+    )
+    return {row.question_key: row for row in rows}
+
+
+def verdict_values(response: Response) -> dict:
+    """The verdicts on the response's documents by document id, as rows of `is_accepted`
+    and `reason` (read only)."""
+    rows = db.session.execute(
+        db.select(EvidenceVerdict.document_id, EvidenceVerdict.is_accepted, EvidenceVerdict.reason)
+        .join(EvidenceDocument, EvidenceDocument.id == EvidenceVerdict.document_id)
+        .where(EvidenceDocument.response_id == response.id)
+    )
+    return {row.document_id: row for row in rows}
 
 
 def grades_of(response: Response) -> dict[str, Grade]:
@@ -207,14 +455,20 @@ def grades_of(response: Response) -> dict[str, Grade]:
     }
 
 
-def save_grades(response: Response, entries: dict[str, dict], *, actor: User) -> list[str]:
+def save_grades(
+    response: Response,
+    entries: dict[str, dict],
+    *,
+    actor: User,
+    caps: dict[str, Cap] | None = None,
+) -> list[str]:
     """Store the grades given (points, comment, note per question); returns changed keys.
-    Points that are no level of the rubric, or above the question's cap, are not stored."""
+    Points that are no level of the rubric, or above the question's cap, are not stored.
+    `caps` (from `grading_of`) spares reading the answers again."""
     definition = response.version.definition
     existing = grades_of(response)
-    caps = caps_of(
-        definition, questionnaire_services.values_of(questionnaire_services.answers_of(response))
-    )
+    if caps is None:
+        caps = caps_of(definition, stored_values(response))
     changed = []
     for key, entry in entries.items():
         question = definition.questions.get(key)
@@ -327,9 +581,13 @@ def ask_clarification(response: Response, questions: dict[str, str], *, actor: U
     )
 
 
-def accept(response: Response, *, actor: User, lang: str) -> scoring.Scores:
+def accept(
+    response: Response, *, actor: User, lang: str, scores: scoring.Scores | None = None
+) -> scoring.Scores:
+    """Accept the response with its scores (computed now unless given) and tell the
+    supplier."""
     review = review_of(response)
-    result = scores_of(response, lang)
+    result = scores or scores_of(response, lang)
     review.status = "accepted"
     review.decided_at, review.decided_by_id = utcnow(), actor.id
     review.scores = result.as_dict()
@@ -346,14 +604,56 @@ def accept(response: Response, *, actor: User, lang: str) -> scoring.Scores:
 
 def scores_of(response: Response, lang: str) -> scoring.Scores:
     """The response's scores with their arithmetic (see `portal.review.scoring`)."""
-    values = questionnaire_services.values_of(questionnaire_services.answers_of(response))
-    points = {k: g.points for k, g in grades_of(response).items()}
+    return _scores(response, stored_values(response), grade_values(response), lang)
+
+
+def reviews_of(response_ids: list[int]) -> dict[int, Review]:
+    """The reviews begun on the responses, by response id (one query; none begun, none)."""
+    if not response_ids:
+        return {}
+    return {
+        review.response_id: review
+        for review in db.session.scalars(
+            db.select(Review).where(Review.response_id.in_(response_ids))
+        )
+    }
+
+
+def scores_of_responses(responses: list[Response], lang: str) -> dict[int, scoring.Scores]:
+    """Each response's scores as its review page shows them, by response id: from its
+    answers and grades as they stand now (two queries for any number of responses)."""
+    ids = [response.id for response in responses]
+    if not ids:
+        return {}
+    values: dict[int, dict] = {i: {} for i in ids}
+    for response_id, key, value in db.session.execute(
+        db.select(Answer.response_id, Answer.question_key, Answer.value).where(
+            Answer.response_id.in_(ids)
+        )
+    ):
+        values[response_id][key] = value
+    points: dict[int, dict] = {i: {} for i in ids}
+    for response_id, key, given in db.session.execute(
+        db.select(Grade.response_id, Grade.question_key, Grade.points).where(
+            Grade.response_id.in_(ids)
+        )
+    ):
+        points[response_id][key] = given
+    award = current_app.config["SOCIAL_AWARD_POINTS"]
+    return {
+        r.id: scoring.compute(r.version.definition, values[r.id], points[r.id], lang, award)
+        for r in responses
+    }
+
+
+def _scores(response, values, grades, lang, visible=None) -> scoring.Scores:
     return scoring.compute(
         response.version.definition,
         values,
-        points,
+        {k: g.points for k, g in grades.items()},
         lang,
         current_app.config["SOCIAL_AWARD_POINTS"],
+        visible=visible,
     )
 
 
@@ -493,7 +793,3 @@ def _credits_of(responses: list[Response]) -> dict[int, dict[str, str]]:
     for answer in db.session.scalars(db.select(Answer).where(Answer.response_id.in_(list(values)))):
         values[answer.response_id][answer.question_key] = answer.value
     return {r.id: r.version.definition.credits(values[r.id]) for r in crediting}
-
-
-def rounds() -> list[Round]:
-    return list(db.session.scalars(db.select(Round).order_by(Round.created_at.desc())))

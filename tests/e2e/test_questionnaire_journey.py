@@ -134,6 +134,42 @@ def test_the_draft_saves_itself_and_nothing_is_lost_on_leaving(page, live_server
     assert _answer(live_server, supplier["response_id"], "name") == "Typed just before leaving"
 
 
+def test_a_save_waits_for_the_autosave_under_way(page, live_server, supplier):
+    """An autosave still on its way when the person presses Save must not reach the server
+    after the Save and overwrite it: the Save is sent once the autosave has answered."""
+    sign_in(page, supplier["email"])
+    page.goto(f"/responses/{supplier['response_id']}")
+    page.get_by_role("button", name="Start").click()
+    page.get_by_role("link", name="Basics").click()
+    page.wait_for_load_state("load")
+    held = []
+    page.route("**/autosave", held.append)
+    page.get_by_label("Contact person").fill("Older, autosaved")
+    deadline = time.monotonic() + 8
+    while not held and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    assert held, "the page did not autosave"
+    sent = []
+    page.on(
+        "request",
+        lambda request: (
+            sent.append(request.method)
+            if "/sections/" in request.url and not request.url.endswith("/autosave")
+            else None
+        ),
+    )
+    page.get_by_label("Contact person").fill("Newer, saved")
+    page.get_by_role("button", name="Save draft").click()
+    page.wait_for_timeout(700)
+    assert "POST" not in sent, "the Save went out while the autosave was still under way"
+    held[0].continue_()
+    expect(page.get_by_role("status").first).to_contain_text("Your answers are saved.")
+    assert "POST" in sent
+    assert _answer(live_server, supplier["response_id"], "name") == "Newer, saved"
+    page.reload()
+    expect(page.get_by_label("Contact person")).to_have_value("Newer, saved")
+
+
 def test_questionnaire_pages_in_swedish(page_sv, live_server, supplier):
     page_sv.goto("/login")
     page_sv.get_by_label("E-postadress").fill(supplier["email"])

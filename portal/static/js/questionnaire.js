@@ -74,8 +74,17 @@
       { hour: "2-digit", minute: "2-digit" });
   }
 
-  async function save() {
-    if (!dirty || inFlight) { return; }
+  // The autosave under way, if any: a Save waits for it, so that an older autosave can never
+  // reach the server after the Save and overwrite what it stored.
+  let pending = null;
+
+  function save() {
+    if (!dirty || inFlight) { return pending; }
+    pending = send().finally(() => { pending = null; });
+    return pending;
+  }
+
+  async function send() {
     dirty = false;
     inFlight = true;
     say(form.dataset.msgSaving);
@@ -129,7 +138,16 @@
 
   form.addEventListener("input", changed);
   form.addEventListener("change", changed);
-  form.addEventListener("submit", () => { dirty = false; clearTimeout(timer); });
+  form.addEventListener("submit", (event) => {
+    dirty = false;
+    clearTimeout(timer);
+    if (pending) {
+      // Sent again once the autosave has answered, with the versions it returned.
+      event.preventDefault();
+      const button = event.submitter;
+      pending.finally(() => form.requestSubmit(button));
+    }
+  });
 
   // Leaving the page: hand the last changes to the browser, which sends them even as the
   // tab closes.
