@@ -143,7 +143,11 @@ def test_a_save_waits_for_the_autosave_under_way(page, live_server, supplier):
     page.get_by_role("link", name="Basics").click()
     page.wait_for_load_state("load")
     held = []
-    page.route("**/autosave", held.append)
+
+    def hold(route):
+        held.append(route)
+
+    page.route("**/autosave", hold)
     page.get_by_label("Contact person").fill("Older, autosaved")
     deadline = time.monotonic() + 8
     while not held and time.monotonic() < deadline:

@@ -50,6 +50,8 @@ MEASURE = """() => {
 
 def assert_reflows(page) -> None:
     """Nothing but a table's own named, focusable region scrolls sideways at 320 px."""
+    # Measured once the style sheet applies: text can be on the page before it has loaded.
+    page.wait_for_load_state("load")
     measured = page.evaluate(MEASURE)
     assert measured["document"] <= NARROW["width"], measured
     assert measured["body"] <= NARROW["width"], measured
