@@ -112,6 +112,7 @@ _axe = Axe()
 
 def assert_accessible(page) -> None:
     """axe-core finds no WCAG 2.1 A/AA violation on the page as it is now."""
+    page.wait_for_load_state("load")
     results = _axe.run(page, options={"runOnly": {"type": "tag", "values": WCAG_21_AA}})
     violations = results.response["violations"]
     assert not violations, f"{page.url}:\n" + results.generate_report()

@@ -94,6 +94,7 @@ def attach_document(page, box, question: dict, kind: str | None = None) -> None:
     """Attach a small PDF of `kind` (default: the first kind the question accepts), and come
     back."""
     box.get_by_role("link", name=re.compile("^Attach a document")).click()
+    expect(page.get_by_label("File", exact=True)).to_be_visible()
     assert_accessible(page)
     page.get_by_label("File", exact=True).set_input_files(
         {"name": f"{question['key']}.pdf", "mimeType": "application/pdf", "buffer": PDF}
