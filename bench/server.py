@@ -152,7 +152,8 @@ def _save_script(folder: Path, browser: Browser, path: str) -> Path:
     if not any(name in typed for name, _ in fields):
         raise AssertionError(f"{path}: no answer to type into")
     script = folder / "save.lua"
-    script.write_text(SAVE_SCRIPT.replace("BODY", urlencode(fields)), encoding="utf-8")
+    body = urlencode([(name, value) for name, value in fields])
+    script.write_text(SAVE_SCRIPT.replace("BODY", body), encoding="utf-8")
     return script
 
 

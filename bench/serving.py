@@ -220,7 +220,8 @@ class Browser:
 
 
 class _FormReader(HTMLParser):
-    """The fields a browser would post from the form whose action is `action`."""
+    """The fields a browser would post from the form whose action is `action` (or, on the
+    page at `action`, the POST form that has none)."""
 
     def __init__(self, action: str):
         super().__init__(convert_charrefs=True)
@@ -237,7 +238,11 @@ class _FormReader(HTMLParser):
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
         if tag == "form":
-            self.inside = attrs.get("action") == self.action
+            # A POST form without an action posts to the page it is on.
+            action = attrs.get("action")
+            self.inside = action == self.action or (
+                not action and (attrs.get("method") or "").lower() == "post"
+            )
             return
         if not self.inside or "disabled" in attrs:
             return
