@@ -29,6 +29,24 @@ CHROMIUM_ARGS = [
 ]
 
 
+def _closed_before_sending(app):
+    """The app's response read whole and closed before the server sends it. Werkzeug's
+    development server leaves a response unclosed when the browser drops the connection
+    half-way (a page that navigates while a script is still loading), and the open file
+    then fails the run as a ResourceWarning."""
+
+    def wsgi(environ, start_response):
+        response = app(environ, start_response)
+        try:
+            return [b"".join(response)]
+        finally:
+            close = getattr(response, "close", None)
+            if close is not None:
+                close()
+
+    return wsgi
+
+
 class LiveServer:
     def __init__(self, app, url):
         self.app = app
@@ -66,7 +84,7 @@ def live_server(tmp_path_factory):
         FORM_RATE_LIMIT="10000 per minute",
     )
     migrate_database(app)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, _closed_before_sending(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield LiveServer(app, f"http://127.0.0.1:{server.server_port}")
