@@ -16,7 +16,9 @@ from pathlib import Path
 
 from flask import current_app, g, has_request_context, render_template
 from flask_babel import force_locale
+from sqlalchemy.exc import IntegrityError
 
+from portal.extensions import db
 from portal.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -111,6 +113,35 @@ def deliver(message: EmailMessage) -> None:
         _send_smtp(message, config)
     else:
         raise RuntimeError(f"unknown MAIL_BACKEND {backend!r}")
+
+
+#: What became of a notice given to `send_once`.
+SENT, TAKEN, FAILED = "sent", "taken", "failed"
+
+
+def send_once(claim, messages: list[EmailMessage], *, what: str) -> str:
+    """Send one notice of a cron run once, however many runs overlap: add `claim` (a row
+    whose unique key names the notice), send `messages` and commit, on its own.
+
+    TAKEN: another run claimed the notice first, and it is left to that run. FAILED: a
+    message could not be sent; the claim is rolled back so that the next run tries again
+    (its Message-IDs are the same each time, so a copy that did go out is a duplicate the
+    mail client folds). SENT otherwise. `what` names the notice in the log."""
+    db.session.add(claim)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        return TAKEN
+    try:
+        for message in messages:
+            deliver(message)
+    except (OSError, smtplib.SMTPException):
+        db.session.rollback()
+        log.exception("could not send %s; the next run tries again", what)
+        return FAILED
+    db.session.commit()
+    return SENT
 
 
 def _send_smtp(message: EmailMessage, config) -> None:

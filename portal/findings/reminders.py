@@ -10,15 +10,12 @@ next run tries again. An extension gives the stage a new deadline, which is told
 if it passes too.
 """
 
-import logging
-import smtplib
 from dataclasses import dataclass
 from datetime import date, datetime
 from email.message import EmailMessage
 
 from flask import current_app
 from flask_babel import LazyString, gettext
-from sqlalchemy.exc import IntegrityError
 
 from portal import mail
 from portal.auth.services import User
@@ -29,8 +26,6 @@ from portal.findings.models import ActionReminder, CorrectiveAction, Finding
 from portal.orgs.services import Organisation
 from portal.roles import SUPPLIER_ROLES
 from portal.timeutil import utcnow
-
-log = logging.getLogger(__name__)
 
 #: The right-hand side of the notices' Message-IDs.
 MESSAGE_DOMAIN = "fair-ict-portal"
@@ -162,30 +157,14 @@ def send_due_notices(now: datetime | None = None) -> tuple[int, int]:
         reviewer = _reviewer(notice)
         if reviewer is not None:
             messages.append(message_for(notice, reviewer, to_reviewer=True))
-        db.session.add(
-            ActionReminder(
-                action_id=notice.action_id,
-                stage=notice.stage,
-                due_on=notice.due_on,
-                sent_at=now,
-                message_id=notice.message_id,
-            )
+        claim = ActionReminder(
+            action_id=notice.action_id,
+            stage=notice.stage,
+            due_on=notice.due_on,
+            sent_at=now,
+            message_id=notice.message_id,
         )
-        try:
-            db.session.flush()
-        except IntegrityError:
-            db.session.rollback()
-            continue
-        try:
-            for message in messages:
-                mail.deliver(message)
-        except (OSError, smtplib.SMTPException):
-            db.session.rollback()
-            log.exception(
-                "could not send the notice %s; the next run tries again", notice.message_id
-            )
-            failed += 1
-            continue
-        db.session.commit()
-        sent += 1
+        outcome = mail.send_once(claim, messages, what=f"the notice {notice.message_id}")
+        sent += outcome == mail.SENT
+        failed += outcome == mail.FAILED
     return sent, failed

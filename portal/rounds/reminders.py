@@ -7,8 +7,6 @@ half-way has recorded exactly the reminders it sent; a send that fails is rolled
 next run tries it again.
 """
 
-import logging
-import smtplib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -16,7 +14,6 @@ from email.message import EmailMessage
 from flask import current_app
 from flask_babel import LazyString, gettext
 from sqlalchemy import or_
-from sqlalchemy.exc import IntegrityError
 
 from portal import mail
 from portal.auth.services import User
@@ -25,8 +22,6 @@ from portal.questionnaires.services import Response, Round, RoundExtension, clos
 from portal.roles import SUPPLIER_ROLES
 from portal.rounds.models import RoundReminder
 from portal.timeutil import show_datetime, utcnow
-
-log = logging.getLogger(__name__)
 
 #: The right-hand side of the reminders' Message-IDs.
 MESSAGE_DOMAIN = "fair-ict-portal"
@@ -166,30 +161,14 @@ def send_due_reminders(now: datetime | None = None) -> tuple[int, int]:
         messages = [message_for(reminder, user) for user in recipients(reminder.organisation_id)]
         if not messages:
             continue
-        db.session.add(
-            RoundReminder(
-                round_id=reminder.round_id,
-                organisation_id=reminder.organisation_id,
-                days_before=reminder.days_before,
-                sent_at=now,
-                message_id=reminder.message_id,
-            )
+        claim = RoundReminder(
+            round_id=reminder.round_id,
+            organisation_id=reminder.organisation_id,
+            days_before=reminder.days_before,
+            sent_at=now,
+            message_id=reminder.message_id,
         )
-        try:
-            db.session.flush()
-        except IntegrityError:
-            db.session.rollback()
-            continue
-        try:
-            for message in messages:
-                mail.deliver(message)
-        except (OSError, smtplib.SMTPException):
-            db.session.rollback()
-            log.exception(
-                "could not send the reminder %s; the next run tries again", reminder.message_id
-            )
-            failed += 1
-            continue
-        db.session.commit()
-        sent += 1
+        outcome = mail.send_once(claim, messages, what=f"the reminder {reminder.message_id}")
+        sent += outcome == mail.SENT
+        failed += outcome == mail.FAILED
     return sent, failed
