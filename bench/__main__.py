@@ -8,20 +8,15 @@ to a server running in a process of its own (bench/upload_server.py). A figure a
 limit exits non-zero.
 """
 
-import http.client
 import io
-import secrets
 import select
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from datetime import date, timedelta
-from http.cookies import SimpleCookie
 from pathlib import Path
-from urllib.parse import urlencode
 
 import openpyxl
 import pyotp
@@ -30,6 +25,7 @@ from flask_migrate import upgrade
 from sqlalchemy import insert
 
 from bench import server
+from bench.serving import Browser
 from bench.upload_server import UPLOAD_EMAIL, UPLOAD_PASSWORD
 from portal import create_app
 from portal.audit.models import AuditEvent
@@ -45,7 +41,7 @@ from portal.questionnaires.services import open_round, publish
 from portal.roles import Role
 from portal.rounds import maturity
 from portal.timeutil import utcnow
-from tests.fixtures.web import PortalClient, csrf_token_from, hidden_inputs
+from tests.fixtures.web import PortalClient, hidden_inputs
 from tests.test_questionnaire_speed import big_definition
 
 REPEAT = 30
@@ -428,85 +424,6 @@ SERVER_START_SECONDS = 30
 ROOT = Path(__file__).resolve().parent.parent
 
 
-class _Browser:
-    """Requests to the bench server over HTTP, one connection each, keeping its cookies (the
-    server's are host-only and path "/"); redirects are not followed."""
-
-    def __init__(self, port: int):
-        self.port = port
-        self.cookies: dict[str, str] = {}
-
-    def request(self, method: str, path: str, body=None, headers=None, timeout: float = 120):
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
-        headers = {"Accept-Language": "en", **(headers or {})}
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        try:
-            connection.request(method, path, body=body, headers=headers)
-            reply = connection.getresponse()
-            text = reply.read().decode("utf-8", errors="replace")
-            for line in reply.headers.get_all("Set-Cookie") or []:
-                cookie = SimpleCookie()
-                cookie.load(line)
-                for name, morsel in cookie.items():
-                    if morsel.value and morsel["max-age"] != "0":
-                        self.cookies[name] = morsel.value
-                    else:
-                        self.cookies.pop(name, None)
-            return reply.status, reply.headers, text
-        finally:
-            connection.close()
-
-    def form(self, path: str, fields: dict) -> tuple[int, str, str]:
-        """POST url-encoded `fields`; (status, Location, body)."""
-        status, headers, text = self.request(
-            "POST",
-            path,
-            body=urlencode(fields).encode(),
-            headers={"Content-Type": "application/x-www-form-urlencoded"},
-        )
-        return status, headers.get("Location", ""), text
-
-    def token(self, path: str) -> str:
-        status, _headers, html = self.request("GET", path)
-        assert status == 200, (path, status, html[:500])
-        return csrf_token_from(html)
-
-    def upload(self, path: str, fields: dict, file: Path, filename: str):
-        """POST a multipart form with `file` streamed from disk (never whole in memory)."""
-        boundary = "bench" + secrets.token_hex(16)
-        head = (
-            b"".join(
-                f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
-                f"{value}\r\n".encode()
-                for name, value in fields.items()
-            )
-            + (
-                f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
-                f'filename="{filename}"\r\nContent-Type: text/plain\r\n\r\n'
-            ).encode()
-        )
-        tail = f"\r\n--{boundary}--\r\n".encode()
-
-        def body() -> Iterator[bytes]:
-            yield head
-            with file.open("rb") as stream:
-                while chunk := stream.read(1024 * 1024):
-                    yield chunk
-            yield tail
-
-        status, headers, text = self.request(
-            "POST",
-            path,
-            body=body(),
-            headers={
-                "Content-Type": f"multipart/form-data; boundary={boundary}",
-                "Content-Length": str(len(head) + file.stat().st_size + len(tail)),
-            },
-        )
-        return status, headers.get("Location", ""), text
-
-
 def _write_text_file(path: Path, megabytes: int, line: bytes = UPLOAD_LINE) -> None:
     block = line * (1024 * 1024 // len(line))
     with path.open("wb") as out:
@@ -584,14 +501,8 @@ def bench_upload_memory() -> bool:
             server = None
             try:
                 server, port, factory_id = _start_server(folder, log)
-                browser = _Browser(port)
-                token = browser.token("/login")
-                status, location, text = browser.form(
-                    "/login",
-                    {"csrf_token": token, "email": UPLOAD_EMAIL, "password": UPLOAD_PASSWORD},
-                )
-                assert status == 302, ("sign-in", status, text[:1000])
-                assert "/login" not in location, ("sign-in", location)
+                browser = Browser(port)
+                browser.sign_in(UPLOAD_EMAIL, UPLOAD_PASSWORD)
                 page = f"/factories/{factory_id}/evidence"
 
                 def upload(file: Path, filename: str) -> None:

@@ -29,6 +29,7 @@ from bench.serving import (
     form_fields,
     gunicorn,
     portal_env,
+    settle_database,
     typed_fields,
 )
 from portal import create_app
@@ -50,24 +51,67 @@ _NON_2XX = re.compile(r"Non-2xx or 3xx responses:\s+(\d+)")
 _SOCKET_ERRORS = re.compile(r"Socket errors:.*")
 _UNEXPECTED = re.compile(r"unexpected status: (\d+)")
 
-SAVE_SCRIPT = """
-local counter = 0
-local unexpected = 0
-local body = [==[BODY]==]
+#: Both scripts keep the session cookie as a browser does: the portal signs it again at most
+#: once a minute, and a client that kept sending the first one would have it signed anew on
+#: every request after that minute.
+COOKIE_LUA = """
 local headers = nil
 
-request = function()
+local function escaped(text)
+  return (string.gsub(text, "%p", "%%%0"))
+end
+
+function with_cookie()
   if headers == nil then
     headers = {}
     for name, value in pairs(wrk.headers) do headers[name] = value end
-    headers["Content-Type"] = "application/x-www-form-urlencoded"
   end
-  counter = counter + 1
-  local filled = string.gsub(body, "ZZCOUNTERZZ", tostring(counter))
-  return wrk.format("POST", nil, headers, filled)
+  return headers
 end
 
-response = function(status, headers, body)
+function keep_cookie(received)
+  local set = received["Set-Cookie"] or received["set-cookie"]
+  if set == nil then return end
+  local pair = string.match(set, "^([^;]+)")
+  local name = string.match(pair, "^([^=]+)=")
+  local current = with_cookie()["Cookie"] or ""
+  local value = string.gsub(pair, "%%", "%%%%")
+  local replaced, count = string.gsub(current, escaped(name) .. "=[^;]*", value)
+  if count == 0 then replaced = pair .. "; " .. current end
+  headers["Cookie"] = replaced
+end
+"""
+
+PAGE_SCRIPT = (
+    COOKIE_LUA
+    + """
+request = function()
+  return wrk.format("GET", nil, with_cookie())
+end
+
+response = function(status, received, body)
+  keep_cookie(received)
+end
+"""
+)
+
+SAVE_SCRIPT = (
+    COOKIE_LUA
+    + """
+local counter = 0
+local unexpected = 0
+local body = [==[BODY]==]
+
+request = function()
+  local sent = with_cookie()
+  sent["Content-Type"] = "application/x-www-form-urlencoded"
+  counter = counter + 1
+  local filled = string.gsub(body, "ZZCOUNTERZZ", tostring(counter))
+  return wrk.format("POST", nil, sent, filled)
+end
+
+response = function(status, received, body)
+  keep_cookie(received)
   if status ~= 302 then unexpected = unexpected + 1 end
 end
 
@@ -75,6 +119,7 @@ done = function(summary, latency, requests)
   io.write(string.format("unexpected status: %d\\n", unexpected))
 end
 """
+)
 
 
 @dataclass
@@ -137,6 +182,7 @@ def _seed(url: str, env: dict[str, str]) -> bench_world.World:
         built = bench_world.build()
         db.session.remove()
         db.engine.dispose()
+    settle_database(url)
     return built
 
 
@@ -230,12 +276,16 @@ def _bench(portal, bare, built, folder: Path, seconds: float) -> bool:
             reviewer,
         ),
     ]
+    page_script = folder / "page.lua"
+    page_script.write_text(PAGE_SCRIPT, encoding="utf-8")
     failed = False
     for label, path, least, browser in pages:
         for _ in range(WARM_UP_REQUESTS):
             browser.page(path)
         headers = {"Cookie": browser.cookie_header, "Accept-Language": "en"}
-        figure = _measure(portal.base_url, bare.base_url, seconds, label, path, least, headers)
+        figure = _measure(
+            portal.base_url, bare.base_url, seconds, label, path, least, headers, page_script
+        )
         _report(figure)
         failed |= not figure.ok
     script = _save_script(folder, supplier, built.save_section)

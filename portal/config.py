@@ -59,6 +59,9 @@ class Config:
         "DATABASE_URL", f"sqlite:///{BASE_DIR / 'instance' / 'portal.sqlite3'}"
     )
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    #: Seconds a pooled connection may sit idle before it is checked on its next use; None
+    #: never checks (portal.pooling).
+    DATABASE_PING_AFTER_IDLE: float | None = None
 
     # Sessions: idle timeout is the signed cookie's max age (re-signed by a request at most
     # once a minute: portal.security.SessionCookie); the absolute timeout is checked against
@@ -184,7 +187,8 @@ class ProductionConfig(Config):
     HSTS = True
     MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "smtp")
     PREFERRED_URL_SCHEME = "https"
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    #: A pooled connection idle this many seconds is checked before use (portal.pooling).
+    DATABASE_PING_AFTER_IDLE = float(os.environ.get("DATABASE_PING_AFTER_IDLE", "10"))
 
     @classmethod
     def settle(cls) -> dict:

@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import login_user, logout_user
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from limits import parse
+from sqlalchemy.orm import defaultload, defer
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal import mail, signals
@@ -245,11 +246,32 @@ def load_session_user(token: str) -> User | None:
     return user
 
 
+_READ_WHEN_ASKED = (
+    User.password_hash,
+    User.totp_secret,
+    User.totp_pending_secret,
+    User.totp_last_step,
+    User.created_at,
+    User.password_changed_at,
+    User.deactivated_at,
+)
+_ORG_READ_WHEN_ASKED = (
+    Organisation.org_number,
+    Organisation.contact_email,
+    Organisation.created_at,
+)
+
+
 @cache
 def _live_session_user():
-    # Built once: constructing the statement costs more than running it.
+    # Built once: constructing the statement costs more than running it. What only the
+    # account, sign-in and admin pages read is left out, and read there when asked for.
     return (
         db.select(User)
+        .options(
+            *(defer(column) for column in _READ_WHEN_ASKED),
+            *(defaultload(User.organisation).defer(column) for column in _ORG_READ_WHEN_ASKED),
+        )
         .join(UserSession, UserSession.user_id == User.id)
         .where(
             UserSession.token_hash == db.bindparam("token_hash"),

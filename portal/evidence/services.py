@@ -2,10 +2,13 @@
 
 from collections import defaultdict
 from datetime import date, timedelta
+from functools import cache
+from types import SimpleNamespace
 
 from flask import abort, current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, func, or_
+from sqlalchemy.orm import lazyload
 
 from portal import mail, signals
 from portal.audit.services import record
@@ -248,13 +251,24 @@ def open_content(document: EvidenceDocument):
 def by_question(response_id: int, viewer: User) -> dict[str, list[EvidenceDocument]]:
     """The response's documents that `viewer` may see, grouped by question (one query)."""
     grouped: dict[str, list[EvidenceDocument]] = defaultdict(list)
-    for document in db.session.scalars(
-        db.select(EvidenceDocument)
-        .where(EvidenceDocument.response_id == response_id, visible_to(viewer))
-        .order_by(EvidenceDocument.uploaded_at)
-    ):
+    query = _by_response(viewer.is_buyer_staff)
+    params = {"response_id": response_id, "organisation_id": viewer.organisation_id}
+    for document in db.session.scalars(query, params):
         grouped[document.question_key].append(document)
     return grouped
+
+
+@cache
+def _by_response(staff: bool):
+    # Built once for each kind of viewer: building the statement costs as much as running
+    # it. The stored file is not needed to list a document, and is read when it is opened.
+    viewer = SimpleNamespace(is_buyer_staff=staff, organisation_id=db.bindparam("organisation_id"))
+    return (
+        db.select(EvidenceDocument)
+        .options(lazyload(EvidenceDocument.stored_file))
+        .where(EvidenceDocument.response_id == db.bindparam("response_id"), visible_to(viewer))
+        .order_by(EvidenceDocument.uploaded_at)
+    )
 
 
 def for_factory(factory_id: int, viewer: User) -> list[EvidenceDocument]:

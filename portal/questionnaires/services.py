@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Text, bindparam, insert, update
-from sqlalchemy.orm import defaultload
+from sqlalchemy.orm import defaultload, lazyload
 
 from portal import signals
 from portal.audit.services import record
@@ -406,11 +406,13 @@ def rounds_overview():
 
 
 # Reading responses ----------------------------------------------------------------------------
-#: A response with its round, organisation, version and extension, in one query; its
-#: round's version is its own, loaded once. Built once, as building costs like running.
+#: A response with its round, version and extension, in one query; its round's version is
+#: its own, loaded once. Its organisation is read when asked for: the supplier's own is
+#: already loaded with the user, and a section page never asks. Built once, as building
+#: costs like running.
 _RESPONSE = (
     db.select(Response)
-    .options(defaultload(Response.round).lazyload(Round.version))
+    .options(defaultload(Response.round).lazyload(Round.version), lazyload(Response.organisation))
     .where(Response.id == bindparam("response_id"))
 )
 
