@@ -27,6 +27,7 @@ from sqlalchemy import insert
 from bench import server
 from bench.serving import Browser
 from bench.upload_server import UPLOAD_EMAIL, UPLOAD_PASSWORD
+from bench.world import factory_workbook
 from portal import create_app
 from portal.audit.models import AuditEvent
 from portal.auth.models import User
@@ -160,44 +161,10 @@ IMPORT_ROWS = 10_000
 IMPORT_LIMIT = 8.0
 
 
-def _factory_workbook(rows: int) -> bytes:
-    book = openpyxl.Workbook(write_only=True)
-    sheet = book.create_sheet("Factories")
-    sheet.append(
-        [
-            "Factory name",
-            "Address",
-            "City",
-            "Country",
-            "Role",
-            "Component category",
-            "Number of workers",
-            "Active from",
-        ]
-    )
-    countries = ["CN", "VN", "MY", "TW", "MX", "TH", "IN", "CZ"]
-    for n in range(rows):
-        sheet.append(
-            [
-                f"Factory {n}",
-                f"{n} Industrial Road",
-                "City",
-                countries[n % 8],
-                "final assembly" if n % 3 == 0 else "main component",
-                "Memory",
-                100 + n,
-                "2024-01-01",
-            ]
-        )
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
-
-
 def bench_factory_import(app) -> bool:
     """Import a 10,000-row XLSX through the portal (parse, check, preview, confirm) against
     the floor: openpyxl reading the same file plus one bulk insert of the same rows."""
-    data = _factory_workbook(IMPORT_ROWS)
+    data = factory_workbook(IMPORT_ROWS)
     with app.app_context():
         supplier = db.session.scalar(
             db.select(Organisation).where(Organisation.kind != OrgKind.BUYER).offset(1).limit(1)

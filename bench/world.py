@@ -257,8 +257,8 @@ def _queue(version: QuestionnaireVersion, reviewer: User) -> None:
     )
 
 
-def _factories(owner: User) -> None:
-    """10,000 factories in one supplier's register, through the portal's import."""
+def factory_workbook(rows: int) -> bytes:
+    """An XLSX factory list of `rows` factories, as a supplier would upload it."""
     book = openpyxl.Workbook(write_only=True)
     sheet = book.create_sheet("Factories")
     sheet.append(
@@ -268,13 +268,12 @@ def _factories(owner: User) -> None:
         ]
     )
     countries = ["CN", "VN", "MY", "TW", "MX", "TH", "IN", "CZ"]
-    for n in range(FACTORIES):
+    for n in range(rows):
         role = "final assembly" if n % 3 == 0 else "main component"
-        address = f"{n} Industrial Road"
         sheet.append(
             [
                 f"Factory {n}",
-                address,
+                f"{n} Industrial Road",
                 "City",
                 countries[n % 8],
                 role,
@@ -285,6 +284,13 @@ def _factories(owner: User) -> None:
         )
     buffer = io.BytesIO()
     book.save(buffer)
+    return buffer.getvalue()
+
+
+def _factories(owner: User) -> None:
+    """10,000 factories in one supplier's register, through the portal's import."""
     supplier = db.session.get(Organisation, owner.organisation_id)
-    staged = factory_services.stage_import(supplier, buffer.getvalue(), "bench.xlsx", user=owner)
+    staged = factory_services.stage_import(
+        supplier, factory_workbook(FACTORIES), "bench.xlsx", user=owner
+    )
     factory_services.confirm_import(staged, dropped=set(), user=owner)
