@@ -515,17 +515,28 @@ _LOCK = (
 )
 
 
+#: Beyond this many questions, a section reads all of the response's answers and keeps its
+#: own: a long IN list costs more to build and send (and is never a prepared statement) than
+#: the answers it would leave out.
+FEW_KEYS = 32
+
+
+def _names_few(keys: frozenset[str] | None) -> bool:
+    return keys is not None and len(keys) <= FEW_KEYS
+
+
 def stored_answers(
     response: Response, keys: frozenset[str] | None = None
 ) -> dict[str, StoredAnswer]:
     """The response's answers by question key, as a section page shows them: one query, of
     the columns it needs, for the questions `keys` (`section_needs`; all when None)."""
     query, params = _PAGE_ANSWERS, {"response_id": response.id}
-    if keys is not None:
+    if _names_few(keys):
         query, params["keys"] = _PAGE_ANSWERS_TO, list(keys)
     return {
         key: StoredAnswer(value, _problems(problems), *rest)
         for key, value, problems, *rest in db.session.execute(query, params)
+        if keys is None or key in keys
     }
 
 
@@ -540,11 +551,12 @@ def lock_answers(response: Response, keys: frozenset[str] | None = None) -> dict
     wrote."""
     db.session.execute(_LOCK, {"response_id": response.id, "now": utcnow()})
     query, params = _SAVE_ANSWERS, {"response_id": response.id}
-    if keys is not None:
+    if _names_few(keys):
         query, params["keys"] = _SAVE_ANSWERS_TO, list(keys)
     return {
         key: StoredAnswer(value, _problems(problems), *rest[:4], rest[4] or "", rest[5])
         for key, value, problems, *rest in db.session.execute(query, params)
+        if keys is None or key in keys
     }
 
 
