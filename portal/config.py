@@ -188,7 +188,7 @@ class ProductionConfig(Config):
     MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "smtp")
     PREFERRED_URL_SCHEME = "https"
     #: A pooled connection idle this many seconds is checked before use (portal.pooling).
-    DATABASE_PING_AFTER_IDLE = float(os.environ.get("DATABASE_PING_AFTER_IDLE", "10"))
+    DATABASE_PING_AFTER_IDLE = _env_int("DATABASE_PING_AFTER_IDLE", 10)
 
     @classmethod
     def settle(cls) -> dict:
