@@ -30,7 +30,7 @@ from portal.orgs.services import (
     suppliers_select,
 )
 from portal.passwords import dummy_hash, hash_password, needs_rehash, verify_password
-from portal.roles import Role
+from portal.roles import SUPPLIER_ROLES, Role
 from portal.timeutil import utcnow
 
 # isort: split
@@ -584,6 +584,22 @@ def organisation_users(organisation_id: int) -> list[User]:
             db.select(User)
             .where(User.organisation_id == organisation_id)
             .order_by(User.is_active.desc(), db.func.lower(User.full_name))
+        )
+    )
+
+
+def active_supplier_users(organisation_id: int) -> list[User]:
+    """The organisation's active owners and members, oldest account first: who is told what
+    the region sends the organisation (reminders, notices, review outcomes)."""
+    return list(
+        db.session.scalars(
+            db.select(User)
+            .where(
+                User.organisation_id == organisation_id,
+                User.role.in_([role.value for role in SUPPLIER_ROLES]),
+                User.is_active.is_(True),
+            )
+            .order_by(User.id)
         )
     )
 

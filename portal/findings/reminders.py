@@ -18,13 +18,12 @@ from flask import current_app
 from flask_babel import LazyString, gettext
 
 from portal import mail
-from portal.auth.services import User
+from portal.auth.services import User, active_supplier_users
 from portal.extensions import db
 from portal.findings import deadlines
 from portal.findings.deadlines import SUPPLIER_TURN
 from portal.findings.models import ActionReminder, CorrectiveAction, Finding
 from portal.orgs.services import Organisation
-from portal.roles import SUPPLIER_ROLES
 from portal.timeutil import utcnow
 
 #: The right-hand side of the notices' Message-IDs.
@@ -97,21 +96,6 @@ def due_notices(today: date) -> list[DueNotice]:
     return due
 
 
-def supplier_recipients(organisation_id: int) -> list[User]:
-    """The organisation's active owners and members."""
-    return list(
-        db.session.scalars(
-            db.select(User)
-            .where(
-                User.organisation_id == organisation_id,
-                User.role.in_([role.value for role in SUPPLIER_ROLES]),
-                User.is_active.is_(True),
-            )
-            .order_by(User.id)
-        )
-    )
-
-
 def _reviewer(notice: DueNotice) -> User | None:
     user = db.session.get(User, notice.recorded_by_id) if notice.recorded_by_id else None
     return user if user is not None and user.is_active and user.is_buyer_staff else None
@@ -151,7 +135,7 @@ def send_due_notices(now: datetime | None = None) -> tuple[int, int]:
     now = now or utcnow()
     sent = failed = 0
     for notice in due_notices(deadlines.today()):
-        messages = [message_for(notice, u) for u in supplier_recipients(notice.organisation_id)]
+        messages = [message_for(notice, u) for u in active_supplier_users(notice.organisation_id)]
         if not messages:
             continue
         reviewer = _reviewer(notice)

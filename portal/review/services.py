@@ -10,7 +10,7 @@ from sqlalchemy.orm import aliased, defer, lazyload, selectinload
 
 from portal import mail, signals
 from portal.audit.services import record
-from portal.auth.services import User
+from portal.auth.services import User, active_supplier_users
 from portal.evidence.services import EvidenceDocument
 from portal.evidence.services import by_question as evidence_by_question
 from portal.extensions import db
@@ -27,7 +27,7 @@ from portal.questionnaires.services import (
 )
 from portal.review import scoring
 from portal.review.models import ClarificationRound
-from portal.roles import BUYER_ROLES, SUPPLIER_ROLES
+from portal.roles import BUYER_ROLES
 from portal.texts import text_in
 from portal.timeutil import utcnow
 
@@ -658,14 +658,7 @@ def _scores(response, values, grades, lang, visible=None) -> scoring.Scores:
 
 
 def _tell_supplier(response: Response, subject, template: str, **context) -> None:
-    users = db.session.scalars(
-        db.select(User).where(
-            User.organisation_id == response.organisation_id,
-            User.role.in_([r.value for r in SUPPLIER_ROLES]),
-            User.is_active.is_(True),
-        )
-    )
-    for user in users:
+    for user in active_supplier_users(response.organisation_id):
         mail.send_later(
             mail.compose(
                 user.email,

@@ -16,10 +16,9 @@ from flask_babel import LazyString, gettext
 from sqlalchemy import or_
 
 from portal import mail
-from portal.auth.services import User
+from portal.auth.services import User, active_supplier_users
 from portal.extensions import db
 from portal.questionnaires.services import Response, Round, RoundExtension, closes_at_for
-from portal.roles import SUPPLIER_ROLES
 from portal.rounds.models import RoundReminder
 from portal.timeutil import show_datetime, utcnow
 
@@ -110,21 +109,6 @@ def _may_still_be_open(now: datetime):
     return or_(Round.closes_at > now, extended.exists())
 
 
-def recipients(organisation_id: int) -> list[User]:
-    """The organisation's active supplier users (owners and members), who get its reminders."""
-    return list(
-        db.session.scalars(
-            db.select(User)
-            .where(
-                User.organisation_id == organisation_id,
-                User.role.in_([role.value for role in SUPPLIER_ROLES]),
-                User.is_active.is_(True),
-            )
-            .order_by(User.id)
-        )
-    )
-
-
 def message_for(reminder: DueReminder, user: User) -> EmailMessage:
     """One recipient's reminder, in the user's language (both when it is not known)."""
     public_url = current_app.config["PUBLIC_URL"].rstrip("/")
@@ -158,7 +142,9 @@ def send_due_reminders(now: datetime | None = None) -> tuple[int, int]:
     now = now or utcnow()
     sent = failed = 0
     for reminder in due_reminders(now):
-        messages = [message_for(reminder, user) for user in recipients(reminder.organisation_id)]
+        messages = [
+            message_for(reminder, user) for user in active_supplier_users(reminder.organisation_id)
+        ]
         if not messages:
             continue
         claim = RoundReminder(
