@@ -6,7 +6,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import get_locale
@@ -19,7 +18,6 @@ from portal.evidence import services
 from portal.evidence.forms import UploadForm
 from portal.evidence.labels import KIND_LABELS
 from portal.factories import services as factory_services
-from portal.filenames import content_disposition
 from portal.forms import ConfirmForm
 from portal.request_limits import takes_uploads
 from portal.texts import text_in
@@ -117,20 +115,7 @@ def download(document_id: int):
         target=document,
         details={"file": document.filename},
     )
-    reply = send_file(
-        services.open_content(document),
-        mimetype=document.stored_file.content_type,
-        conditional=False,
-        max_age=0,
-    )
-    # Always an attachment. Not Werkzeug's header (download_name): it would pass on control
-    # characters in a name stored before names were cleaned, and its ASCII stand-in drops
-    # every letter that is not ASCII.
-    reply.headers["Content-Disposition"] = content_disposition(document.filename)
-    # Even if something opened it in place, it could run nothing and reach nothing.
-    reply.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
-    reply.headers["X-Content-Type-Options"] = "nosniff"
-    return reply
+    return services.attachment(document)
 
 
 @bp.route("/evidence/<int:document_id>/remove", methods=["GET", "POST"])

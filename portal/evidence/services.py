@@ -5,7 +5,7 @@ from datetime import date, timedelta
 from functools import cache
 from types import SimpleNamespace
 
-from flask import abort, current_app
+from flask import abort, current_app, send_file
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, func, or_
 from sqlalchemy.orm import lazyload
@@ -18,7 +18,7 @@ from portal.evidence.models import EvidenceDocument, StoredFile
 from portal.evidence.storage import Storage, TooLarge, storage_from_url
 from portal.extensions import db
 from portal.factories.services import Factory
-from portal.filenames import clean_filename
+from portal.filenames import clean_filename, content_disposition
 from portal.orgs.services import Organisation
 from portal.questionnaires.services import (
     STAFF_VISIBLE,
@@ -246,6 +246,23 @@ def remove(document: EvidenceDocument, *, user: User) -> None:
 
 def open_content(document: EvidenceDocument):
     return storage().open(document.stored_file.storage_key)
+
+
+def attachment(document: EvidenceDocument):
+    """The response that serves a document: always an attachment, which could run nothing
+    and reach nothing even if something opened it in place. The header is not Werkzeug's
+    (download_name): it would pass on control characters in a name stored before names were
+    cleaned, and its ASCII stand-in drops every letter that is not ASCII."""
+    reply = send_file(
+        open_content(document),
+        mimetype=document.stored_file.content_type,
+        conditional=False,
+        max_age=0,
+    )
+    reply.headers["Content-Disposition"] = content_disposition(document.filename)
+    reply.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    reply.headers["X-Content-Type-Options"] = "nosniff"
+    return reply
 
 
 def by_question(response_id: int, viewer: User) -> dict[str, list[EvidenceDocument]]:

@@ -1,6 +1,6 @@
 """Findings: reviewers record them and decide on plans and proof; suppliers answer them."""
 
-from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from portal import current
@@ -9,7 +9,6 @@ from portal.arguments import int_arg
 from portal.audit.services import record
 from portal.evidence import services as evidence_services
 from portal.extensions import db
-from portal.filenames import content_disposition
 from portal.findings import deadlines, services
 from portal.findings.forms import (
     DecisionForm,
@@ -263,14 +262,4 @@ def document(finding_id: int, document_id: int):
         target=document,
         details={"file": document.filename},
     )
-    reply = send_file(
-        evidence_services.open_content(document),
-        mimetype=document.stored_file.content_type,
-        conditional=False,
-        max_age=0,
-    )
-    # Always an attachment that could run nothing, as the evidence feature serves its files.
-    reply.headers["Content-Disposition"] = content_disposition(document.filename)
-    reply.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
-    reply.headers["X-Content-Type-Options"] = "nosniff"
-    return reply
+    return evidence_services.attachment(document)
