@@ -101,7 +101,10 @@ def test_supplier_and_reviewer_all_the_way(page, chromium, live_server, tmp_path
     assert_accessible(staff)
     for question in gradable:
         best = question["rubric"][-1]
-        staff.get_by_role("group", name=f"Grade – {en(question['text'])}", exact=True).get_by_role(
+        grade = staff.locator(f"#review-{question['key']}").get_by_role(
+            "group", name=f"Grade – {en(question['text'])}", exact=True
+        )
+        grade.get_by_role(
             "radio", name=f"{best['points']:g} – {en(best['description'])}", exact=True
         ).check()
     for question in asked:
