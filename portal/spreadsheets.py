@@ -6,8 +6,9 @@ numbers, dates, booleans and `Formula` text, never evaluated. `file_kind` decide
 content (and the filename must agree) how a file is read; `read_csv` detects its encoding and
 delimiter; `open_workbook` opens a workbook's sheets; `headed` takes the first non-empty row as
 headings and the rest as data rows. Whatever cannot be read as a whole raises
-`SpreadsheetError`, whose `reason` the caller turns into a message of its own. `read_rows` does
-all of it at once, as text.
+`SpreadsheetError`, whose `reason` becomes the user's message through `error_message`: the
+reasons that read alike for every table are worded here, and the caller words those that name
+its own kind of table. `read_rows` does all of it at once, as text.
 
 The work of reading grows with the file, never faster: a workbook is checked part by part
 before openpyxl parses it (sizes from the zip directory, then the XML's longest runs, which
@@ -34,6 +35,7 @@ from typing import IO, Any
 import openpyxl
 from charset_normalizer import from_bytes
 from flask import abort, make_response
+from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
 
 #: Most data rows a file may hold (more than any list the portal takes in).
@@ -98,6 +100,36 @@ class SpreadsheetError(Exception):
         super().__init__(reason, details)
         self.reason = reason
         self.details = details
+
+
+#: What the user reads for the reasons that read alike whatever the table.
+_SHARED_MESSAGES: dict[str, Callable[..., Any]] = {
+    "empty": lambda: _l("The file is empty."),
+    "old_excel": lambda: _l(
+        "This is an old Excel file (.xls) or a password-protected workbook. Save it "
+        "as an Excel workbook (.xlsx) without a password, or as CSV, and upload that."
+    ),
+    "mislabelled": lambda extension, is_xlsx: _l(
+        "The file's name ends in %(extension)s but its content is %(kind)s. Save "
+        "it again from the spreadsheet program and upload that file.",
+        extension=extension,
+        kind=_l("an Excel workbook") if is_xlsx else _l("not an Excel workbook"),
+    ),
+    "csv_syntax": lambda line: _l("The CSV file could not be read near line %(line)s.", line=line),
+    "unreadable_workbook": lambda: _l("The file is not a readable Excel workbook (.xlsx)."),
+    "too_costly": lambda: _l(
+        "The workbook holds XML that would take too long to read (a very long comment, "
+        "tag or text). Open it in your spreadsheet program, save it again as .xlsx and "
+        "upload that file."
+    ),
+}
+
+
+def error_message(error: SpreadsheetError, own: dict[str, Callable[..., Any]]) -> str:
+    """What the user reads for `error`: from `own` (the caller's wording of the reasons that
+    name its kind of table, called with the error's details) or else the shared wording."""
+    words = own.get(error.reason) or _SHARED_MESSAGES[error.reason]
+    return str(words(**error.details))
 
 
 class Formula(str):

@@ -719,28 +719,16 @@ def read_table(data: bytes, filename: str) -> Table:
         raise _file_error(error) from error
 
 
-#: What the user reads for each reason portal.spreadsheets gives for not reading a file.
+#: What the user reads for the reasons portal.spreadsheets gives for not reading a file
+#: that name this kind of table (the others are worded there).
 _FILE_ERRORS: dict[str, Callable[..., Any]] = {
-    "empty": lambda: _l("The file is empty."),
-    "old_excel": lambda: _l(
-        "This is an old Excel file (.xls) or a password-protected workbook. Save it "
-        "as an Excel workbook (.xlsx) without a password, or as CSV, and upload that."
-    ),
     "unsupported": lambda: _l(
         "Only Excel workbooks (.xlsx) and CSV files (.csv) can be imported; "
         "save the list in one of these formats."
     ),
-    "mislabelled": lambda extension, is_xlsx: _l(
-        "The file's name ends in %(extension)s but its content is %(kind)s. Save "
-        "it again from the spreadsheet program and upload that file.",
-        extension=extension,
-        kind=_l("an Excel workbook") if is_xlsx else _l("not an Excel workbook"),
-    ),
     "not_text": lambda: _l(
         "The file could not be read as text. Save the list as CSV (UTF-8) or as .xlsx."
     ),
-    "csv_syntax": lambda line: _l("The CSV file could not be read near line %(line)s.", line=line),
-    "unreadable_workbook": lambda: _l("The file is not a readable Excel workbook (.xlsx)."),
     "too_many_parts": lambda count, max: _l(
         "The workbook holds %(count)s parts, more than a factory list needs (at most %(max)s).",
         count=count,
@@ -754,11 +742,6 @@ _FILE_ERRORS: dict[str, Callable[..., Any]] = {
         "A part of the workbook would take more than %(size)s MB when unpacked, "
         "too much for a factory list.",
         size=max_mb,
-    ),
-    "too_costly": lambda: _l(
-        "The workbook holds XML that would take too long to read (a very long comment, "
-        "tag or text). Open it in your spreadsheet program, save it again as .xlsx and "
-        "upload that file."
     ),
     "too_many_cells": lambda max: _l(
         "The sheet holds more than %(max)s cells, more than a factory list "
@@ -780,7 +763,7 @@ _FILE_ERRORS: dict[str, Callable[..., Any]] = {
 
 
 def _file_error(error: spreadsheets.SpreadsheetError) -> ImportFileError:
-    return ImportFileError(str(_FILE_ERRORS[error.reason](**error.details)))
+    return ImportFileError(spreadsheets.error_message(error, _FILE_ERRORS))
 
 
 def _no_name_column() -> ImportFileError:

@@ -140,7 +140,7 @@ def read_table(data: bytes, filename: str, today: date) -> ReadTable:
     try:
         found = _records(data, filename)
     except spreadsheets.SpreadsheetError as error:
-        return ReadTable(problems=[Problem(None, str(_FILE_ERRORS[error.reason](**error.details)))])
+        return ReadTable(problems=[Problem(None, spreadsheets.error_message(error, _FILE_ERRORS))])
     if found is None:
         return ReadTable(problems=[Problem(None, str(_l("The file holds no countries.")))])
     headings, positions, records = found
@@ -285,28 +285,16 @@ def _year(value: Any, today: date) -> int:
     return int(number)
 
 
-#: What the user reads for each reason portal.spreadsheets gives for not reading a file.
+#: What the user reads for the reasons portal.spreadsheets gives for not reading a file
+#: that name this kind of table (the others are worded there).
 _FILE_ERRORS: dict[str, Callable[..., Any]] = {
-    "empty": lambda: _l("The file is empty."),
-    "old_excel": lambda: _l(
-        "This is an old Excel file (.xls) or a password-protected workbook. Save it "
-        "as an Excel workbook (.xlsx) without a password, or as CSV, and upload that."
-    ),
     "unsupported": lambda: _l(
         "Only Excel workbooks (.xlsx) and CSV files (.csv) can be imported; "
         "save the table in one of these formats."
     ),
-    "mislabelled": lambda extension, is_xlsx: _l(
-        "The file's name ends in %(extension)s but its content is %(kind)s. Save "
-        "it again from the spreadsheet program and upload that file.",
-        extension=extension,
-        kind=_l("an Excel workbook") if is_xlsx else _l("not an Excel workbook"),
-    ),
     "not_text": lambda: _l(
         "The file could not be read as text. Save the table as CSV (UTF-8) or as .xlsx."
     ),
-    "csv_syntax": lambda line: _l("The CSV file could not be read near line %(line)s.", line=line),
-    "unreadable_workbook": lambda: _l("The file is not a readable Excel workbook (.xlsx)."),
     "too_many_parts": lambda count, max: _l(
         "The workbook holds more parts than a country-risk table needs. Save the table "
         "alone in a new workbook and upload that."
@@ -318,11 +306,6 @@ _FILE_ERRORS: dict[str, Callable[..., Any]] = {
     "part_too_large": lambda max_mb: _l(
         "The workbook is too large when unpacked for a country-risk table. Save the table "
         "alone in a new workbook and upload that."
-    ),
-    "too_costly": lambda: _l(
-        "The workbook holds XML that would take too long to read (a very long comment, "
-        "tag or text). Open it in your spreadsheet program, save it again as .xlsx and "
-        "upload that file."
     ),
     "too_many_cells": lambda max: _l(
         "The sheet holds more cells than a country-risk table needs. Leave out the rows "
