@@ -51,9 +51,12 @@ _NON_2XX = re.compile(r"Non-2xx or 3xx responses:\s+(\d+)")
 _SOCKET_ERRORS = re.compile(r"Socket errors:.*")
 _UNEXPECTED = re.compile(r"unexpected status: (\d+)")
 
-#: Both scripts keep the session cookie as a browser does: the portal signs it again at most
-#: once a minute, and a client that kept sending the first one would have it signed anew on
-#: every request after that minute.
+#: The page script keeps the session cookie as a browser does: the portal signs it again at
+#: most once a minute, and a client that kept sending the first one would have it signed anew
+#: on every request after that minute. The save script sends the cookie it was given (fresh,
+#: since the section's page was just read) with every save: each save's reply carries the
+#: cookie with its "saved" message added, which a browser would drop on following the
+#: redirect, and keeping it would make every later request carry all the earlier messages.
 COOKIE_LUA = """
 local headers = nil
 
@@ -111,7 +114,6 @@ request = function()
 end
 
 response = function(status, received, body)
-  keep_cookie(received)
   if status ~= 302 then unexpected = unexpected + 1 end
 end
 
