@@ -102,8 +102,14 @@ SAVE_SCRIPT = (
     COOKIE_LUA
     + """
 local counter = 0
-local unexpected = 0
+-- A global, so that `done` (run in wrk's main state) can read each thread's count.
+unexpected = 0
 local body = [==[BODY]==]
+local threads = {}
+
+setup = function(thread)
+  table.insert(threads, thread)
+end
 
 request = function()
   local sent = with_cookie()
@@ -118,7 +124,9 @@ response = function(status, received, body)
 end
 
 done = function(summary, latency, requests)
-  io.write(string.format("unexpected status: %d\\n", unexpected))
+  local total = 0
+  for _, thread in ipairs(threads) do total = total + thread:get("unexpected") end
+  io.write(string.format("unexpected status: %d\\n", total))
 end
 """
 )
@@ -188,13 +196,28 @@ def _seed(url: str, env: dict[str, str]) -> bench_world.World:
     return built
 
 
+_NUMBER = re.compile(r"\s*-?\d+([.,]\d+)?\s*")
+
+
 def _save_script(folder: Path, browser: Browser, path: str) -> Path:
     """A wrk script that saves the section at `path` as its form would, every answer typed
-    into changed on every request (so that each save writes)."""
+    in words changed on every request, so that each save writes. Each save must stay valid,
+    or it would answer with the page that says what is wrong instead of a redirect: numbers
+    are left alone (digits added would soon pass their limit), and so are empty fields (a
+    table's empty rows would become rows with cells missing)."""
     html = browser.page(path)
     typed = typed_fields(html, path)
+
+    def changed(name: str, value: str) -> bool:
+        return (
+            name in typed
+            and name.startswith("q_")
+            and value.strip() != ""
+            and not _NUMBER.fullmatch(value)
+        )
+
     fields = [
-        [name, f"{value} ZZCOUNTERZZ" if name in typed and name.startswith("q_") else value]
+        [name, f"{value} ZZCOUNTERZZ" if changed(name, value) else value]
         for name, value in form_fields(html, path)
     ]
     if not any(name in typed for name, _ in fields):
