@@ -21,6 +21,7 @@ from portal.questionnaires.models import Response, Round
 from portal.questionnaires.samples import sample_answers
 from portal.questionnaires.services import (
     answers_of,
+    end_of_day,
     extend_deadline,
     open_round,
     publish,
@@ -442,11 +443,22 @@ DEMO_FINDINGS = [
     ),
     (LUMENIC, "Solvents handled without protection", "chemicals", "major", 60, ["plan", "accept"]),
     (LUMENIC, "Pregnancy tests at hiring", "discrimination", "critical", 40, ["extend"]),
+    # Overdue after the plan: a returned plan not sent again, and proof not sent in time.
+    (
+        LUMENIC,
+        "Dormitory rooms without fire alarms",
+        "health_and_safety",
+        "major",
+        50,
+        ["plan", "return"],
+    ),
+    (KVARNHOLM, "No rest day in seven", "working_hours", "major", 200, ["plan", "accept"]),
 ]
 
 
 #: The demo contracts: supplier, reference, title, category, value in SEK, brands, months
-#: since the start, and how far the report has come ("submitted", "requested" or nothing yet).
+#: since the start, and how far the report has come ("submitted", "requested", "overdue": requested
+#: and its closing day passed, or nothing yet).
 DEMO_CONTRACTS = [
     (
         "Nordlys IT-partner AB",
@@ -478,12 +490,23 @@ DEMO_CONTRACTS = [
         2,
         None,
     ),
+    (
+        "Kvarnholm Datacenter AB",
+        "RN-2025-0198",
+        "Network switches and firewalls for the hospitals",
+        "network_security",
+        6_800_000,
+        ["Serverna"],
+        8,
+        "overdue",
+    ),
 ]
 
 
 def _demo_contracts(by_name: dict[str, Organisation], admin: User) -> None:
-    """Contracts in three categories on the report questionnaire: one whose report was
-    requested and submitted, one requested and waiting for the supplier, one not yet due."""
+    """Contracts in four categories on the report questionnaire: one whose report was
+    requested and submitted, one requested and waiting for the supplier, one requested whose
+    closing day has passed, one not yet due."""
     report, _ = publish(contracts.REPORT_KEY, 1)
     today = contracts.today()
     for name, reference, title, category, value, brands, months_ago, story in DEMO_CONTRACTS:
@@ -504,6 +527,11 @@ def _demo_contracts(by_name: dict[str, Organisation], admin: User) -> None:
             actor=admin,
         )
         if story is None:
+            continue
+        if story == "overdue":
+            # Requested when it fell due, two months ago; the closing day passed a month later.
+            round_ = contracts.request_report(contract, actor=admin, closes_on=today)
+            round_.closes_at = end_of_day(contracts.add_months(today, -1))
             continue
         round_ = contracts.request_report(contract, actor=admin)
         if story == "submitted":

@@ -222,8 +222,12 @@ def test_load_demo_prints_the_logins_and_can_be_run_again(run):
         ),
     ]
     suppliers = [o for o in _organisations() if o.kind != OrgKind.BUYER]
-    # Every supplier in three rounds, two of them in the follow-up, two in a contract report.
-    assert db.session.scalar(db.select(db.func.count(Response.id))) == 3 * len(suppliers) + 4
+    # Every supplier in three rounds, two of them in the follow-up, and one response for each
+    # contract report requested.
+    reports = sum(1 for *_rest, story in DEMO_CONTRACTS if story)
+    assert reports == 3
+    responses = db.session.scalar(db.select(db.func.count(Response.id)))
+    assert responses == 3 * len(suppliers) + 2 + reports
 
 
 def test_load_demo_shows_every_state_of_a_response(run):
@@ -323,6 +327,9 @@ def test_load_demo_shows_findings_in_every_state(run, client):
     assert {a.state for a in actions} == set(FindingState)
     plans_due = [findings.clock(a).overdue for a in actions if a.state == "plan_due"]
     assert sorted(plans_due) == [False, False, True]
+    # Overdue after the plan too: a returned plan not sent again, and proof not sent in time.
+    overdue = {a.state for a in actions if findings.clock(a).overdue}
+    assert {"plan_returned", "plan_accepted"} <= overdue
     [extended] = [a for a in actions if any(s.kind == "extended" for s in a.steps)]
     assert not findings.clock(extended).overdue
     owner = db.session.scalar(db.select(User).where(User.email == "owner@nordlys.example"))
@@ -333,20 +340,26 @@ def test_load_demo_shows_findings_in_every_state(run, client):
 
 
 def test_load_demo_shows_contracts_and_their_reports(run, client, admin):
-    """Contracts in three categories: one report submitted, one requested and waiting, one
-    not yet due; the buyer's list shows them, and each supplier its own."""
+    """Contracts in four categories: one report submitted, one requested and waiting, one
+    requested and overdue, one not yet due; the buyer's list shows them, and each supplier its
+    own."""
     assert run("load-demo", "--password", "first demo password").exit_code == 0
     db.session.expire_all()
     listed = db.session.scalars(db.select(contracts.Contract)).all()
     states = contracts.report_states(listed)
     assert sorted((c.category, states[c.id].state) for c in listed) == [
         ("monitors", "requested"),
+        ("network_security", "overdue"),
         ("pcs", "submitted"),
         ("servers_storage", "not_due"),
     ]
     client.login(admin)
     page = client.get("/contracts").get_data(as_text=True)
     assert all(reference in page for _, reference, *_rest in DEMO_CONTRACTS)
+    [overdue] = [c for c in listed if states[c.id].state == "overdue"]
+    assert "Overdue: the deadline was" in client.get(f"/contracts/{overdue.id}").get_data(
+        as_text=True
+    )
     client.logout()
     owner = db.session.scalar(db.select(User).where(User.email == "owner@kvarnholm.example"))
     client.login(owner, "first demo password")

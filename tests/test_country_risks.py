@@ -458,6 +458,7 @@ def test_the_export_speaks_the_page_language_and_imports_again(client, admin):
         "Föreningsfrihet, källa",
         "Föreningsfrihet, år",
     ]
+    assert openpyxl.load_workbook(io.BytesIO(response.data)).sheetnames == ["Landrisker"]
     again = upload(client, response.data, "t.xlsx")
     page = client.get(again.headers["Location"]).get_data(as_text=True)
     assert "0 countries added, 0 changed, 1 unchanged." in page

@@ -165,6 +165,52 @@ def test_a_reviewer_records_a_finding_and_the_supplier_sees_it(
     assert _action(finding.id).state == "plan_due"
 
 
+@pytest.mark.parametrize(
+    ("plan", "correction", "due", "words"),
+    [
+        (
+            1,
+            6,
+            (date(2026, 4, 10), date(2026, 9, 10)),
+            "send a corrective action plan within a month, then proof of the correction "
+            "within 6 months of the finding.",
+        ),
+        (
+            2,
+            12,
+            (date(2026, 5, 10), date(2027, 3, 10)),
+            "send a corrective action plan within 2 months, then proof of the correction "
+            "within 12 months of the finding.",
+        ),
+    ],
+)
+def test_the_configured_periods_set_the_deadlines_and_the_suppliers_page_says_them(
+    app, client, today, reviewer, supplier_a, owner_a, monkeypatch, plan, correction, due, words
+):
+    monkeypatch.setitem(app.config, "CAP_PLAN_MONTHS", plan)
+    monkeypatch.setitem(app.config, "CAP_CORRECTION_MONTHS", correction)
+    client.login(reviewer)
+    reply = client.submit(
+        f"/review/findings/new/{supplier_a.id}",
+        {
+            "title": "No written contracts for agency workers",
+            "source": "desktop_audit",
+            "found_on": "2026-03-02",
+            "clause": "other",
+            "severity": "minor",
+            "contract": "0",
+            "factory": "0",
+            "description": "The agency's workers had no written contract.",
+        },
+    )
+    assert reply.status_code == 302, _text(reply)
+    finding = db.session.scalar(db.select(Finding))
+    assert (finding.action.plan_due_on, finding.action.correction_due_on) == due
+    client.logout()
+    client.login(owner_a)
+    assert words in _text(client.get("/findings"))
+
+
 def test_the_finding_form_refuses_what_is_not_the_suppliers(
     client, today, reviewer, supplier_a, supplier_b, mini_v1
 ):

@@ -435,7 +435,7 @@ def preview(import_id: int):
 
 
 def _download(header, body, fmt: str, name: str):
-    return spreadsheets.download(header, body, fmt, name=name, title="Factories")
+    return spreadsheets.download(header, body, fmt, name=name, title=_("Factories"))
 
 
 @bp.route("/factories/template.<fmt>")

@@ -195,10 +195,13 @@ def _changed(finding, page, *, unsaved):
 @allow(SUPPLIERS)
 def index():
     organisation_id = current.user().organisation_id
+    plan_months, correction_months = deadlines.configured_months()
     return render_template(
         "findings/index.html",
         findings=services.findings_of(organisation_id),
         summary=services.summary(organisation_id),
+        plan_months=plan_months,
+        correction_months=correction_months,
     )
 
 

@@ -119,4 +119,4 @@ def supplier(org_id: int):
 def export(fmt: str):
     header, body = services.export_rows(current.language())
     name = f"ladder-{utcnow().date().isoformat()}"
-    return spreadsheets.download(header, body, fmt, name=name, title="Ladder")
+    return spreadsheets.download(header, body, fmt, name=name, title=_("Ladder"))

@@ -216,4 +216,4 @@ def assign(response_id: int):
 def export_grades(fmt: str):
     header, rows = services.grade_rows(QueueFilters(request.args).chosen()["round_id"])
     body = spreadsheets.neutralised(rows)
-    return spreadsheets.download(header, body, fmt, name="grades", title="Grades")
+    return spreadsheets.download(header, body, fmt, name="grades", title=_("Grades"))

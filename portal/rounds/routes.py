@@ -107,4 +107,4 @@ def maturity_export(round_id: int, fmt: str):
     header, body = maturity.export_rows(_figures(round_), _figures(earlier) if earlier else None)
     [header, *body] = spreadsheets.neutralised([header, *body])
     name = f"market-maturity-round-{round_.id}"
-    return spreadsheets.download(header, body, fmt, name=name, title="Maturity")
+    return spreadsheets.download(header, body, fmt, name=name, title=_("Market maturity"))

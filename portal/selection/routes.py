@@ -108,7 +108,7 @@ def ranking_export(fmt: str):
     }
     header, body = services.ranking_rows(services.ranking(lower, upper), labels)
     [header, *body] = spreadsheets.neutralised([header, *body])
-    return spreadsheets.download(header, body, fmt, name="risk-ranking", title="Ranking")
+    return spreadsheets.download(header, body, fmt, name="risk-ranking", title=_("Ranking"))
 
 
 @bp.route("/plan", methods=["POST"])
@@ -163,7 +163,7 @@ def countries():
 def countries_export(fmt: str):
     header, body = services.table_rows()
     [header, *body] = spreadsheets.neutralised([header, *body])
-    return spreadsheets.download(header, body, fmt, name="country-risks", title="Country risks")
+    return spreadsheets.download(header, body, fmt, name="country-risks", title=_("Country risks"))
 
 
 @bp.route("/countries/choose")
