@@ -507,7 +507,8 @@ def _demo_contracts(by_name: dict[str, Organisation], admin: User) -> None:
     """Contracts in four categories on the report questionnaire: one whose report was
     requested and submitted, one requested and waiting for the supplier, one requested whose
     closing day has passed, one not yet due."""
-    report, _ = publish(contracts.REPORT_KEY, 1)
+    publish(contracts.REPORT_KEY, 1)
+    report, _ = publish(contracts.REPORT_KEY, 2)
     today = contracts.today()
     for name, reference, title, category, value, brands, months_ago, story in DEMO_CONTRACTS:
         starts_on = contracts.add_months(today, -months_ago) - timedelta(days=10)

@@ -216,7 +216,7 @@ def test_load_demo_prints_the_logins_and_can_be_run_again(run):
         (MARKET_ROUND, "market_dialogue", newest),
         (UPCOMING_ROUND, "tender", newest),
         *(
-            (f"{title} ({reference})", "follow_up", "ict-social-report v1")
+            (f"{title} ({reference})", "follow_up", "ict-social-report v2")
             for _, reference, title, *_rest, story in DEMO_CONTRACTS
             if story
         ),
