@@ -1,6 +1,6 @@
 """Contracts in the browser: the buyer administrator adds a contract (a wrong end date is
-named first), asks for its report, and the supplier, in Swedish, finds the request and its
-way to the report."""
+named first), asks for its report and finds it requested in the list, and the supplier, in
+Swedish, finds the request and its way to the report."""
 
 from datetime import timedelta
 
@@ -54,6 +54,10 @@ def test_admin_adds_a_contract_and_requests_its_report(page, page_sv, live_serve
     page.get_by_role("button", name="Request the report").click()
     expect(status(page)).to_contain_text("The report has been requested from Alfa Data AB")
     expect(page.get_by_role("main")).to_contain_text("Requested: answer by")
+    assert_accessible(page)
+    # The list of contracts shows where each report stands.
+    page.get_by_role("navigation").get_by_role("link", name="Contracts").click()
+    expect(page.get_by_role("row").filter(has_text="RN-2026-0142")).to_contain_text("Requested")
     assert_accessible(page)
 
     page_sv.goto("/login")
