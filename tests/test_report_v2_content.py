@@ -7,18 +7,15 @@ import pytest
 from portal.definitions import ROOT
 from portal.extensions import db
 from portal.questionnaires.definitions import Definition, load_file
-from portal.questionnaires.models import Answer, Response
-from portal.questionnaires.samples import sample_answers
-from portal.questionnaires.services import (
-    answers_of,
-    compare,
-    put_answer,
-    start,
-    submit,
-    values_of,
+from portal.questionnaires.services import compare, submit
+from tests.fixtures.builders import (
+    fill_with_samples,
+    make_factory,
+    make_round,
+    publish_shipped,
+    response_of,
 )
-from portal.review.models import Review
-from tests.fixtures.builders import make_factory, make_round, publish_shipped, response_of
+from tests.fixtures.review import accept_with_top_grades, answers_by_key
 
 KEY = "ict-social-report"
 BRANDS = ["Lumenic", "Orbis"]
@@ -50,45 +47,17 @@ def register(supplier_a):
         make_factory(supplier_a, name=f"{brand} Assembly", role="final_assembly", brands=[brand])
 
 
-def _answered_v1(organisation, owner, admin) -> Response:
-    version = publish_shipped(KEY, 1)
-    round_ = make_round(version, [organisation], opened_by=admin, title="Report on RN-1")
-    response = response_of(round_, organisation)
-    start(response, user=owner, carry_from=None)
-    definition = version.definition
-    values = sample_answers(definition, BRANDS)
-    visible = definition.visible_keys(values)
-    for key, value in values.items():
-        if key in visible:
-            put_answer(response, key, None, value, user=owner, kind="edit")
-    db.session.commit()
-    return response
-
-
-def _answers(response) -> dict[str, Answer]:
-    return {
-        a.question_key: a
-        for a in db.session.scalars(db.select(Answer).where(Answer.response_id == response.id))
-    }
-
-
 def test_an_accepted_v1_report_carries_into_v2_and_only_the_new_question_is_left(
     client, make_client, reviewer, admin, supplier_a, owner_a, register
 ):
-    old = _answered_v1(supplier_a, owner_a, admin)
+    old = response_of(
+        make_round(publish_shipped(KEY, 1), [supplier_a], opened_by=admin, title="Report on RN-1"),
+        supplier_a,
+    )
+    fill_with_samples(old, owner_a, BRANDS)
     assert submit(old, user=owner_a) == []
     db.session.commit()
-    definition = old.version.definition
-    visible = definition.visible_keys(values_of(answers_of(old)))
-    points = {
-        f"points_{key}": f"{question['rubric'][-1]['points']:g}"
-        for key, question in definition.questions.items()
-        if question.get("rubric") and key in visible
-    }
-    client.login(reviewer)
-    client.submit(f"/review/responses/{old.id}", {"action": "accept"} | points)
-    review = db.session.scalar(db.select(Review).where(Review.response_id == old.id))
-    assert review.status == "accepted"
+    accept_with_top_grades(client, reviewer, old)
 
     new = response_of(
         make_round(publish_shipped(KEY, 2), [supplier_a], opened_by=admin, title="Report on RN-2"),
@@ -100,7 +69,7 @@ def test_an_accepted_v1_report_carries_into_v2_and_only_the_new_question_is_left
     assert "Start from the answers" in supplier.get(page).get_data(as_text=True)
     supplier.submit(f"{page}/start", {"carry_over": "y"}, page=page)
 
-    before, after = _answers(old), _answers(new)
+    before, after = answers_by_key(old), answers_by_key(new)
     assert set(after) == set(before)
     for key, answer in after.items():
         assert answer.value == before[key].value, key

@@ -9,7 +9,7 @@ import pytest
 from portal.definitions import ROOT
 from portal.extensions import db
 from portal.questionnaires.definitions import Definition, load_file
-from portal.questionnaires.models import Answer, Response
+from portal.questionnaires.models import Response
 from portal.questionnaires.samples import sample_answers
 from portal.questionnaires.services import (
     answers_of,
@@ -19,7 +19,7 @@ from portal.questionnaires.services import (
     submit,
     values_of,
 )
-from portal.review.models import Grade, Review
+from portal.review.models import Grade
 from tests.fixtures.builders import (
     make_document,
     make_factory,
@@ -27,6 +27,7 @@ from tests.fixtures.builders import (
     publish_shipped,
     response_of,
 )
+from tests.fixtures.review import accept_with_top_grades, answers_by_key
 
 BRANDS = ["Lumenic", "Orbis"]
 REVIEW = "/review/responses/{}"
@@ -87,37 +88,13 @@ def _answered(number, organisation, owner, admin, **overrides) -> Response:
     return response
 
 
-def _accept_with_top_grades(client, reviewer, response):
-    """The reviewer grades every question asked with its rubric's top level and accepts."""
-    definition = response.version.definition
-    visible = definition.visible_keys(values_of(answers_of(response)))
-    points = {
-        f"points_{key}": f"{question['rubric'][-1]['points']:g}"
-        for key, question in definition.questions.items()
-        if question.get("rubric") and key in visible
-    }
-    client.login(reviewer)
-    reply = client.submit(REVIEW.format(response.id), {"action": "accept"} | points)
-    assert reply.headers["Location"] == REVIEW.format(response.id)
-    review = db.session.scalar(db.select(Review).where(Review.response_id == response.id))
-    assert review.status == "accepted"
-    return review
-
-
-def _answers(response) -> dict[str, Answer]:
-    return {
-        a.question_key: a
-        for a in db.session.scalars(db.select(Answer).where(Answer.response_id == response.id))
-    }
-
-
 def test_accepted_v2_answers_carry_into_v3_where_the_question_stayed(
     client, make_client, reviewer, admin, supplier_a, owner_a, register
 ):
     old = _answered(2, supplier_a, owner_a, admin)
     assert submit(old, user=owner_a) == []
     db.session.commit()
-    _accept_with_top_grades(client, reviewer, old)
+    accept_with_top_grades(client, reviewer, old)
 
     new = response_of(
         make_round(publish_shipped("ict-social", 3), [supplier_a], opened_by=admin), supplier_a
@@ -129,7 +106,7 @@ def test_accepted_v2_answers_carry_into_v3_where_the_question_stayed(
     supplier.submit(f"{page}/start", {"carry_over": "y"}, page=page)
 
     v2, v3 = old.version.definition, new.version.definition
-    before, after = _answers(old), _answers(new)
+    before, after = answers_by_key(old), answers_by_key(new)
     stayed = {
         key
         for key in before
@@ -181,7 +158,7 @@ def test_tco_certified_on_every_product_credits_the_minerals_questions(
     supplier.submit(f"{base}/submit", page=base)
     assert db.session.get(Response, response.id).status == "submitted"
 
-    review = _accept_with_top_grades(client, reviewer, response)
+    review = accept_with_top_grades(client, reviewer, response)
     minerals = next(s for s in review.scores["sections"] if s["key"] == "responsible_minerals")
     assert minerals["points"] == pytest.approx(minerals["maximum"])
     credited = {line["key"] for line in minerals["lines"] if line["state"] == "credited"}
