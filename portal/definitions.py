@@ -71,12 +71,26 @@ def read_yaml(path: Path) -> tuple[dict | None, str]:
             data = file.read(MAX_BYTES + 1)
         if len(data) > MAX_BYTES:
             return None, f"The file is larger than {MAX_BYTES // 2**20} MB."
-        raw = yaml.safe_load(data.decode("utf-8"))
+        raw = _parse_yaml(data.decode("utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
         return None, f"Not readable YAML: {error}"
     if not isinstance(raw, dict):
         return None, "The file must hold a mapping at the top level."
     return raw, ""
+
+
+#: libyaml's safe loader when PyYAML has it (its wheels do): about nine times faster than
+#: PyYAML's own, which matters as every publish and check reads the files again.
+_FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _parse_yaml(text: str):
+    """`text` parsed as YAML's safe subset. A file that is not valid YAML is parsed again by
+    PyYAML's own loader, whose message shows the line at fault and points at the place."""
+    try:
+        return yaml.load(text, Loader=_FAST_LOADER)  # noqa: S506 - a safe loader
+    except yaml.YAMLError:
+        return yaml.safe_load(text)
 
 
 def declared_kind(path: Path) -> str | None:

@@ -47,6 +47,21 @@ def test_the_check_reads_each_file_by_the_kind_it_declares(app, tmp_path):
     )
 
 
+def test_the_check_shows_where_a_file_is_not_valid_yaml(app, tmp_path):
+    shutil.copytree(QUESTIONNAIRE_FIXTURES / "mini", tmp_path / "mini")
+    path = tmp_path / "mini" / "v1.yaml"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines.insert(3, "broken: here: twice")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = app.test_cli_runner().invoke(
+        args=["questionnaires", "check", "--folder", str(tmp_path)]
+    )
+    assert result.exit_code == 1
+    assert "Not readable YAML: mapping values are not allowed here" in result.output
+    # The line at fault, with a caret under the place.
+    assert "line 4, column 13:\n    broken: here: twice\n                ^" in result.output
+
+
 def _answer(key, supplier, admin, reviewer):
     version = db.session.scalar(
         db.select(questionnaire_services.QuestionnaireVersion).where(

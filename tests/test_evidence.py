@@ -262,29 +262,30 @@ def test_an_evidence_slot_explains_its_note_and_saving_keeps_its_files(client, s
 
 
 @pytest.mark.parametrize(("key", "number"), shipped_versions())
-def test_attaching_never_changes_a_typed_answer(client, owner_a, supplier_a, admin, key, number):
-    """Every shipped question that accepts documents besides its own answer (yes/no, a web
-    address, a text...) keeps that answer when a document is attached; the pages that show
+def test_every_shipped_question_that_takes_documents_takes_one(
+    client, owner_a, supplier_a, admin, key, number
+):
+    """Every shipped question that accepts documents takes one (the browser journeys attach
+    one per section): an evidence slot counts it, and a question with an answer of its own
+    besides (yes/no, a web address, a text...) keeps that answer. The pages that show
     answers still open for the supplier."""
     version = publish_shipped(key, number)
     response = response_of(make_round(version, [supplier_a], opened_by=admin), supplier_a)
     answers = fill_with_samples(response, owner_a)
-    typed = [
-        q
-        for q in version.definition.questions.values()
-        if q.get("evidence") and q["type"] != "evidence" and q["key"] in answers
-    ]
+    taking = [q for q in version.definition.questions.values() if q.get("evidence")]
+    typed = [q for q in taking if q["type"] != "evidence" and q["key"] in answers]
     assert {q["type"] for q in typed} >= {"yes_no", "url"}
     client.login(owner_a)
-    for question in typed:
+    for question in taking:
         reply = client.submit(
             f"/responses/{response.id}/evidence/{question['key']}",
             {
                 "file": (io.BytesIO(PDF), f"{question['key']}.pdf"),
-                "kind": question["evidence"][0],
+                "kind": question["evidence"][-1],
             },
         )
         assert reply.status_code == 302, question["key"]
+        assert reply.headers["Location"].endswith(f"#question-{question['key']}")
     stored = {
         a.question_key: a.value
         for a in db.session.scalars(db.select(Answer).where(Answer.response_id == response.id))
@@ -292,6 +293,12 @@ def test_attaching_never_changes_a_typed_answer(client, owner_a, supplier_a, adm
     assert {q["key"]: stored[q["key"]] for q in typed} == {
         q["key"]: answers[q["key"]] for q in typed
     }
+    documents = db.session.scalars(
+        db.select(EvidenceDocument).where(EvidenceDocument.response_id == response.id)
+    ).all()
+    assert sorted((d.question_key, d.kind) for d in documents) == sorted(
+        (q["key"], q["evidence"][-1]) for q in taking
+    )
     for page in ("answers", "history"):
         assert client.get(f"/responses/{response.id}/{page}").status_code == 200
 

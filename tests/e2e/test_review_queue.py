@@ -20,8 +20,10 @@ RESPONSES = 120  # three pages of 50
 
 
 def _tab_to_next_page(page) -> None:
-    """Press Tab until the link to the next page has the focus (as a keyboard user would)."""
-    for _ in range(200):
+    """From the queue's last row, press Tab until the link to the next page has the focus,
+    as a keyboard user goes on from the list to the pages."""
+    page.get_by_role("table").get_by_role("rowheader").get_by_role("link").last.focus()
+    for _ in range(20):
         page.keyboard.press("Tab")
         if page.evaluate("document.activeElement.getAttribute('rel')") == "next":
             return
