@@ -109,9 +109,12 @@ def attach_document(
     expect(status(page).first).to_contain_text("is attached")
 
 
-def fill_section(page, definition, section: dict, answers: dict, *, check_a11y: bool) -> None:
+def fill_section(
+    page, definition, section: dict, answers: dict, *, check_a11y: bool, check_upload: bool = True
+) -> None:
     """Answer the section's questions as `answers` says, through the page. The page must show
-    exactly the questions the definition makes visible for those answers."""
+    exactly the questions the definition makes visible for those answers. `check_a11y`
+    checks the section's page, `check_upload` (with it) the page to attach a document."""
     expect(page.get_by_role("heading", level=1)).to_have_text(en(section["title"]))
     documents = []
     for question in section["questions"]:
@@ -137,6 +140,7 @@ def fill_section(page, definition, section: dict, answers: dict, *, check_a11y: 
         for number, question in enumerate(documents):
             box = page.locator(f"#question-{question['key']}")
             kind = document_kind(question, answers[question["key"]])
-            # The upload page is the same for every question: checked once per section.
-            attach_document(page, box, question, kind, check_a11y=check_a11y and number == 0)
+            # The upload page is the same for every question: checked once at most.
+            check = check_a11y and check_upload and number == 0
+            attach_document(page, box, question, kind, check_a11y=check)
             expect(page.get_by_role("heading", level=1)).to_have_text(en(section["title"]))
