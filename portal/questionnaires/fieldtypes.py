@@ -520,6 +520,9 @@ class Table(FieldType):
                 )
             elif column["type"] == "date":
                 attrs[column["key"]] = StringField(label, widget=widgets.DateInput())
+            elif column["type"] == "number":
+                # A phone offers its keypad of digits, as for a question of type number.
+                attrs[column["key"]] = StringField(label, render_kw={"inputmode": "decimal"})
             else:
                 attrs[column["key"]] = StringField(label)
         return type("RowForm", (Form,), attrs)

@@ -48,6 +48,14 @@ def test_a_wrong_cell_is_named_marked_and_reached_from_the_summary(page, live_se
     page.get_by_role("button", name="Start").click()
     page.get_by_role("link", name="Supply-chain transparency").click()
     brands = page.get_by_role("region", name=re.compile("^Which brands do you sell"))
+    # A number cell brings up a phone's keypad of digits; a text cell does not.
+    for row in (1, 2):
+        expect(brands.get_by_label(f"{SHARE}, row {row}", exact=True)).to_have_attribute(
+            "inputmode", "decimal"
+        )
+    expect(brands.get_by_label("Brand name, row 1", exact=True)).not_to_have_attribute(
+        "inputmode", re.compile(".")
+    )
     brands.get_by_label("Brand name, row 1", exact=True).fill("Lumenic")
     brands.get_by_label("Product category, row 1", exact=True).select_option(label="PCs")
     brands.get_by_label(f"{SHARE}, row 1", exact=True).fill("60")
