@@ -4,6 +4,8 @@ They run through app.test_cli_runner() inside each test's rolled-back transactio
 commands' own db.session.commit() is a savepoint there (tests/fixtures/database.py).
 """
 
+from datetime import timedelta
+
 import pytest
 
 from portal.auth.models import User
@@ -33,6 +35,7 @@ from portal.questionnaires.services import answers_of, submit_problems, values_o
 from portal.review.models import Review
 from portal.roles import Role
 from portal.selection.models import CountryRisk
+from portal.timeutil import utcnow
 from tests.fixtures.builders import make_org, make_user, shipped_versions
 
 ADMIN_PASSWORD = "quiet lanterns over the harbour"
@@ -360,6 +363,9 @@ def test_load_demo_shows_contracts_and_their_reports(run, client, admin):
     assert "Overdue: the deadline was" in client.get(f"/contracts/{overdue.id}").get_data(
         as_text=True
     )
+    # Requested two months ago, its closing day a month ago: a timeline that holds together.
+    round_ = db.session.get(Round, overdue.report_round_id)
+    assert round_.opens_at + timedelta(days=27) < round_.closes_at < utcnow() - timedelta(days=27)
     client.logout()
     owner = db.session.scalar(db.select(User).where(User.email == "owner@kvarnholm.example"))
     client.login(owner, "first demo password")
