@@ -198,13 +198,15 @@ def test_the_configured_periods_set_the_deadlines_and_the_suppliers_page_says_th
             "found_on": "2026-03-02",
             "clause": "other",
             "severity": "minor",
+            # An empty choice is "no particular" contract or factory, as 0 is.
             "contract": "0",
-            "factory": "0",
+            "factory": "",
             "description": "The agency's workers had no written contract.",
         },
     )
     assert reply.status_code == 302, _text(reply)
     finding = db.session.scalar(db.select(Finding))
+    assert (finding.contract_id, finding.factory_id) == (None, None)
     assert (finding.action.plan_due_on, finding.action.correction_due_on) == due
     client.logout()
     client.login(owner_a)

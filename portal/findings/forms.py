@@ -69,6 +69,14 @@ def _at_most_files(form, field):
         raise ValidationError(_l("Choose at most %(n)d files.", n=MAX_FILES))
 
 
+def _id_or_none_in_particular(value) -> int:
+    """A contract's or factory's id; an empty choice is the first option, "no particular"
+    one (0), as a browser sends it, rather than a choice that could not be read."""
+    if value is None or str(value).strip() == "":
+        return 0
+    return int(value)
+
+
 class SupplierChoice(FlaskForm):
     """The supplier a new finding concerns, chosen first: its contracts and factories are the
     choices of the finding's form."""
@@ -113,8 +121,8 @@ class FindingForm(FlaskForm):
         choices=[SelectChoice(k, v) for k, v in SEVERITY_LABELS.items()],
         validators=[InputRequired(_l("Choose the severity."))],
     )
-    contract = SelectField(_l("Contract"), coerce=int)
-    factory = SelectField(_l("Factory"), coerce=int)
+    contract = SelectField(_l("Contract"), coerce=_id_or_none_in_particular)
+    factory = SelectField(_l("Factory"), coerce=_id_or_none_in_particular)
     description = TextAreaField(
         _l("What was found"),
         filters=[_strip],
