@@ -1,9 +1,10 @@
 """The server bench: the portal's pages under gunicorn, against a bare Flask app.
 
 Both run under gunicorn with two sync workers on 127.0.0.1; wrk (a C load generator,
-Debian's package `wrk`) drives each page and the bare app in turn, each for
-BENCH_SECONDS (default 3), so that a busy machine slows both alike. Each page's ratio is
-its requests per second over the bare app's in the run just before it.
+Debian's package `wrk`) drives each page and the bare app for BENCH_SECONDS each (default
+3), in turns of one second, bare app first: a machine whose speed drifts over seconds (a
+shared host's does) then slows both alike. Each page's ratio is its requests per second
+over the bare app's in the same turns.
 
 The portal runs on BENCH_DATABASE_URL (PostgreSQL; emptied first) or a new SQLite file, with
 Redis for the rate limits' counters when BENCH_REDIS_URL is given (production settings),
@@ -229,12 +230,19 @@ def _save_script(folder: Path, browser: Browser, path: str) -> Path:
 
 
 def _measure(server_url, bare_url, seconds, label, path, least, headers, script=None):
-    bare, problems = run_wrk(bare_url + "/", seconds, {})
-    rate, page_problems = run_wrk(server_url + path, seconds, headers, script)
-    problems += page_problems
+    """The page's and the bare app's requests per second, each the mean of `seconds` turns
+    of one second taken alternately."""
+    turns = max(1, round(seconds))
+    bare_rates, rates, problems = [], [], []
+    for _ in range(turns):
+        bare, bare_problems = run_wrk(bare_url + "/", 1, {})
+        rate, page_problems = run_wrk(server_url + path, 1, headers, script)
+        bare_rates.append(bare)
+        rates.append(rate)
+        problems += bare_problems + page_problems
     if problems:
-        raise AssertionError(f"{label}: " + "; ".join(problems))
-    return Figure(label, rate, bare, least)
+        raise AssertionError(f"{label}: " + "; ".join(sorted(set(problems))))
+    return Figure(label, sum(rates) / turns, sum(bare_rates) / turns, least)
 
 
 def _report(figure: Figure) -> None:
