@@ -730,10 +730,19 @@ class Coverage:
         return [b for b in brands if brand_key(b) not in self.assembled_brands]
 
 
+@cache
+def _coverage_statement():
+    # Made once, its values bound at execution: a draft's every page with a factory-list
+    # question reads the coverage, and making the statement costs more than running it.
+    return db.select(Factory.role, Factory.brands).where(
+        *in_chain(bindparam("organisation_id"), bindparam("day"))
+    )
+
+
 def coverage(organisation_id: int, day: date | None = None) -> Coverage:
     """The register's current factories summed up by role and assembled brand (one query)."""
     rows = db.session.execute(
-        db.select(Factory.role, Factory.brands).where(*_in_chain(organisation_id, day))
+        _coverage_statement(), {"organisation_id": organisation_id, "day": day or today()}
     )
     counts: dict[str, int] = {}
     assembled: set[str] = set()
