@@ -532,7 +532,7 @@ def _demo_contracts(by_name: dict[str, Organisation], admin: User) -> None:
         if story == "overdue":
             # Requested when it fell due, two months ago; the closing day passed a month later.
             round_ = contracts.request_report(contract, actor=admin, closes_on=today)
-            round_.opens_at -= timedelta(days=(today - contracts.add_months(today, -2)).days)
+            round_.opens_at -= today - contracts.add_months(today, -2)
             round_.closes_at = end_of_day(contracts.add_months(today, -1))
             continue
         round_ = contracts.request_report(contract, actor=admin)
