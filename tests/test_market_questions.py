@@ -252,6 +252,61 @@ def test_the_reviewer_sees_the_market_answers(client, make_client, owner_a, rfi_
     assert "Only for laptops." in review
 
 
+def test_the_export_holds_the_market_answers_in_the_pages_language(
+    client, make_client, owner_a, rfi_response, reviewer
+):
+    client.login(owner_a)
+    url = _started(client, rfi_response)
+    export = f"/responses/{rfi_response.id}/export.json"
+    # Before any answer: every criterion, with nothing given.
+    before = client.get(export).get_json()
+    assert before["schema"] == "fair-ict-portal/response/2"
+    assert [a["criterion"] for a in before["market_answers"]] == CRITERIA
+    assert {a["meets"] for a in before["market_answers"]} == {None}
+    planned = (datetime.now(UTC).date() + timedelta(days=90)).isoformat()
+    client.submit(
+        url,
+        _complete(
+            m_monitoring_meets="planned",
+            m_monitoring_planned_by=planned,
+            m_transparency_hours="2,5",
+            m_transparency_comment="Only for laptops.",
+        ),
+    )
+    for section, data in REGULAR.items():
+        client.submit(f"/responses/{rfi_response.id}/sections/{section}", data)
+    client.submit(f"/responses/{rfi_response.id}/submit", page=f"/responses/{rfi_response.id}")
+    staff = make_client()
+    staff.login(reviewer)
+    staff.submit("/language", {"lang": "sv", "next": "/"}, page="/review/queue")
+    answers = {a["criterion"]: a for a in staff.get(export).get_json()["market_answers"]}
+    assert answers["transparency"] == {
+        "criterion": "transparency",
+        "label": "Öppenhet",
+        "intended_use": "requirement",
+        "meets": "yes",
+        "planned_by": None,
+        "effort_hours": 2.5,
+        "comment": "Only for laptops.",
+        "updated_at": answers["transparency"]["updated_at"],
+        "updated_by": owner_a.email,
+    }
+    assert answers["transparency"]["updated_at"]
+    assert answers["monitoring"]["meets"] == "planned"
+    assert answers["monitoring"]["planned_by"] == planned
+    assert answers["minerals_policy"]["intended_use"] == "clause"
+
+
+@pytest.mark.parametrize("kind", ["tender", "follow_up"])
+def test_the_export_of_a_round_without_market_questions_has_none(
+    client, owner_a, market_v1, supplier_a, kind
+):
+    response = response_of(_round(market_v1, supplier_a, kind), supplier_a)
+    client.login(owner_a)
+    _started(client, response)
+    assert client.get(f"/responses/{response.id}/export.json").get_json()["market_answers"] == []
+
+
 # Hostile input -------------------------------------------------------------------------------
 @settings(
     max_examples=40,

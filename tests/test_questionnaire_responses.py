@@ -278,7 +278,8 @@ def test_export_as_json(client, owner_a, response_a):
     reply = client.get(f"/responses/{response_a.id}/export.json")
     assert reply.headers["Content-Disposition"].startswith("attachment;")
     data = json.loads(reply.get_data(as_text=True))
-    assert data["schema"] == "fair-ict-portal/response/1"
+    assert data["schema"] == "fair-ict-portal/response/2"
+    assert data["market_answers"] == []  # the round asks no market questions
     assert data["questionnaire"] == "mini"
     assert data["version"] == 1
     basics = next(s for s in data["sections"] if s["key"] == "basics")

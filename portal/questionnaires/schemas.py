@@ -240,13 +240,36 @@ class SectionExport(Schema):
     answers = fields.List(fields.Nested(AnswerExport))
 
 
+class MarketAnswerExport(Schema):
+    """The answer to one criterion's market questions (RFI and market-dialogue rounds)."""
+
+    class Meta:
+        ordered = True
+
+    criterion = fields.String(metadata={"description": "The criterion's key."})
+    label = fields.String(metadata={"description": "The criterion's name."})
+    intended_use = fields.String(metadata={"description": "requirement, award or clause."})
+    meets = fields.String(
+        allow_none=True, metadata={"description": "yes, partly, no or planned; null if unsaid."}
+    )
+    planned_by = fields.String(
+        allow_none=True, metadata={"description": "ISO date by which it will be met."}
+    )
+    effort_hours = fields.Float(
+        allow_none=True, metadata={"description": "Hours it would take to prove it."}
+    )
+    comment = fields.String(allow_none=True)
+    updated_at = fields.DateTime(allow_none=True)
+    updated_by = fields.String(allow_none=True)
+
+
 class ResponseExport(Schema):
     """A whole response, as downloaded from /responses/<id>.json (see docs/)."""
 
     class Meta:
         ordered = True
 
-    schema = fields.Constant("fair-ict-portal/response/1")
+    schema = fields.Constant("fair-ict-portal/response/2")
     response_id = fields.Integer()
     organisation = fields.String()
     round = fields.String()
@@ -257,3 +280,7 @@ class ResponseExport(Schema):
     status = fields.String()
     submitted_at = fields.DateTime(allow_none=True)
     sections = fields.List(fields.Nested(SectionExport))
+    market_answers = fields.List(
+        fields.Nested(MarketAnswerExport),
+        metadata={"description": "Empty unless the round asks the market questions."},
+    )

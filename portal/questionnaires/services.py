@@ -1251,4 +1251,28 @@ def export(response: Response, lang: str) -> dict:
         "status": response.status,
         "submitted_at": response.submitted_at,
         "sections": sections,
+        "market_answers": _market_export(response),
     }
+
+
+def _market_export(response: Response) -> list[dict]:
+    """The answers to the market questions, one per criterion in the definition's order
+    (unanswered ones too, with nothing given); none when the response is not asked them.
+    The labels are in the request's language, as the rest of the export."""
+    if not market.asks_market_questions(response):
+        return []
+    stored = market.market_answers_of(response)
+    items = []
+    for criterion, use in response.version.definition.criteria.items():
+        row = stored.get(criterion)
+        items.append(
+            {
+                "criterion": criterion,
+                "label": str(CRITERION_LABELS.get(criterion, criterion)),
+                "intended_use": use,
+                **market.MarketValue.of(row).as_json(),
+                "updated_at": row.updated_at if row else None,
+                "updated_by": row.updated_by.email if row and row.updated_by else None,
+            }
+        )
+    return items
