@@ -228,6 +228,33 @@ def test_tender_and_follow_up_rounds_ask_no_market_questions(
     assert "Market questions" not in client.get(f"/responses/{response.id}").get_data(as_text=True)
 
 
+def test_the_last_section_leads_on_to_the_market_questions(client, owner_a, rfi_response):
+    client.login(owner_a)
+    market = _started(client, rfi_response)
+    first = f"/responses/{rfi_response.id}/sections/supply_chain"
+    last = f"/responses/{rfi_response.id}/sections/workers"
+    onward = "Save and go to the market questions"
+    assert onward not in client.get(first).get_data(as_text=True)
+    assert onward in client.get(last).get_data(as_text=True)
+    reply = client.submit(last, {**REGULAR["workers"], "next": "market"})
+    assert reply.status_code == 302
+    assert reply.headers["Location"] == market
+
+
+@pytest.mark.parametrize("kind", ["tender", "follow_up"])
+def test_without_market_questions_the_last_section_leads_nowhere_else(
+    client, owner_a, market_v1, supplier_a, kind
+):
+    response = response_of(_round(market_v1, supplier_a, kind), supplier_a)
+    client.login(owner_a)
+    _started(client, response)
+    last = f"/responses/{response.id}/sections/workers"
+    assert "market questions" not in client.get(last).get_data(as_text=True)
+    # A hand-made "market" is a plain save: the section again.
+    reply = client.submit(last, {**REGULAR["workers"], "next": "market"})
+    assert reply.headers["Location"] == last
+
+
 def test_a_version_without_market_questions_asks_none_in_an_rfi(
     client, owner_a, mini_v1, supplier_a
 ):

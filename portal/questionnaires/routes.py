@@ -422,9 +422,18 @@ def _attention(response, section, answers, visible=None) -> list[Attention]:
     return items
 
 
+def _leads_to_market(response, section) -> bool:
+    """Whether the section's buttons lead on to the market questions: it is the last one, and
+    the round asks them."""
+    definition = response.version.definition
+    return section["key"] == definition.section_keys[-1] and market.asks_market_questions(response)
+
+
 def _after_save(response, section, form) -> str:
     if form.next.data == "overview":
         return url_for("questionnaires.response", response_id=response.id)
+    if form.next.data == "market" and market.asks_market_questions(response):
+        return url_for("questionnaires.market_questions", response_id=response.id)
     definition = response.version.definition
     index = definition.section_index(section["key"])
     if form.next.data == "next" and index + 1 < len(definition.sections):
@@ -496,6 +505,7 @@ def _section_page(response, section, answers, *, form=None, conflicts=(), just_s
         register=_register_status(response, section, answers, visible),
         index=definition.section_index(section["key"]),
         sections=definition.sections,
+        to_market=_leads_to_market(response, section),
         attention=_attention(response, section, answers, visible) if not readonly else [],
         just_saved=just_saved,
     )

@@ -176,6 +176,8 @@ class SectionParts:
     messages: Markup
     #: The buttons under the section.
     actions: Markup
+    #: The same, leading on to the market questions (the last section, in a round asking them).
+    actions_to_market: Markup
     #: "Error:", before each problem for screen readers.
     error_label: Markup
 
@@ -202,6 +204,7 @@ def _make_parts(definition, section: dict, lang: str) -> SectionParts:
         [_question_parts(definition, q, form, macros, keys, lang) for q in section["questions"]],
         messages=macros["messages"](),
         actions=macros["actions"](has_next),
+        actions_to_market=macros["actions"](has_next, to_market=True),
         error_label=macros["error_label"](),
     )
 

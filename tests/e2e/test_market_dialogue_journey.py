@@ -60,9 +60,9 @@ def test_a_market_dialogue_from_opening_to_the_maturity_figures(page, chromium, 
     for index, section in enumerate(definition.sections):
         fill_section(supplier_page, definition, section, answers, check_a11y=index == 0)
         last = index + 1 == len(definition.sections)
-        name = "Save and return to the overview" if last else "Save and go to the next section"
-        supplier_page.get_by_role("button", name=name).click()
-    supplier_page.get_by_role("link", name="Market questions").click()
+        onward = "the market questions" if last else "the next section"
+        supplier_page.get_by_role("button", name=f"Save and go to {onward}").click()
+    expect(supplier_page.get_by_role("heading", level=1)).to_have_text("Market questions")
     assert_accessible(supplier_page)
     for number, criterion in enumerate(definition.criteria):
         part = supplier_page.locator(f"#market-{criterion}")
