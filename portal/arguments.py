@@ -10,7 +10,9 @@ outside 0..MAX_INTEGER matches no route (404), and an integer query argument out
 import re
 
 from flask import Flask, request
-from werkzeug.routing import IntegerConverter, ValidationError
+from werkzeug.routing import AnyConverter, IntegerConverter, ValidationError
+
+from portal.spreadsheets import DOWNLOAD_TYPES
 
 #: The largest value of an INTEGER column on every database the portal runs on.
 MAX_INTEGER = 2**31 - 1
@@ -32,6 +34,14 @@ class DatabaseIntegerConverter(IntegerConverter):
         return super().to_python(value)
 
 
+class DownloadFormatConverter(AnyConverter):
+    """`<download:fmt>`: a format a list can be downloaded in (csv or xlsx), or no match, so
+    that a download's rows are never gathered for a format it cannot be written in."""
+
+    def __init__(self, map):
+        super().__init__(map, *DOWNLOAD_TYPES)
+
+
 def int_arg(name: str, default: int | None = None) -> int | None:
     """The query argument `name` as a whole number from 1 to MAX_INTEGER, else `default`."""
     value = request.args.get(name, "")
@@ -48,5 +58,7 @@ def kept_args(*names: str) -> dict[str, str]:
 
 
 def init_app(app: Flask) -> None:
-    """Before any route is added: `<int:...>` is the database's integer."""
+    """Before any route is added: `<int:...>` is the database's integer, `<download:...>` a
+    download's format."""
     app.url_map.converters["int"] = DatabaseIntegerConverter
+    app.url_map.converters["download"] = DownloadFormatConverter

@@ -11,6 +11,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from portal import spreadsheets
+from portal.arguments import DownloadFormatConverter
 from portal.spreadsheets import SpreadsheetError, neutralise, neutralised, read_rows
 
 DANGEROUS_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -149,3 +150,22 @@ def test_headed_rows_stop_at_the_row_limit(monkeypatch):
     with pytest.raises(SpreadsheetError) as raised:
         spreadsheets.headed([*records, (5, ["c"])])
     assert raised.value.details == {"max": 2}
+
+
+# Downloads -------------------------------------------------------------------------------------
+def test_every_download_names_its_format_with_the_download_converter(app):
+    """A route with a format in its address takes it as `<download:fmt>`: csv or xlsx, and
+    any other format matches no route."""
+    downloads = [rule for rule in app.url_map.iter_rules() if "fmt" in rule.arguments]
+    assert len(downloads) >= 7
+    for rule in downloads:
+        assert isinstance(rule._converters["fmt"], DownloadFormatConverter), rule.rule
+
+
+def test_an_unknown_format_is_refused_before_any_row_is_read(client, reviewer, count_queries):
+    client.login(reviewer)
+    assert client.get("/review/export/grades.csv").status_code == 200
+    with count_queries() as counter:
+        assert client.get("/review/export/grades.pdf").status_code == 404
+    # At most the signed-in user, for the page that says it is not found.
+    assert counter.count <= 1, counter.statements

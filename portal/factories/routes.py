@@ -438,14 +438,14 @@ def _download(header, body, fmt: str, name: str):
     return spreadsheets.download(header, body, fmt, name=name, title=_("Factories"))
 
 
-@bp.route("/factories/template.<fmt>")
+@bp.route("/factories/template.<download:fmt>")
 @allow(SUPPLIERS, BUYER_STAFF)
 def template(fmt: str):
     header, _rows = exporting.rows([], "portal")
     return _download(header, [], fmt, "factory-list-template")
 
 
-@bp.route("/factories/export.<fmt>")
+@bp.route("/factories/export.<download:fmt>")
 @allow(SUPPLIERS)
 def export(fmt: str):
     """Every factory of the register that the list's filters match (not only one page), in its

@@ -114,7 +114,7 @@ def supplier(org_id: int):
     return _supplier_page(organisation, version.ladder, form, brands)
 
 
-@bp.route("/review/ladder/export.<fmt>")
+@bp.route("/review/ladder/export.<download:fmt>")
 @allow(BUYER_STAFF)
 def export(fmt: str):
     header, body = services.export_rows(current.language())

@@ -211,7 +211,7 @@ def assign(response_id: int):
     return redirect(url_for("review.response", response_id=response.id))
 
 
-@bp.route("/export/grades.<fmt>")
+@bp.route("/export/grades.<download:fmt>")
 @allow(BUYER_STAFF)
 def export_grades(fmt: str):
     header, rows = services.grade_rows(QueueFilters(request.args).chosen()["round_id"])

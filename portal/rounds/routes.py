@@ -96,7 +96,7 @@ def maturity_thresholds(round_id: int):
     return redirect(url_for("rounds.round_maturity", round_id=round_.id))
 
 
-@bp.route("/review/rounds/<int:round_id>/maturity.<fmt>")
+@bp.route("/review/rounds/<int:round_id>/maturity.<download:fmt>")
 @allow(BUYER_STAFF)
 def maturity_export(round_id: int, fmt: str):
     round_ = _round_or_404(round_id)

@@ -83,7 +83,7 @@ def ranking():
     )
 
 
-@bp.route("/ranking.<fmt>")
+@bp.route("/ranking.<download:fmt>")
 @allow(BUYER_STAFF)
 def ranking_export(fmt: str):
     _form, lower, upper = _shares(request.args)
@@ -158,7 +158,7 @@ def countries():
     )
 
 
-@bp.route("/countries.<fmt>")
+@bp.route("/countries.<download:fmt>")
 @allow(BUYER_STAFF)
 def countries_export(fmt: str):
     header, body = services.table_rows()
