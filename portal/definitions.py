@@ -33,6 +33,9 @@ from portal.texts import text_in
 ROOT = Path(__file__).resolve().parent.parent / "questionnaires"
 #: A definition is read whole into memory; the shipped ones are about a tenth of this.
 MAX_BYTES = 2 * 1024 * 1024
+#: The most values (mappings, lists, keys and scalars) a definition may hold with its aliases
+#: expanded; the shipped ones hold about 5,000. A few lines of aliases can stand for billions.
+MAX_VALUES = 500_000
 _FILE = re.compile(r"^v(\d+)\.yaml$")
 
 #: Keys inside a definition (sections, questions, options, milestones).
@@ -76,7 +79,33 @@ def read_yaml(path: Path) -> tuple[dict | None, str]:
         return None, f"Not readable YAML: {error}"
     if not isinstance(raw, dict):
         return None, "The file must hold a mapping at the top level."
+    if _holds_more_values(raw, MAX_VALUES):
+        return None, (
+            f"The file holds more than {MAX_VALUES:,} values with its aliases (*name) expanded, "
+            "or an alias inside what it names."
+        )
     return raw, ""
+
+
+def _holds_more_values(content, limit: int) -> bool:
+    """Whether `content` holds more than `limit` values as a tree, each alias counted as a
+    copy of what it names. The parser shares one object between an anchor and its aliases,
+    so the file is small in memory, but reading it as a tree (checking, hashing) walks every
+    copy; this counts them without walking further than `limit`, also through an alias that
+    names something around itself."""
+    count = 0
+    pending = [content]
+    while pending:
+        value = pending.pop()
+        count += 1
+        if count > limit:
+            return True
+        if isinstance(value, dict):
+            pending += value.keys()
+            pending += value.values()
+        elif isinstance(value, list):
+            pending += value
+    return False
 
 
 #: libyaml's safe loader when PyYAML has it (its wheels do): about nine times faster than

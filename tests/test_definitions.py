@@ -62,6 +62,42 @@ def test_the_check_shows_where_a_file_is_not_valid_yaml(app, tmp_path):
     assert "line 4, column 13:\n    broken: here: twice\n                ^" in result.output
 
 
+def _fanned_out(sections: int, questions: int, options: int) -> str:
+    """A questionnaire whose one section, question and option are repeated by aliases."""
+    return (
+        "format_version: 1\nkey: bomb\nversion: 1\ntitle: {sv: Bomb, en: Bomb}\nsections:\n"
+        "  - &section\n    key: only\n    title: {sv: Bara, en: Only}\n    questions:\n"
+        "      - &question\n        key: pick\n        type: single_choice\n"
+        "        text: {sv: Välj, en: Pick}\n        options:\n"
+        "          - &option {value: a, label: {sv: a, en: a}}\n"
+        + "          - *option\n" * (options - 1)
+        + "      - *question\n" * (questions - 1)
+        + "  - *section\n" * (sections - 1)
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # 100,000 options, about 900,000 values, in 12 KB.
+        _fanned_out(sections=10, questions=50, options=200),
+        # A section list that holds itself.
+        "format_version: 1\nkey: bomb\nversion: 1\ntitle: {sv: Bomb, en: Bomb}\n"
+        "sections: &sections [*sections]\n",
+    ],
+    ids=["fanned-out", "itself"],
+)
+def test_the_check_refuses_a_file_whose_aliases_expand_it_beyond_reason(app, tmp_path, text):
+    folder = tmp_path / "bomb"
+    folder.mkdir()
+    (folder / "v1.yaml").write_text(text, encoding="utf-8")
+    result = app.test_cli_runner().invoke(
+        args=["questionnaires", "check", "--folder", str(tmp_path)]
+    )
+    assert result.exit_code == 1
+    assert "more than 500,000 values with its aliases (*name) expanded" in result.output
+
+
 def _answer(key, supplier, admin, reviewer):
     version = db.session.scalar(
         db.select(questionnaire_services.QuestionnaireVersion).where(
