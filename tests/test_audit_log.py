@@ -181,6 +181,19 @@ def _examples(w) -> dict[str, tuple[dict, str]]:
             "Ada Admin opened the round Market dialogue 2027 for 3 organisations, "
             "closing 30 Nov 2026, 23:59.",
         ),
+        "round.joined": (
+            {
+                "actor": admin,
+                "target": response.round,
+                "details": {
+                    "title": "Market dialogue 2027",
+                    "organisations": [4, 5],
+                    "invited": ["gia@gamma.example"],
+                },
+            },
+            "Ada Admin added 2 organisations and invited 1 new organisation to the round "
+            "Market dialogue 2027.",
+        ),
         "round.thresholds_changed": (
             {
                 "actor": admin,

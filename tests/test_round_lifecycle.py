@@ -2,6 +2,7 @@
 e-mail, the supplier's list of rounds, and the closing time with per-organisation extensions.
 Time is frozen where a deadline matters."""
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,7 +12,7 @@ from portal.auth.models import Invitation, User
 from portal.extensions import db
 from portal.orgs.models import Organisation
 from portal.questionnaires.models import Answer, Response, Round
-from tests.fixtures.builders import response_of
+from tests.fixtures.builders import make_org, response_of
 from tests.fixtures.web import link_in
 
 PASSWORD = "orchard silver kettle"
@@ -286,3 +287,81 @@ def test_an_admin_extends_the_deadline_for_one_organisation_with_a_reason(
 def test_the_round_page_is_the_admins_only(client, owner_a, response_a):
     client.login(owner_a)
     assert client.get(f"/admin/rounds/{response_a.round_id}").status_code == 403
+
+
+def _offered(html: str, organisation) -> bool:
+    """Whether the page offers the organisation to add to the round (a box to tick)."""
+    return (
+        re.search(rf'name="organisations" type="checkbox" value="{organisation.id}"', html)
+        is not None
+    )
+
+
+def test_an_admin_adds_an_organisation_and_invites_a_new_one_to_an_open_round(
+    client, make_client, admin, mini_v1, supplier_a, supplier_b, owner_b, frozen, outbox
+):
+    client.login(admin)
+    _new_round(client, mini_v1, [supplier_a], opens_on="")
+    round_ = _round()
+    page = f"/admin/rounds/{round_.id}"
+    html = client.get(page).get_data(as_text=True)
+    assert "Add organisations" in html
+    # Only organisations not in the round yet are offered.
+    assert _offered(html, supplier_b)
+    assert not _offered(html, supplier_a)
+    nothing = client.submit(f"{page}/join", {}, page=page)
+    assert nothing.status_code == 422
+    assert "Choose at least one organisation." in nothing.get_data(as_text=True)
+    reply = client.submit(
+        f"{page}/join",
+        {
+            "organisations": [str(supplier_b.id)],
+            "new-0-name": "Gamma Tech AB",
+            "new-0-kind": "brand",
+            "new-0-email": "gia@gamma.example",
+        },
+        page=page,
+        follow_redirects=True,
+    )
+    html = reply.get_data(as_text=True)
+    assert "1 organisation was added to the round." in html
+    assert "1 new organisation was invited; it joins the round when its person accepts." in html
+    assert "gia@gamma.example" in html
+    assert response_of(round_, supplier_b).status == "not_started"
+    assert "Gamma Tech AB" in outbox[-1].get_content()
+    # The organisation added finds the round as those it was opened to do.
+    other = make_client()
+    other.login(owner_b)
+    assert "Market dialogue PCs 2027" in other.get("/responses").get_data(as_text=True)
+    # Added once: offered no more, and a hand-made second time is refused.
+    assert not _offered(client.get(page).get_data(as_text=True), supplier_b)
+    again = client.submit(f"{page}/join", {"organisations": [str(supplier_b.id)]}, page=page)
+    assert again.status_code == 422
+    assert (
+        db.session.scalar(
+            db.select(db.func.count(Response.id)).where(Response.round_id == round_.id)
+        )
+        == 2
+    )
+    log = client.get("/admin/audit?action=round.joined").get_data(as_text=True)
+    assert (
+        "Ada Admin added 1 organisation and invited 1 new organisation to the round "
+        "Market dialogue PCs 2027."
+    ) in log
+
+
+def test_no_organisation_joins_a_round_that_has_closed(closed, client):
+    round_, _, _ = closed
+    late = make_org(name="Late Comer AB")
+    db.session.commit()
+    page = f"/admin/rounds/{round_.id}"
+    assert "Add organisations" not in client.get(page).get_data(as_text=True)
+    reply = client.submit(f"{page}/join", {"organisations": [str(late.id)]}, page=page)
+    assert reply.status_code == 422
+    assert "The round has closed, so no organisation can join it." in reply.get_data(as_text=True)
+    assert (
+        db.session.scalar(
+            db.select(db.func.count(Response.id)).where(Response.round_id == round_.id)
+        )
+        == 2
+    )

@@ -457,6 +457,15 @@ SENTENCES: dict[str, Callable[[Event], str]] = {
         title=e.details.get("title", "?"),
         date=_moment(e.details.get("closes_at")),
     ),
+    "round.joined": lambda e: gettext(
+        "%(actor)s added %(added)s and invited %(invited)s to the round %(title)s.",
+        actor=e.actor,
+        added=ngettext("%(num)d organisation", "%(num)d organisations", e.count("organisations")),
+        invited=ngettext(
+            "%(num)d new organisation", "%(num)d new organisations", e.count("invited")
+        ),
+        title=e.details.get("title", "?"),
+    ),
     "round.extended": lambda e: gettext(
         "%(actor)s gave %(organisation)s until %(date)s to answer in the round %(title)s, "
         "because: %(reason)s",

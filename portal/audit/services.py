@@ -33,6 +33,7 @@ ACTIONS = {
     "organisation.supplier_mfa": _l("Two-factor sign-in for suppliers changed"),
     "accessibility.reported": _l("Accessibility problem reported"),
     "round.opened": _l("Round opened"),
+    "round.joined": _l("Organisations added to a round"),
     "round.extended": _l("Closing time extended for an organisation"),
     "round.thresholds_changed": _l("Market maturity thresholds changed"),
     "contract.created": _l("Contract added"),

@@ -233,7 +233,38 @@ class NewOrganisationForm(Form):
 NEW_ORGANISATION_ROWS = 3
 
 
-class RoundForm(FlaskForm):
+def _organisations_field():
+    return SelectMultipleField(
+        _l("Supplier organisations"),
+        widget=widgets.ListWidget(prefix_label=False),
+        option_widget=widgets.CheckboxInput(),
+        validate_choice=True,
+    )
+
+
+def _new_organisation_rows():
+    return FieldList(FormField(NewOrganisationForm), min_entries=NEW_ORGANISATION_ROWS)
+
+
+class InviteesForm(FlaskForm):
+    """Who takes part in a round: supplier organisations in the portal (`organisations`), and
+    new ones invited by e-mail (`new`; rows left empty are none). At least one of either. A
+    subclass declares the two fields where they belong among its own."""
+
+    def new_organisations(self) -> list[NewOrganisation]:
+        """The rows filled in, as plain data."""
+        return [
+            NewOrganisation(row.form.name.data.strip(), row.form.kind.data, row.form.email.data)
+            for row in self.new
+            if not row.form.is_empty
+        ]
+
+    def validate_organisations(self, field) -> None:
+        if not field.data and not self.new_organisations():
+            raise ValidationError(_l("Choose at least one organisation."))
+
+
+class RoundForm(InviteesForm):
     kind = SelectField(
         _l("Kind of round"),
         choices=[SelectChoice(str(k), label) for k, label in ROUND_KIND_LABELS.items()],
@@ -271,13 +302,8 @@ class RoundForm(FlaskForm):
         description=_l("Swedish time; empty means the end of the day (23:59)."),
         validators=[Optional()],
     )
-    organisations = SelectMultipleField(
-        _l("Supplier organisations"),
-        widget=widgets.ListWidget(prefix_label=False),
-        option_widget=widgets.CheckboxInput(),
-        validate_choice=True,
-    )
-    new = FieldList(FormField(NewOrganisationForm), min_entries=NEW_ORGANISATION_ROWS)
+    organisations = _organisations_field()
+    new = _new_organisation_rows()
     reminder_days = StringField(
         _l("Reminders, in days before closing"),
         description=_l(
@@ -303,14 +329,6 @@ class RoundForm(FlaskForm):
         """The closing moment, read on a Swedish clock by `moment(day, time)`."""
         return moment(self.closes_on.data, self.closes_time.data or time(23, 59, 59))
 
-    def new_organisations(self) -> list[NewOrganisation]:
-        """The rows filled in, as plain data."""
-        return [
-            NewOrganisation(row.form.name.data.strip(), row.form.kind.data, row.form.email.data)
-            for row in self.new
-            if not row.form.is_empty
-        ]
-
     def days(self) -> list[int]:
         """The reminder days as numbers, most days before closing first."""
         found = {int(part) for part in _DAYS.findall(self.reminder_days.data or "")}
@@ -323,10 +341,6 @@ class RoundForm(FlaskForm):
     def validate_opens_on(self, field) -> None:
         if field.data and self.closes_on.data and field.data > self.closes_on.data:
             raise ValidationError(_l("The round must open before it closes."))
-
-    def validate_organisations(self, field) -> None:
-        if not field.data and not self.new_organisations():
-            raise ValidationError(_l("Choose at least one organisation."))
 
     def validate_reminder_days(self, field) -> None:
         text = (field.data or "").strip()
@@ -511,3 +525,14 @@ def market_data(answers: dict[str, MarketAnswer]) -> dict:
 def market_seen_json(answers: dict[str, MarketAnswer]) -> str:
     """The market form's `seen` value for the answers as they are now."""
     return json.dumps({c: list(v) for c, v in seen_of(answers).items()})
+
+
+class JoinRoundForm(InviteesForm):
+    """Organisations added to a round that has opened."""
+
+    organisations = _organisations_field()
+    new = _new_organisation_rows()
+
+    def offer(self, organisations: list[tuple[int, str]]) -> None:
+        """The supplier organisations that can be added, as (id, name)."""
+        self.organisations.choices = [SelectChoice(str(i), name) for i, name in organisations]

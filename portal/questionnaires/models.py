@@ -132,7 +132,12 @@ class Round(db.Model):
     @property
     def is_open(self) -> bool:
         """Opened and not yet closed (for organisations without an extension)."""
-        return self.has_opened and utcnow() < self.closes_at
+        return self.has_opened and not self.has_closed
+
+    @property
+    def has_closed(self) -> bool:
+        """Past its closing time (for organisations without an extension)."""
+        return self.closes_at <= utcnow()
 
     @property
     def kind_label(self) -> str:

@@ -26,6 +26,7 @@ from portal.questionnaires.forms import (
     MEETS_LABELS,
     CompareForm,
     ExtensionForm,
+    JoinRoundForm,
     RoundForm,
     StartForm,
     confirm_name,
@@ -179,7 +180,7 @@ def _round_plan(form: RoundForm) -> dict:
 @allow(BUYER_ADMIN)
 def round_page(round_id: int):
     round_ = db.get_or_404(services.Round, round_id)
-    return _round_page(round_, ExtensionForm(formdata=None))
+    return _round_page(round_, ExtensionForm(formdata=None), JoinRoundForm(formdata=None))
 
 
 @bp.route("/admin/rounds/<int:round_id>/extend", methods=["POST"])
@@ -188,15 +189,16 @@ def extend(round_id: int):
     """Give one organisation of the round a later closing time, with the reason."""
     round_ = db.get_or_404(services.Round, round_id)
     form = ExtensionForm()
-    form.offer(_organisations_of(round_))
+    organisations = _organisations_of(services.round_responses(round_.id))
+    form.offer(organisations)
     if not form.validate_on_submit():
-        return _round_page(round_, form, status=422)
+        return _round_page(round_, form, JoinRoundForm(formdata=None), status=422)
     organisation_id = int(form.organisation.data)
     closes_at = form.closes_at(services.local_moment)
     services.extend_deadline(
         round_, organisation_id, closes_at, form.reason.data, actor=current.user()
     )
-    name = dict(_organisations_of(round_))[organisation_id]
+    name = dict(organisations)[organisation_id]
     flash(
         _(
             "%(organisation)s may now answer until %(date)s.",
@@ -208,18 +210,70 @@ def extend(round_id: int):
     return redirect(url_for("questionnaires.round_page", round_id=round_.id))
 
 
-def _organisations_of(round_) -> list[tuple[int, str]]:
-    return [(r.organisation_id, r.organisation.name) for r in services.round_responses(round_.id)]
+@bp.route("/admin/rounds/<int:round_id>/join", methods=["POST"])
+@allow(BUYER_ADMIN)
+def join(round_id: int):
+    """Add organisations to a round that has not closed: chosen ones, and new ones invited."""
+    round_ = db.get_or_404(services.Round, round_id)
+    form = JoinRoundForm()
+    form.offer(_joinable(services.round_responses(round_.id)))
+    if not form.validate_on_submit():
+        return _round_page(round_, ExtensionForm(formdata=None), form, status=422)
+    try:
+        added, invited = services.join_round(
+            round_,
+            organisation_ids=[int(i) for i in form.organisations.data],
+            new_organisations=form.new_organisations(),
+            actor=current.user(),
+        )
+    except services.ServiceError as error:
+        form.form_errors.append(str(error))
+        return _round_page(round_, ExtensionForm(formdata=None), form, status=422)
+    if added:
+        flash(
+            ngettext(
+                "%(num)d organisation was added to the round.",
+                "%(num)d organisations were added to the round.",
+                added,
+            ),
+            "success",
+        )
+    if invited:
+        flash(
+            ngettext(
+                "%(num)d new organisation was invited; it joins the round when its person accepts.",
+                "%(num)d new organisations were invited; each joins the round when its person "
+                "accepts.",
+                invited,
+            ),
+            "success",
+        )
+    if not added and not invited:
+        flash(_("Those organisations are in the round already."), "info")
+    return redirect(url_for("questionnaires.round_page", round_id=round_.id))
 
 
-def _round_page(round_, form, status=200):
-    form.offer(_organisations_of(round_))
+def _organisations_of(responses) -> list[tuple[int, str]]:
+    return [(r.organisation_id, r.organisation.name) for r in responses]
+
+
+def _joinable(responses) -> list[tuple[int, str]]:
+    """The supplier organisations not in the round yet, as (id, name)."""
+    inside = {r.organisation_id for r in responses}
+    return [(id_, name) for id_, name in services.supplier_choices() if id_ not in inside]
+
+
+def _round_page(round_, form, join_form, status=200):
+    responses = services.round_responses(round_.id)
+    form.offer(_organisations_of(responses))
+    join_form.offer(_joinable(responses))
     return render_template(
         "questionnaires/round.html",
         round=round_,
-        responses=services.round_responses(round_.id),
+        responses=responses,
         invited=services.invited_to_round(round_.id),
         form=form,
+        join_form=join_form,
     ), status
 
 

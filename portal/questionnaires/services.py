@@ -254,11 +254,7 @@ def open_round(
     db.session.add(round_)
     db.session.flush()
     add_to_round(round_, organisation_ids)
-    invited = []
-    for new in new_organisations:
-        invitation = invite_new_organisation(new.name, new.kind, new.email, invited_by=actor)
-        db.session.add(RoundInvitation(round_id=round_.id, invitation_id=invitation.id))
-        invited.append(invitation.email)
+    invited = _invite_to_round(round_, new_organisations, actor)
     record(
         "round.opened",
         actor=actor,
@@ -274,6 +270,58 @@ def open_round(
         },
     )
     return round_
+
+
+def join_round(
+    round_: Round,
+    *,
+    organisation_ids: list[int],
+    new_organisations: list[NewOrganisation],
+    actor: User,
+) -> tuple[int, int]:
+    """Add organisations to a round that has not closed, as if it had been opened to them:
+    each chosen organisation gets a response (none twice), each new one an invitation for one
+    person, joining when that person accepts. Returns how many organisations were added and
+    how many invited. Refused with a ServiceError, before anything changes, once
+    the round has closed or when an invited address already has an account or is given
+    twice."""
+    if round_.has_closed:
+        raise ServiceError(
+            _l(
+                "The round has closed, so no organisation can join it. Open a new round "
+                "for them instead."
+            )
+        )
+    _check_new_addresses(new_organisations)
+    already = set(
+        db.session.scalars(
+            db.select(Response.organisation_id).where(Response.round_id == round_.id)
+        )
+    )
+    added = [org_id for org_id in dict.fromkeys(organisation_ids) if org_id not in already]
+    add_to_round(round_, added)
+    invited = _invite_to_round(round_, new_organisations, actor)
+    if added or invited:
+        record(
+            "round.joined",
+            actor=actor,
+            target=round_,
+            details={"title": round_.title, "organisations": added, "invited": invited},
+        )
+    return len(added), len(invited)
+
+
+def _invite_to_round(
+    round_: Round, new_organisations: list[NewOrganisation], actor: User | None
+) -> list[str]:
+    """Invite each new organisation's person; the organisation joins the round on acceptance.
+    Returns the addresses invited."""
+    invited = []
+    for new in new_organisations:
+        invitation = invite_new_organisation(new.name, new.kind, new.email, invited_by=actor)
+        db.session.add(RoundInvitation(round_id=round_.id, invitation_id=invitation.id))
+        invited.append(invitation.email)
+    return invited
 
 
 def _check_new_addresses(new_organisations: list[NewOrganisation]) -> None:

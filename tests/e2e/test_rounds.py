@@ -1,6 +1,7 @@
 """Rounds in the browser: a buyer administrator opens a market-dialogue round to a supplier
-already in the portal and to a new organisation invited by e-mail; the invited person creates
-the organisation (in Swedish) and finds the round on the home page."""
+already in the portal and to a new organisation invited by e-mail, and adds a late one to the
+open round; the invited person creates the organisation (in Swedish) and finds the round on
+the home page."""
 
 import uuid
 from datetime import timedelta
@@ -33,7 +34,7 @@ def test_admin_opens_a_market_dialogue_to_an_existing_and_a_new_organisation(
 ):
     tag = uuid.uuid4().hex[:8]
     title = f"Market dialogue PCs {tag}"
-    existing_name, new_name = f"Alfa {tag} AB", f"Gamma {tag} AB"
+    existing_name, new_name, late_name = f"Alfa {tag} AB", f"Gamma {tag} AB", f"Late {tag} AB"
     new_email = f"gia-{tag}@gamma.example.com"
     password = "violet kettle under moonlight"
     closes_on = utcnow().date() + timedelta(days=30)
@@ -42,6 +43,7 @@ def test_admin_opens_a_market_dialogue_to_an_existing_and_a_new_organisation(
         buyer = make_org(OrgKind.BUYER, name="Region Testland")
         admin = make_user(buyer, Role.BUYER_ADMIN, full_name="Ada Admin")
         existing = make_org(OrgKind.RESELLER, name=existing_name)
+        make_org(OrgKind.BRAND, name=late_name)
         admin_email, secret, existing_id = admin.email, admin.totp_secret, existing.id
         version_label = f"{version.title_en} (v{version.number})"
 
@@ -71,6 +73,17 @@ def test_admin_opens_a_market_dialogue_to_an_existing_and_a_new_organisation(
     expect(page.get_by_role("table")).to_contain_text(existing_name)
     expect(page.get_by_role("main")).to_contain_text(new_email)
     assert_accessible(page)
+
+    # A late organisation joins the open round from its page; choosing none is explained.
+    adding = page.get_by_role("form", name="Add organisations")
+    expect(adding.get_by_label(existing_name)).to_have_count(0)
+    adding.get_by_role("button", name="Add to the round").click()
+    expect(page.get_by_role("alert")).to_contain_text("Choose at least one organisation.")
+    assert_accessible(page)
+    page.get_by_role("form", name="Add organisations").get_by_label(late_name).check()
+    page.get_by_role("button", name="Add to the round").click()
+    expect(_status(page)).to_have_text("1 organisation was added to the round.")
+    expect(page.get_by_role("table")).to_contain_text(late_name)
 
     # The invited person opens the e-mailed link in a Swedish browser and creates the
     # organisation with the account.
