@@ -11,6 +11,7 @@ caps) and grades are generated (Hypothesis); for each shipped version:
 """
 
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -114,6 +115,39 @@ def test_a_sections_maximum_does_not_depend_on_the_answers(version):
         )
 
     check()
+
+
+@versions
+def test_the_award_points_follow_the_shares_the_market_maturity_uses(version):
+    """A response's award points are each question's share of them (Definition.award_shares,
+    which the market maturity sums per criterion) times how much of its rubric it earned."""
+    definition = DEFINITIONS[version]
+    shares = definition.award_shares
+    assert sum(shares.values()) == pytest.approx(1)
+
+    @SETTINGS
+    @given(values=answers(definition), given_grades=grades(definition))
+    def check(values, given_grades):
+        scores = _score(definition, values, given_grades)
+        earned = sum(
+            shares[line.key] * line.share / line.weight
+            for part in scores.sections
+            for line in part.lines
+        )
+        assert scores.award_points == pytest.approx(15 * earned)
+
+    check()
+
+
+def test_sections_without_weights_share_no_award_points():
+    content = yaml.safe_load(
+        (ROOT.parent / "tests/fixtures/questionnaires/market/v1.yaml").read_text(encoding="utf-8")
+    )
+    for section in content["sections"]:
+        section.pop("weight", None)
+    shares = Definition(content).award_shares
+    assert shares
+    assert set(shares.values()) == {0.0}
 
 
 def _follow_up_paths(definition: Definition) -> list[tuple[str, object]]:

@@ -218,6 +218,11 @@ def passes(test: dict, value) -> bool:
     return value in test.get("in_", [])
 
 
+def question_weight(question: dict) -> float:
+    """A gradable question's share of its section (format 2 `weight`; 1 when not given)."""
+    return float(question.get("weight", 1))
+
+
 class Definition(VersionedContent):
     """Read access to the content of one questionnaire version.
 
@@ -242,6 +247,29 @@ class Definition(VersionedContent):
     @property
     def sections(self) -> list[dict]:
         return self.content["sections"]
+
+    @cached_property
+    def award_shares(self) -> dict[str, float]:
+        """Each gradable question's part of the award points at the top of its rubric: its
+        weight over the weights of its section's gradable questions, times its section's
+        weight over the weights of the sections that have gradable questions. The parts add
+        up to 1 (all are 0 when those sections weigh nothing). The scoring of a response
+        (review.scoring) and the award points of the market maturity (rounds.maturity) both
+        follow this rule."""
+        sections = []
+        for section in self.sections:
+            gradable = [q for q in section["questions"] if q.get("rubric")]
+            total = sum(question_weight(q) for q in gradable)
+            if total:
+                sections.append((float(section.get("weight", 0)), total, gradable))
+        weight_sum = sum(weight for weight, _total, _gradable in sections)
+        return {
+            question["key"]: (
+                question_weight(question) / total * weight / weight_sum if weight_sum else 0.0
+            )
+            for weight, total, gradable in sections
+            for question in gradable
+        }
 
     @property
     def criteria(self) -> dict[str, str]:

@@ -41,7 +41,7 @@ from portal.timeutil import utcnow
 # isort: split
 # What other features may name besides the functions below.
 from portal.definitions import PublishError  # noqa: F401
-from portal.questionnaires.definitions import Definition
+from portal.questionnaires.definitions import Definition, question_weight  # noqa: F401
 from portal.questionnaires.fieldtypes import REGISTRY
 from portal.questionnaires.labels import (  # noqa: F401
     CRITERION_LABELS,

@@ -19,7 +19,7 @@ sections that have gradable questions.
 
 from dataclasses import asdict, dataclass, field
 
-from portal.questionnaires.services import Definition
+from portal.questionnaires.services import Definition, question_weight
 from portal.texts import text_in
 
 
@@ -91,19 +91,16 @@ def maximum_of(question: dict) -> float:
     return max(level["points"] for level in question["rubric"])
 
 
-def weight_of(question: dict) -> float:
-    """The question's share of its section (format 2 `weight`; 1 when not given)."""
-    return float(question.get("weight", 1))
-
-
 def section_maximum(section: dict) -> float:
     """The sum of the weights of the section's gradable questions: fixed by the definition."""
-    return sum(weight_of(q) for q in section["questions"] if q.get("rubric"))
+    return sum(question_weight(q) for q in section["questions"] if q.get("rubric"))
 
 
 def _line(definition: Definition, question: dict, values, visible, credits, grades, lang) -> Line:
     key, top = question["key"], maximum_of(question)
-    line = Line(key, text_in(question["text"], lang), None, top, weight_of(question), "hidden")
+    line = Line(
+        key, text_in(question["text"], lang), None, top, question_weight(question), "hidden"
+    )
     if key in credits:
         line.points, line.state = top, "credited"
         line.credited_by = text_in(definition.questions[credits[key]]["text"], lang)

@@ -24,6 +24,7 @@ from portal.questionnaires.services import (
     Response,
     ResponseStatus,
     Round,
+    question_weight,
 )
 from portal.review import scoring
 from portal.review.models import ClarificationRound
@@ -772,7 +773,7 @@ def _export_row(response: Response, key: str, question: dict, points, comment: s
         points,
         scoring.maximum_of(question) if rubric else None,
         comment,
-        scoring.weight_of(question) if rubric else None,
+        question_weight(question) if rubric else None,
         "",
     ]
 

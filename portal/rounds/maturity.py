@@ -24,6 +24,7 @@ from portal.questionnaires.services import (
     CRITERION_LABELS,
     INTENDED_USE_LABELS,
     STAFF_VISIBLE,
+    Definition,
     MarketAnswer,
     QuestionnaireVersion,
     Response,
@@ -225,24 +226,13 @@ def comments(round_id: int) -> list[Comment]:
     return [Comment(*row) for row in db.session.execute(query)]
 
 
-def award_points(content: dict, award_maximum: float) -> dict[str, float]:
-    """criterion → the award points its gradable questions can earn, by the scoring rule:
-    a question's share of its section is its weight over the section's gradable weights, a
-    section's share of the award points its weight over the weights of the sections with
-    gradable questions."""
-    sections = []
-    for section in content["sections"]:
-        gradable = [q for q in section["questions"] if q.get("rubric")]
-        total = sum(float(q.get("weight", 1)) for q in gradable)
-        if total:
-            sections.append((float(section.get("weight", 0)), total, gradable))
-    weight_sum = sum(weight for weight, _, _ in sections)
+def award_points(definition: Definition, award_maximum: float) -> dict[str, float]:
+    """criterion → the award points its gradable questions can earn, by the scoring rule
+    (Definition.award_shares)."""
     points: dict[str, float] = {}
-    for weight, total, gradable in sections:
-        for question in gradable:
-            share = float(question.get("weight", 1)) / total * weight / weight_sum
-            key = question["criterion"]
-            points[key] = points.get(key, 0.0) + share * award_maximum
+    for key, share in definition.award_shares.items():
+        criterion = definition.questions[key]["criterion"]
+        points[criterion] = points.get(criterion, 0.0) + share * award_maximum
     return points
 
 
@@ -264,7 +254,7 @@ def figures(round_: Round, award_maximum: float) -> Maturity:
     thresholds = Thresholds.of(round_)
     content = round_.version.content
     uses = criteria_of(content)
-    points = award_points(content, award_maximum)
+    points = award_points(round_.version.definition, award_maximum)
     tally, effort = tallies(round_.id)
     for key in [*tally, *effort]:
         uses.setdefault(key, None)
