@@ -229,6 +229,12 @@ def join(round_id: int):
     except services.ServiceError as error:
         form.form_errors.append(str(error))
         return _round_page(round_, ExtensionForm(formdata=None), form, status=422)
+    _say_joined(added, invited)
+    return redirect(url_for("questionnaires.round_page", round_id=round_.id))
+
+
+def _say_joined(added: int, invited: int) -> None:
+    """What the admin is told after adding organisations to a round."""
     if added:
         flash(
             ngettext(
@@ -250,7 +256,6 @@ def join(round_id: int):
         )
     if not added and not invited:
         flash(_("Those organisations are in the round already."), "info")
-    return redirect(url_for("questionnaires.round_page", round_id=round_.id))
 
 
 def _organisations_of(responses) -> list[tuple[int, str]]:
