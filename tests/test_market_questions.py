@@ -218,7 +218,7 @@ def test_a_colleagues_newer_answer_is_not_overwritten(
 
 
 @pytest.mark.parametrize("kind", ["tender", "follow_up"])
-def test_tender_and_follow_up_rounds_ask_no_market_questions(
+def test_tender_and_follow_up_rounds_ask_no_market_questions_and_export_none(
     client, owner_a, market_v1, supplier_a, kind
 ):
     response = response_of(_round(market_v1, supplier_a, kind), supplier_a)
@@ -226,6 +226,13 @@ def test_tender_and_follow_up_rounds_ask_no_market_questions(
     url = _started(client, response)
     assert client.get(url).status_code == 404
     assert "Market questions" not in client.get(f"/responses/{response.id}").get_data(as_text=True)
+    # The last section leads nowhere else: a hand-made "market" is a plain save.
+    last = f"/responses/{response.id}/sections/workers"
+    assert "market questions" not in client.get(last).get_data(as_text=True)
+    reply = client.submit(last, {**REGULAR["workers"], "next": "market"})
+    assert reply.headers["Location"] == last
+    # Nor does the export hold market answers.
+    assert client.get(f"/responses/{response.id}/export.json").get_json()["market_answers"] == []
 
 
 def test_the_last_section_leads_on_to_the_market_questions(client, owner_a, rfi_response):
@@ -239,20 +246,6 @@ def test_the_last_section_leads_on_to_the_market_questions(client, owner_a, rfi_
     reply = client.submit(last, {**REGULAR["workers"], "next": "market"})
     assert reply.status_code == 302
     assert reply.headers["Location"] == market
-
-
-@pytest.mark.parametrize("kind", ["tender", "follow_up"])
-def test_without_market_questions_the_last_section_leads_nowhere_else(
-    client, owner_a, market_v1, supplier_a, kind
-):
-    response = response_of(_round(market_v1, supplier_a, kind), supplier_a)
-    client.login(owner_a)
-    _started(client, response)
-    last = f"/responses/{response.id}/sections/workers"
-    assert "market questions" not in client.get(last).get_data(as_text=True)
-    # A hand-made "market" is a plain save: the section again.
-    reply = client.submit(last, {**REGULAR["workers"], "next": "market"})
-    assert reply.headers["Location"] == last
 
 
 def test_a_version_without_market_questions_asks_none_in_an_rfi(
@@ -322,16 +315,6 @@ def test_the_export_holds_the_market_answers_in_the_pages_language(
     assert answers["monitoring"]["meets"] == "planned"
     assert answers["monitoring"]["planned_by"] == planned
     assert answers["minerals_policy"]["intended_use"] == "clause"
-
-
-@pytest.mark.parametrize("kind", ["tender", "follow_up"])
-def test_the_export_of_a_round_without_market_questions_has_none(
-    client, owner_a, market_v1, supplier_a, kind
-):
-    response = response_of(_round(market_v1, supplier_a, kind), supplier_a)
-    client.login(owner_a)
-    _started(client, response)
-    assert client.get(f"/responses/{response.id}/export.json").get_json()["market_answers"] == []
 
 
 # Hostile input -------------------------------------------------------------------------------
