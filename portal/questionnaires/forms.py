@@ -251,6 +251,10 @@ class InviteesForm(FlaskForm):
     new ones invited by e-mail (`new`; rows left empty are none). At least one of either. A
     subclass declares the two fields where they belong among its own."""
 
+    def offer_organisations(self, organisations: list[tuple[int, str]]) -> None:
+        """The supplier organisations that can be chosen, as (id, name)."""
+        self.organisations.choices = [SelectChoice(str(i), name) for i, name in organisations]
+
     def new_organisations(self) -> list[NewOrganisation]:
         """The rows filled in, as plain data."""
         return [
@@ -317,7 +321,7 @@ class RoundForm(InviteesForm):
     def offer(self, versions: list[tuple[int, str]], organisations: list[tuple[int, str]]):
         """Set what can be chosen: versions and organisations as (id, label)."""
         self.version.choices = [SelectChoice(str(i), label) for i, label in versions]
-        self.organisations.choices = [SelectChoice(str(i), name) for i, name in organisations]
+        self.offer_organisations(organisations)
 
     def opens_at(self, moment) -> datetime | None:
         """The opening moment (`moment(day, time)` reads a Swedish clock); None: at once."""
@@ -528,11 +532,7 @@ def market_seen_json(answers: dict[str, MarketAnswer]) -> str:
 
 
 class JoinRoundForm(InviteesForm):
-    """Organisations added to a round that has opened."""
+    """Organisations added to a round that has not closed."""
 
     organisations = _organisations_field()
     new = _new_organisation_rows()
-
-    def offer(self, organisations: list[tuple[int, str]]) -> None:
-        """The supplier organisations that can be added, as (id, name)."""
-        self.organisations.choices = [SelectChoice(str(i), name) for i, name in organisations]

@@ -216,7 +216,7 @@ def join(round_id: int):
     """Add organisations to a round that has not closed: chosen ones, and new ones invited."""
     round_ = db.get_or_404(services.Round, round_id)
     form = JoinRoundForm()
-    form.offer(_joinable(services.round_responses(round_.id)))
+    form.offer_organisations(_joinable(services.round_responses(round_.id)))
     if not form.validate_on_submit():
         return _round_page(round_, ExtensionForm(formdata=None), form, status=422)
     try:
@@ -271,7 +271,7 @@ def _joinable(responses) -> list[tuple[int, str]]:
 def _round_page(round_, form, join_form, status=200):
     responses = services.round_responses(round_.id)
     form.offer(_organisations_of(responses))
-    join_form.offer(_joinable(responses))
+    join_form.offer_organisations(_joinable(responses))
     return render_template(
         "questionnaires/round.html",
         round=round_,

@@ -293,13 +293,7 @@ def join_round(
             )
         )
     _check_new_addresses(new_organisations)
-    already = set(
-        db.session.scalars(
-            db.select(Response.organisation_id).where(Response.round_id == round_.id)
-        )
-    )
-    added = [org_id for org_id in dict.fromkeys(organisation_ids) if org_id not in already]
-    add_to_round(round_, added)
+    added = add_to_round(round_, organisation_ids)
     invited = _invite_to_round(round_, new_organisations, actor)
     if added or invited:
         record(
@@ -339,8 +333,9 @@ def _check_new_addresses(new_organisations: list[NewOrganisation]) -> None:
             )
 
 
-def add_to_round(round_: Round, organisation_ids: list[int]) -> None:
-    """Give each organisation a response to the round, unless it has one already."""
+def add_to_round(round_: Round, organisation_ids: list[int]) -> list[int]:
+    """Give each organisation a response to the round, unless it has one already; the ids of
+    those that got one."""
     already = set(
         db.session.scalars(
             db.select(Response.organisation_id).where(
@@ -360,6 +355,7 @@ def add_to_round(round_: Round, organisation_ids: list[int]) -> None:
     ]
     if rows:
         db.session.execute(insert(Response), rows)
+    return [row["organisation_id"] for row in rows]
 
 
 @signals.invitation_accepted.connect
