@@ -1,4 +1,6 @@
-"""Two saves of one section at the same moment both succeed, on a database in a file.
+"""Two writes at the same moment, on a database in a file: two saves of one section both
+succeed, and two admins adding one organisation to a round both succeed and give it one
+response.
 
 SQLite lets one transaction write at a time. A transaction that read first and wants to
 write only then fails at once with "database is locked" when another one wrote in between,
@@ -14,7 +16,7 @@ import pytest
 
 from portal.extensions import db
 from portal.orgs.models import OrgKind
-from portal.questionnaires.models import Answer
+from portal.questionnaires.models import Answer, Response
 from portal.questionnaires.services import start
 from portal.roles import Role
 from tests.fixtures.builders import make_org, make_round, make_user, publish_version, response_of
@@ -133,3 +135,49 @@ def test_two_saves_of_one_section_at_once_both_succeed(file_app, second):
         )
     assert stored["name"] == "Anna Andersson"
     assert stored["workers"] == 120
+
+
+def test_two_admins_adding_one_organisation_at_once_give_it_one_response(file_app):
+    with file_app.app_context():
+        buyer = make_org(OrgKind.BUYER)
+        admins = [make_user(buyer, Role.BUYER_ADMIN) for _ in range(2)]
+        first, late = make_org(OrgKind.RESELLER), make_org(OrgKind.BRAND)
+        round_ = make_round(publish_version(1), [first], opened_by=admins[0])
+        db.session.commit()
+        round_id, first_id, late_id = round_.id, first.id, late.id
+        for admin in admins:
+            db.session.refresh(admin)
+        db.session.close()
+    page = f"/admin/rounds/{round_id}"
+    clients, forms = [], []
+    for admin in admins:
+        client = file_app.test_client()
+        with file_app.app_context():  # the sign-in's code step is reset in the database
+            client.login(admin)
+        clients.append(client)
+        html = client.get(page).get_data(as_text=True)
+        forms.append(hidden_inputs(html, action=f"{page}/join", page=page))
+
+    meet = FirstWritesMeet()
+    with file_app.app_context():
+        engine = db.engine
+    db.event.listen(engine, "before_cursor_execute", meet)
+    try:
+        replies = _at_once(
+            *(
+                (lambda c=c, f=f: c.post(f"{page}/join", data={**f, "organisations": [late_id]}))
+                for c, f in zip(clients, forms, strict=True)
+            )
+        )
+    finally:
+        db.event.remove(engine, "before_cursor_execute", meet)
+
+    # Both go ahead; or, where the database lets one write at a time (SQLite), the second
+    # finds the organisation in the round already and says so. Never a server error.
+    statuses = sorted(getattr(reply, "status_code", reply) for reply in replies)
+    assert statuses in ([302, 302], [302, 422]), statuses
+    with file_app.app_context():
+        joined = db.session.scalars(
+            db.select(Response.organisation_id).where(Response.round_id == round_id)
+        ).all()
+    assert sorted(joined) == sorted([first_id, late_id])

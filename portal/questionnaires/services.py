@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Text, bindparam, insert, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import defaultload, lazyload
 
 from portal import signals
@@ -335,14 +336,9 @@ def _check_new_addresses(new_organisations: list[NewOrganisation]) -> None:
 
 def add_to_round(round_: Round, organisation_ids: list[int]) -> list[int]:
     """Give each organisation a response to the round, unless it has one already; the ids of
-    those that got one."""
-    already = set(
-        db.session.scalars(
-            db.select(Response.organisation_id).where(
-                Response.round_id == round_.id, Response.organisation_id.in_(organisation_ids)
-            )
-        )
-    )
+    those that got one. One statement, which leaves out an organisation whose response is
+    already there, or is made at the same moment by another request (two admins adding it,
+    its first person accepting an invitation), instead of failing on the unique key."""
     rows = [
         {
             "round_id": round_.id,
@@ -351,11 +347,17 @@ def add_to_round(round_: Round, organisation_ids: list[int]) -> list[int]:
             "status": ResponseStatus.NOT_STARTED.value,
         }
         for org_id in dict.fromkeys(organisation_ids)
-        if org_id not in already
     ]
-    if rows:
-        db.session.execute(insert(Response), rows)
-    return [row["organisation_id"] for row in rows]
+    if not rows:
+        return []
+    dialect = db.session.get_bind().dialect.name
+    insert_new = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert_new(Response)
+        .on_conflict_do_nothing(index_elements=["round_id", "organisation_id"])
+        .returning(Response.organisation_id)
+    )
+    return list(db.session.scalars(statement, rows))
 
 
 @signals.invitation_accepted.connect
