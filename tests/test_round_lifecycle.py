@@ -337,6 +337,7 @@ def test_an_admin_adds_an_organisation_and_invites_a_new_one_to_an_open_round(
     assert not _offered(client.get(page).get_data(as_text=True), supplier_b)
     again = client.submit(f"{page}/join", {"organisations": [str(supplier_b.id)]}, page=page)
     assert again.status_code == 422
+    assert "An organisation you chose can no longer be chosen" in again.get_data(as_text=True)
     assert (
         db.session.scalar(
             db.select(db.func.count(Response.id)).where(Response.round_id == round_.id)

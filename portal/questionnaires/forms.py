@@ -239,6 +239,10 @@ def _organisations_field():
         widget=widgets.ListWidget(prefix_label=False),
         option_widget=widgets.CheckboxInput(),
         validate_choice=True,
+        # Someone else added it to the round meanwhile, or it was removed from the portal.
+        invalid_choice_message=_l(
+            "An organisation you chose can no longer be chosen; the list shows those that can."
+        ),
     )
 
 
