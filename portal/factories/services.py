@@ -11,6 +11,7 @@ from portal.audit.services import record
 from portal.auth.services import User
 from portal.extensions import db
 from portal.factories import lists
+from portal.factories.exporting import osh_address
 from portal.factories.importing import (
     FIELDS,
     MATCHABLE,
@@ -292,13 +293,25 @@ def delete_risk(factory: Factory, risk_id: int, *, user: User) -> None:
 
 # Importing --------------------------------------------------------------------------------------
 def existing_keys(organisation_id: int) -> dict[str, str]:
-    """Match keys of the factories now in the register, for duplicate checks."""
+    """Match keys of the factories now in the register (key -> name), for duplicate checks:
+    each factory under its own key, and under the key of its address as the Open Supply Hub
+    layout exports it (with postal code and city), so that the supplier's own export read
+    back finds its factories, those without an OS ID too."""
     rows = db.session.execute(
-        db.select(Factory.match_key, Factory.name).where(
-            Factory.organisation_id == organisation_id, Factory.left_on.is_(None)
-        )
+        db.select(
+            Factory.match_key,
+            Factory.name,
+            Factory.address,
+            Factory.postal_code,
+            Factory.city,
+            Factory.country,
+        ).where(Factory.organisation_id == organisation_id, Factory.left_on.is_(None))
     )
-    return {key: name for key, name in rows}  # noqa: C416 - rows are Row objects, not pairs
+    keys: dict[str, str] = {}
+    for row in rows:
+        keys[row.match_key] = row.name
+        keys.setdefault(normalise_key(row.name, osh_address(row), row.country), row.name)
+    return keys
 
 
 def existing_os_ids(organisation_id: int) -> dict[str, str]:
