@@ -27,7 +27,7 @@ from sqlalchemy import insert
 from bench import server
 from bench.serving import Browser
 from bench.upload_server import UPLOAD_EMAIL, UPLOAD_PASSWORD
-from bench.world import factory_workbook
+from bench.world import factory_workbook, submitted, suppliers
 from portal import create_app
 from portal.audit.models import AuditEvent
 from portal.auth.models import User
@@ -76,17 +76,7 @@ def seed() -> User:
         totp_secret=pyotp.random_base32(),
     )
     db.session.add(admin)
-    orgs = [
-        Organisation(
-            kind=OrgKind.RESELLER if i % 2 else OrgKind.BRAND,
-            name=f"Supplier {i:03d}",
-            country="SE",
-            contact_email=f"s{i}@example.com",
-        )
-        for i in range(300)
-    ]
-    db.session.add_all(orgs)
-    db.session.flush()
+    orgs = suppliers("Supplier", 300)
     db.session.add_all(
         User(
             organisation_id=org.id,
@@ -291,30 +281,8 @@ def _seed_market_round(admin_id: int) -> int:
         opened_by_id=admin_id,
     )
     db.session.add(round_)
-    organisations = [
-        Organisation(
-            kind=OrgKind.RESELLER if n % 2 else OrgKind.BRAND,
-            name=f"Market {n:04d}",
-            country="SE",
-            contact_email=f"m{n}@example.com",
-        )
-        for n in range(MATURITY_RESPONSES)
-    ]
-    db.session.add_all(organisations)
     db.session.flush()
-    db.session.execute(
-        insert(Response),
-        [
-            {
-                "round_id": round_.id,
-                "organisation_id": o.id,
-                "version_id": version.id,
-                "status": "submitted",
-                "submitted_at": now,
-            }
-            for o in organisations
-        ],
-    )
+    submitted(round_, suppliers("Market", MATURITY_RESPONSES), lambda _n: now)
     response_ids = db.session.scalars(
         db.select(Response.id).where(Response.round_id == round_.id)
     ).all()

@@ -8,8 +8,9 @@ import), so that the pages measured are the pages users get.
 
 import io
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import openpyxl
@@ -230,29 +231,41 @@ def _queue(version: QuestionnaireVersion, reviewer: User) -> None:
         opened_by_id=reviewer.id,
     )
     db.session.add(round_)
+    db.session.flush()
+    now = utcnow()
+    submitted(round_, suppliers("Queue", QUEUE_RESPONSES), lambda n: now - timedelta(minutes=n))
+
+
+def suppliers(prefix: str, count: int) -> list[Organisation]:
+    """`count` supplier organisations, resellers and brands in turn, named "<prefix> 0000" and
+    on, with their ids."""
     organisations = [
         Organisation(
             kind=OrgKind.RESELLER if n % 2 else OrgKind.BRAND,
-            name=f"Queue {n:04d}",
+            name=f"{prefix} {n:04d}",
             country="SE",
-            contact_email=f"q{n}@example.com",
+            contact_email=f"{prefix.lower()}{n}@example.com",
         )
-        for n in range(QUEUE_RESPONSES)
+        for n in range(count)
     ]
     db.session.add_all(organisations)
     db.session.flush()
-    now = utcnow()
+    return organisations
+
+
+def submitted(round_: Round, organisations: list[Organisation], at: Callable[[int], datetime]):
+    """A submitted response of each organisation to the round, the nth submitted `at(n)`."""
     db.session.execute(
         insert(Response),
         [
             {
                 "round_id": round_.id,
-                "organisation_id": o.id,
-                "version_id": version.id,
+                "organisation_id": organisation.id,
+                "version_id": round_.version_id,
                 "status": "submitted",
-                "submitted_at": now - timedelta(minutes=n),
+                "submitted_at": at(n),
             }
-            for n, o in enumerate(organisations)
+            for n, organisation in enumerate(organisations)
         ],
     )
 
