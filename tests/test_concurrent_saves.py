@@ -82,6 +82,19 @@ def _at_once(*calls):
     return results
 
 
+def _posts_meeting(app, posts):
+    """Each (client, url, data) posted in a thread of its own at the same moment, the first
+    writes meeting (FirstWritesMeet); their replies, or their exceptions."""
+    meet = FirstWritesMeet()
+    with app.app_context():
+        engine = db.engine
+    db.event.listen(engine, "before_cursor_execute", meet)
+    try:
+        return _at_once(*((lambda c=c, u=u, d=d: c.post(u, data=d)) for c, u, d in posts))
+    finally:
+        db.event.remove(engine, "before_cursor_execute", meet)
+
+
 @pytest.mark.parametrize("second", ["save", "autosave"])
 def test_two_saves_of_one_section_at_once_both_succeed(file_app, second):
     clients, forms = [], []
@@ -109,19 +122,10 @@ def test_two_saves_of_one_section_at_once_both_succeed(file_app, second):
     targets = [url, url if second == "save" else f"{url}/autosave"]
     changes = [{"q_name": "Anna Andersson"}, {"q_workers": "120"}]
 
-    meet = FirstWritesMeet()
-    with file_app.app_context():
-        engine = db.engine
-    db.event.listen(engine, "before_cursor_execute", meet)
-    try:
-        replies = _at_once(
-            *(
-                (lambda c=c, t=t, f=f, d=d: c.post(t, data={**f, **d}))
-                for c, t, f, d in zip(clients, targets, forms, changes, strict=True)
-            )
-        )
-    finally:
-        db.event.remove(engine, "before_cursor_execute", meet)
+    replies = _posts_meeting(
+        file_app,
+        [(c, t, {**f, **d}) for c, t, f, d in zip(clients, targets, forms, changes, strict=True)],
+    )
 
     statuses = [getattr(reply, "status_code", reply) for reply in replies]
     assert statuses == [302, 302 if second == "save" else 200]
@@ -158,19 +162,10 @@ def test_two_admins_adding_one_organisation_at_once_give_it_one_response(file_ap
         html = client.get(page).get_data(as_text=True)
         forms.append(hidden_inputs(html, action=f"{page}/join", page=page))
 
-    meet = FirstWritesMeet()
-    with file_app.app_context():
-        engine = db.engine
-    db.event.listen(engine, "before_cursor_execute", meet)
-    try:
-        replies = _at_once(
-            *(
-                (lambda c=c, f=f: c.post(f"{page}/join", data={**f, "organisations": [late_id]}))
-                for c, f in zip(clients, forms, strict=True)
-            )
-        )
-    finally:
-        db.event.remove(engine, "before_cursor_execute", meet)
+    join = {"organisations": [late_id]}
+    replies = _posts_meeting(
+        file_app, [(c, f"{page}/join", {**f, **join}) for c, f in zip(clients, forms, strict=True)]
+    )
 
     # Both go ahead; or, where the database lets one write at a time (SQLite), the second
     # finds the organisation in the round already and says so. Never a server error.
