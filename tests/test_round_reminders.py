@@ -356,3 +356,29 @@ def test_owners_and_members_are_reminded_each_in_their_language(
     response_id = response_of(round_, supplier_a).id
     for message in messages.values():
         assert f"/responses/{response_id}" in message.get_content()
+
+
+def test_the_due_reminders_are_found_in_two_queries_however_many_organisations(
+    app_context, mini_v1, admin, count_queries
+):
+    organisations = [make_org() for _ in range(6)]
+    round_ = make_round(mini_v1, organisations, title="Many suppliers")
+    extended = organisations[:3]
+    for organisation in extended:
+        db.session.add(
+            RoundExtension(
+                round_id=round_.id,
+                organisation_id=organisation.id,
+                closes_at=round_.closes_at + 10 * DAY,
+                reason="More time.",
+                extended_by_id=admin.id,
+            )
+        )
+    db.session.commit()
+    with count_queries() as counter:
+        due = reminders.due_reminders(round_.closes_at - DAY + HOUR)
+    assert counter.count == 2, counter.statements
+    # A day before the round closes; eleven days before an extended organisation's closing.
+    assert sorted((r.organisation_id, r.days_before) for r in due) == sorted(
+        (o.id, 14 if o in extended else 1) for o in organisations
+    )
