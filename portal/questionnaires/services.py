@@ -383,18 +383,6 @@ def invited_to_round(round_id: int) -> list[Invitation]:
     )
 
 
-def closes_at_for(round_: Round, organisation_id: int) -> datetime:
-    """When the organisation's time to answer in the round ends: its extension's closing
-    time if an admin gave it one, else the round's."""
-    extended = db.session.scalar(
-        db.select(RoundExtension.closes_at).where(
-            RoundExtension.round_id == round_.id,
-            RoundExtension.organisation_id == organisation_id,
-        )
-    )
-    return extended or round_.closes_at
-
-
 def extend_deadline(
     round_: Round, organisation_id: int, closes_at: datetime, reason: str, *, actor: User
 ) -> RoundExtension:

@@ -72,7 +72,7 @@ def due_reminders(now: datetime) -> list[DueReminder]:
     that reminder was already sent."""
     rows = db.session.execute(
         # Each organisation's extension, if it has one, in the same query: its closing time
-        # replaces the round's (closes_at_for, asked once per row, would be a query each).
+        # replaces the round's.
         db.select(Response.id, Response.organisation_id, Round, _OWN_EXTENSION.closes_at)
         .join(Round, Round.id == Response.round_id)
         .outerjoin(
