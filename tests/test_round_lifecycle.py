@@ -122,6 +122,17 @@ def test_an_address_that_has_an_account_is_refused_and_nothing_is_made(
     assert outbox == []
 
 
+def test_no_more_organisations_are_invited_than_the_form_has_rows(client, admin, mini_v1, outbox):
+    client.login(admin)
+    rows = {}
+    for n in range(0, 40, 4):  # a hand-made request: ten rows, numbered as it likes
+        rows |= {f"new-{n}-name": f"Org {n} AB", f"new-{n}-email": f"org{n}@example.com"}
+    reply = _new_round(client, mini_v1, [], opens_on="", closes_on="2099-06-30", **rows)
+    assert reply.status_code == 302
+    assert len(db.session.scalars(db.select(Invitation)).all()) == 3
+    assert len(outbox) == 3
+
+
 def test_a_new_row_needs_both_name_and_address(client, admin, mini_v1):
     client.login(admin)
     reply = _new_round(client, mini_v1, [], closes_on="2099-06-30", **{"new-1-name": "Delta AB"})

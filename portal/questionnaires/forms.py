@@ -247,7 +247,13 @@ def _organisations_field():
 
 
 def _new_organisation_rows():
-    return FieldList(FormField(NewOrganisationForm), min_entries=NEW_ORGANISATION_ROWS)
+    # As many rows as the page offers, whatever a request sends: each row filled in is an
+    # invitation mailed.
+    return FieldList(
+        FormField(NewOrganisationForm),
+        min_entries=NEW_ORGANISATION_ROWS,
+        max_entries=NEW_ORGANISATION_ROWS,
+    )
 
 
 class InviteesForm(FlaskForm):
