@@ -1,7 +1,7 @@
 """Rounds in the browser: a buyer administrator opens a market-dialogue round to a supplier
 already in the portal and to a new organisation invited by e-mail, and adds a late one to the
-open round; the invited person creates the organisation (in Swedish) and finds the round on
-the home page."""
+open round with the keyboard (the page in Swedish too); the invited person creates the
+organisation (in Swedish) and finds the round on the home page."""
 
 import uuid
 from datetime import timedelta
@@ -74,16 +74,24 @@ def test_admin_opens_a_market_dialogue_to_an_existing_and_a_new_organisation(
     expect(page.get_by_role("main")).to_contain_text(new_email)
     assert_accessible(page)
 
-    # A late organisation joins the open round from its page; choosing none is explained.
+    # A late organisation joins the open round from its page, with the keyboard; choosing
+    # none is explained. Then the page in Swedish.
     adding = page.get_by_role("form", name="Add organisations")
     expect(adding.get_by_label(existing_name)).to_have_count(0)
     adding.get_by_role("button", name="Add to the round").click()
     expect(page.get_by_role("alert")).to_contain_text("Choose at least one organisation.")
     assert_accessible(page)
-    page.get_by_role("form", name="Add organisations").get_by_label(late_name).check()
-    page.get_by_role("button", name="Add to the round").click()
+    page.get_by_role("form", name="Add organisations").get_by_label(late_name).focus()
+    page.keyboard.press("Space")
+    page.get_by_role("button", name="Add to the round").focus()
+    page.keyboard.press("Enter")
     expect(_status(page)).to_have_text("1 organisation was added to the round.")
     expect(page.get_by_role("table")).to_contain_text(late_name)
+    page.get_by_role("button", name="På svenska").click()
+    adding = page.get_by_role("form", name="Lägg till organisationer")
+    expect(adding.get_by_role("button", name="Lägg till i omgången")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("button", name="In English").click()
 
     # The invited person opens the e-mailed link in a Swedish browser and creates the
     # organisation with the account.
