@@ -188,6 +188,38 @@ def test_the_invited_person_creates_the_organisation_and_sees_the_round(
     } <= set(actions)
 
 
+def test_an_address_invited_to_two_rounds_joins_both_by_accepting_either(
+    client, make_client, admin, mini_v1, supplier_a, outbox
+):
+    gamma = {
+        "new-0-name": "Gamma Tech AB",
+        "new-0-kind": "brand",
+        "new-0-email": "gia@gamma.example",
+    }
+    client.login(admin)
+    _new_round(client, mini_v1, [], opens_on="", closes_on="2099-06-30", **gamma)
+    _new_round(
+        client, mini_v1, [supplier_a], opens_on="", closes_on="2099-06-30", title="Laptops 2028"
+    )
+    first, second = _round(), _round("Laptops 2028")
+    page = f"/admin/rounds/{second.id}"
+    client.submit(f"{page}/join", gamma, page=page)
+    assert len(outbox) == 2  # each round invites the address
+    newcomer = make_client()
+    link = link_in(outbox[0], "/invitation/")
+    newcomer.submit(
+        link, {"full_name": "Gia Gamma", "password": PASSWORD, "confirm": PASSWORD, "country": "DK"}
+    )
+    user = db.session.scalar(db.select(User).where(User.email == "gia@gamma.example"))
+    organisation = db.session.get(Organisation, user.organisation_id)
+    assert response_of(first, organisation) is not None
+    assert response_of(second, organisation) is not None
+    # The second round's page lists the organisation, no longer an invitation waiting.
+    html = client.get(page).get_data(as_text=True)
+    assert "Gamma Tech AB" in html
+    assert "Invited, not yet in the portal" not in html
+
+
 def test_before_opening_a_round_is_upcoming_and_cannot_be_started(
     client, make_client, admin, mini_v1, supplier_a, owner_a, frozen
 ):

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Text, bindparam, insert, update
+from sqlalchemy import Text, bindparam, insert, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import defaultload, lazyload
 
@@ -362,9 +362,20 @@ def add_to_round(round_: Round, organisation_ids: list[int]) -> list[int]:
 
 @signals.invitation_accepted.connect
 def _join_rounds(invitation, *, user, **_kwargs) -> None:
-    """A new organisation invited with rounds joins them once its first person accepts."""
+    """A new organisation joins the rounds it was invited to once its first person accepts:
+    those of this invitation, and those of every other invitation of a new organisation to
+    the same address not accepted yet. Each round invites anew an address it is given, and
+    only one of the invitations can be accepted (the account then exists)."""
+    if invitation.new_organisation_name is None:
+        return  # an invitation to join an organisation that exists comes with no round
     round_ids = db.session.scalars(
-        db.select(RoundInvitation.round_id).where(RoundInvitation.invitation_id == invitation.id)
+        db.select(RoundInvitation.round_id)
+        .join(Invitation, Invitation.id == RoundInvitation.invitation_id)
+        .where(
+            Invitation.email == invitation.email,
+            Invitation.new_organisation_name.is_not(None),
+            or_(Invitation.id == invitation.id, Invitation.accepted_at.is_(None)),
+        )
     ).all()
     for round_ in db.session.scalars(db.select(Round).where(Round.id.in_(round_ids))):
         add_to_round(round_, [user.organisation_id])
@@ -372,12 +383,17 @@ def _join_rounds(invitation, *, user, **_kwargs) -> None:
 
 def invited_to_round(round_id: int) -> list[Invitation]:
     """The invitations of new organisations sent with the round, not accepted yet, oldest
-    first (one query)."""
+    first (one query). An address that has an account by now (it accepted the invitation of
+    another round, and its organisation joined this one with it) is left out."""
     return list(
         db.session.scalars(
             db.select(Invitation)
             .join(RoundInvitation, RoundInvitation.invitation_id == Invitation.id)
-            .where(RoundInvitation.round_id == round_id, Invitation.accepted_at.is_(None))
+            .where(
+                RoundInvitation.round_id == round_id,
+                Invitation.accepted_at.is_(None),
+                ~db.exists().where(User.email == Invitation.email),
+            )
             .order_by(Invitation.created_at, Invitation.id)
         )
     )
