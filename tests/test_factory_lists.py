@@ -173,6 +173,28 @@ def test_the_buyers_filters_and_order_stay_in_the_page_links(client, reviewer, t
     assert _rows(_get(client, page_two)) == expected
 
 
+def test_the_buyers_supplier_filter_offers_only_suppliers_with_factories_in_it(
+    client, reviewer, supplier_a
+):
+    insert_factories(supplier_a, 3)
+    make_org(name="Nofactory Trading AB")  # no factory at all
+    gone = make_org(name="Formerfactory Ltd")
+    insert_factories(gone, 1, start=3)
+    db.session.execute(
+        db.update(Factory)
+        .where(Factory.organisation_id == gone.id)
+        .values(left_on=date(2025, 6, 1))
+    )
+    db.session.commit()
+    client.login(reviewer)
+    html = _get(client, "/review/factories")
+    offered = re.search(r'<select [^>]*name="supplier"[^>]*>(.*?)</select>', html, re.S).group(1)
+    assert re.findall(r"<option [^>]*>([^<]+)</option>", offered) == [
+        "All suppliers",
+        supplier_a.name,
+    ]
+
+
 def test_the_buyers_table_sorts_by_supplier_name_and_last_change(client, reviewer, two_suppliers):
     # Alfa Data AB has factories 0-5999, Beta Devices Ltd 6000-9999.
     client.login(reviewer)

@@ -343,11 +343,23 @@ _SUPPLIED = aliased(Factory, name="supplied")
 # values bound at execution: making a statement costs more than running it.
 @cache
 def _suppliers_statement():
-    return suppliers_select().with_only_columns(Organisation.id, Organisation.name)
+    has_factories = (
+        select(Factory.id)
+        .where(Factory.organisation_id == Organisation.id, Factory.left_on.is_(None))
+        .exists()
+    )
+    return (
+        suppliers_select()
+        .with_only_columns(Organisation.id, Organisation.name)
+        .where(has_factories)
+    )
 
 
 def supplier_choices() -> list[tuple[int, str]]:
-    """(id, name) of every supplier, by name, to filter the table by (one query)."""
+    """(id, name) of every supplier with a factory in the table, by name, to filter the
+    table by (one query): a supplier without one would only ever show an empty table, and a
+    portal with hundreds of suppliers, few of them with a register yet, would make every
+    page of the table carry them all."""
     return [(id_, name) for id_, name in db.session.execute(_suppliers_statement())]
 
 

@@ -48,11 +48,14 @@ def test_the_buyer_pages_through_one_suppliers_factories_by_name(page, live_serv
     with live_server.db():
         reviewer = make_user(make_org(OrgKind.BUYER), Role.REVIEWER)
         insert_factories(make_org(OrgKind.RESELLER, name=supplier_name), 60)
+        make_org(OrgKind.RESELLER, name=f"Pagelist{tag} Empty AB")  # no factory: not offered
         ids = (reviewer.email, reviewer.totp_secret)
 
     sign_in(page, *ids, live_server=live_server)
     page.goto("/review/factories")
     assert_accessible(page)
+    suppliers = page.get_by_label("Supplier", exact=True)
+    expect(suppliers.locator("option", has_text=f"Pagelist{tag}")).to_have_text([supplier_name])
     _choose(page, "Supplier", f"Pagelist{tag}")
     _choose(page, "Sort by", "Name")
     _choose(page, "Order", "Desc")
