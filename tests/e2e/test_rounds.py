@@ -3,6 +3,7 @@ already in the portal and to a new organisation invited by e-mail, and adds a la
 open round with the keyboard (the page in Swedish too); the invited person creates the
 organisation (in Swedish) and finds the round on the home page."""
 
+import re
 import uuid
 from datetime import timedelta
 
@@ -44,6 +45,8 @@ def test_admin_opens_a_market_dialogue_to_an_existing_and_a_new_organisation(
         admin = make_user(buyer, Role.BUYER_ADMIN, full_name="Ada Admin")
         existing = make_org(OrgKind.RESELLER, name=existing_name)
         make_org(OrgKind.BRAND, name=late_name)
+        for n in range(9):  # enough organisations for the list to offer its filter
+            make_org(OrgKind.RESELLER, name=f"Filler {tag} {n} AB")
         admin_email, secret, existing_id = admin.email, admin.totp_secret, existing.id
         version_label = f"{version.title_en} (v{version.number})"
 
@@ -81,8 +84,24 @@ def test_admin_opens_a_market_dialogue_to_an_existing_and_a_new_organisation(
     adding.get_by_role("button", name="Add to the round").click()
     expect(page.get_by_role("alert")).to_contain_text("Choose at least one organisation.")
     assert_accessible(page)
-    page.get_by_role("form", name="Add organisations").get_by_label(late_name).focus()
+    # The long list is filtered by typing part of a name; Enter there sends nothing.
+    adding = page.get_by_role("form", name="Add organisations")
+    name_filter = adding.get_by_label("Show only the organisations whose name contains")
+    name_filter.fill(f"late {tag}")
+    expect(adding.get_by_role("checkbox")).to_have_count(1)
+    expect(adding.get_by_role("checkbox")).to_have_accessible_name(late_name)
+    expect(adding.locator("#organisations-filter-count")).to_have_text(
+        re.compile(r"^1 of \d+ organisations shown$")
+    )
+    name_filter.press("Enter")
+    expect(name_filter).to_have_value(f"late {tag}")
+    assert_accessible(page)
+    adding.get_by_label(late_name).focus()
     page.keyboard.press("Space")
+    name_filter.fill(f"Filler {tag} 3")
+    # A ticked organisation stays in sight whatever the filter.
+    expect(adding.get_by_role("checkbox")).to_have_count(2)
+    expect(adding.get_by_label(late_name)).to_be_checked()
     page.get_by_role("button", name="Add to the round").focus()
     page.keyboard.press("Enter")
     expect(_status(page)).to_have_text("1 organisation was added to the round.")
@@ -90,6 +109,10 @@ def test_admin_opens_a_market_dialogue_to_an_existing_and_a_new_organisation(
     page.get_by_role("button", name="På svenska").click()
     adding = page.get_by_role("form", name="Lägg till organisationer")
     expect(adding.get_by_role("button", name="Lägg till i omgången")).to_be_visible()
+    adding.get_by_label("Visa bara de organisationer vars namn innehåller").fill(f"filler {tag}")
+    expect(adding.locator("#organisations-filter-count")).to_have_text(
+        re.compile(r"^9 av \d+ organisationer visas$")
+    )
     assert_accessible(page)
     page.get_by_role("button", name="In English").click()
 

@@ -31,3 +31,35 @@ function focusField(target) {
   focusable.focus();
   focusable.scrollIntoView({ block: "center" });
 }
+
+// A long list of check boxes with a filter above it (data-list-filter): typing shows only the
+// items whose text holds what is typed, and those already ticked. Hidden items keep their
+// ticks, and the filter has no name, so it is never sent. Without JavaScript the filter stays
+// hidden and the whole list shows.
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("[data-list-filter]").forEach((box) => {
+    const input = box.querySelector("input");
+    const count = box.querySelector("[data-list-filter-count]");
+    const items = Array.from(document.getElementById(input.getAttribute("aria-controls")).children);
+    const show = () => {
+      const wanted = input.value.trim().toLocaleLowerCase();
+      let shown = 0;
+      items.forEach((item) => {
+        const ticked = item.querySelector("input:checked") !== null;
+        item.hidden = !(ticked || item.textContent.toLocaleLowerCase().includes(wanted));
+        shown += item.hidden ? 0 : 1;
+      });
+      count.textContent = wanted
+        ? box.dataset.countText.replace("{shown}", shown).replace("{total}", items.length)
+        : "";
+    };
+    input.addEventListener("input", show);
+    // Enter in the filter would send the whole form.
+    input.addEventListener("keydown", (event) => {
+      if (event.key === "Enter") {
+        event.preventDefault();
+      }
+    });
+    box.hidden = false;
+  });
+});
