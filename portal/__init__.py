@@ -5,7 +5,16 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from portal import arguments, errors, i18n, pooling, request_boundary, request_limits, security
+from portal import (
+    arguments,
+    errors,
+    i18n,
+    pooling,
+    read_requests,
+    request_boundary,
+    request_limits,
+    security,
+)
 from portal.account.routes import bp as account_bp
 from portal.admin.routes import bp as admin_bp
 from portal.auth import services as auth_services
@@ -41,6 +50,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
 
     db.init_app(app)
     pooling.init_app(app, db)
+    read_requests.init_app(app, db)
     migrate.init_app(
         app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True, compare_type=True
     )

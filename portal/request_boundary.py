@@ -8,7 +8,7 @@ response never waits for the mail server).
 
 from flask import Flask, Response
 
-from portal import mail
+from portal import mail, read_requests
 from portal.extensions import db
 
 
@@ -25,7 +25,7 @@ def commit_or_roll_back(response: Response) -> Response:
             db.session.rollback()
         mail.discard_queue()
         return response
-    if used:
+    if used and not read_requests.only_read(db.session):
         try:
             db.session.commit()
         except Exception:
