@@ -8,6 +8,7 @@ from datetime import date
 from html import unescape
 
 import pytest
+import sqlalchemy as sa
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
@@ -219,6 +220,35 @@ def test_the_buyers_table_takes_as_many_queries_for_10000_as_for_10(
         _get(client, "/review/factories")
     counts = [q for q in queries.statements if re.search(r"count\(.*\sFROM factories\s", q, re.S)]
     assert len(counts) == 1, "one query counts the factories (per country, summed for the pager)"
+
+
+def test_the_buyers_table_reads_its_first_page_in_order_from_an_index(
+    client, reviewer, two_suppliers
+):
+    """The table's first page in its first order (country, then name); on PostgreSQL it is
+    read in that order from an index, not by sorting every factory of the first country
+    (SQLite, the single-user default, sorts them)."""
+    client.login(reviewer)
+    sent = []
+
+    def keep(connection, cursor, statement, parameters, context, executemany):
+        sent.append((statement, parameters))
+
+    sa.event.listen(db.engine, "before_cursor_execute", keep)
+    try:
+        html = _get(client, "/review/factories")
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", keep)
+    assert _rows(html)[:3] == ["Factory 00000", "Factory 00008", "Factory 00016"]
+    if db.engine.dialect.name != "postgresql":
+        return
+    statement, parameters = next(
+        (s, p) for s, p in sent if re.search(r"FROM factories JOIN \(SELECT factories.id", s)
+    )
+    connection = db.session.connection()
+    connection.exec_driver_sql("ANALYZE factories")
+    plan = connection.exec_driver_sql(f"EXPLAIN {statement}", parameters).scalars().all()
+    assert any("ix_factories_current_country_name" in line for line in plan), plan
 
 
 # Hostile addresses ------------------------------------------------------------------------------

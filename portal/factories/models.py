@@ -49,8 +49,8 @@ class Factory(db.Model):
         ),
         # The lists read a page in the order of these instead of sorting every factory first
         # (lists.factory_table, lists.register_page), and count current factories per country
-        # from the first alone. Names sort by lower(name), which SQLite cannot compare as an
-        # index: within a country, or a role and country, the few factories are sorted.
+        # from the first alone. Names sort by lower(name): within a role and country the few
+        # factories are sorted; within a country, PostgreSQL reads them in order (below).
         *(
             Index(
                 f"ix_factories_current_{name}",
@@ -66,6 +66,16 @@ class Factory(db.Model):
             )
         ),
         Index("ix_factories_organisation_role_country", "organisation_id", "role", "country"),
+        # On PostgreSQL, the buyer's table in its first order (country, then name) reads its
+        # page straight from this index: a country may have thousands of factories, which
+        # would otherwise all be sorted by name to show the first 25.
+        Index(
+            "ix_factories_current_country_name",
+            "country",
+            text("lower(name)"),
+            "id",
+            postgresql_where=text("left_on IS NULL"),
+        ).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
