@@ -1,11 +1,14 @@
 """Who the current request is for, and in which language: one place for every view. Also
 the links every page carries (the main menu, the layout's files), built once."""
 
+from collections.abc import Callable
+
 from flask import current_app, request, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from portal.arguments import MAX_INTEGER
 from portal.roles import Role
 
 _SUPPLIER_MENU = (
@@ -89,3 +92,11 @@ def fixed_url(endpoint: str, **values) -> str:
     except KeyError:
         url = built[key] = url_for(endpoint, **values)
         return url
+
+
+def url_with(endpoint: str, name: str) -> Callable[[int], str]:
+    """`url_for(endpoint, **{name: id})` for the many ids of a page of a list (one link per
+    row): built once, each id then put in its place."""
+    mark = str(MAX_INTEGER)
+    before, _, after = url_for(endpoint, **{name: MAX_INTEGER}).rpartition(mark)
+    return lambda id_: f"{before}{int(id_)}{after}"

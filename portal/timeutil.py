@@ -1,5 +1,6 @@
 """Time helpers: everything stored is UTC; pages show Europe/Stockholm via Flask-Babel."""
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from functools import lru_cache
 
@@ -47,6 +48,13 @@ def _date_text(value: date, locale) -> str:
 def show_datetime(value: datetime | None) -> str:
     """A moment as a person reads it in the current language, in Stockholm time; "" for None."""
     return _datetime_text(value, get_locale(), get_timezone()) if value else ""
+
+
+def moments_shown() -> Callable[[datetime | None], str]:
+    """show_datetime for the many moments of a page of a list: the language and time zone
+    are looked up once, not for every row."""
+    locale, zone = get_locale(), get_timezone()
+    return lambda value: _datetime_text(value, locale, zone) if value else ""
 
 
 @lru_cache(maxsize=4096)

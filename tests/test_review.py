@@ -4,6 +4,7 @@ clarification rounds, acceptance, and exports."""
 import csv
 import io
 import re
+from datetime import UTC, datetime
 from html import unescape
 
 import pytest
@@ -433,6 +434,27 @@ def test_the_review_page_of_the_shipped_questionnaire_takes_few_queries(
         reply = client.get(REVIEW.format(shipped.id))
     assert reply.status_code == 200
     assert counter.count < 16, counter.count  # 42 gradable answers, 10 documents
+
+
+def test_each_row_of_the_queue_links_its_response_and_says_when_it_came_in(
+    client, reviewer, submitted
+):
+    """Each row leads to the response's review page and gives the moment it was submitted in
+    Stockholm time, in the page's language."""
+    late = datetime(2026, 11, 30, 22, 59, tzinfo=UTC)  # 23:59 in Stockholm
+    db.session.execute(
+        db.update(Response).where(Response.id == submitted.id).values(submitted_at=late)
+    )
+    db.session.commit()
+    client.login(reviewer)
+    html = client.get("/review/queue").get_data(as_text=True)
+    row = re.search(r"<tr><th scope=\"row\">.*?</tr>", html, re.S).group(0)
+    link = re.search(r'href="([^"]+)"', row).group(1)
+    assert link == REVIEW.format(submitted.id)
+    assert client.get(link).status_code == 200
+    assert "<td>30 Nov 2026, 23:59</td>" in row
+    sv = client.get("/review/queue", headers={"Accept-Language": "sv"}).get_data(as_text=True)
+    assert "<td>30 nov. 2026, 23:59</td>" in sv
 
 
 def test_the_queue_names_the_questionnaire_and_its_version(client, reviewer, submitted):

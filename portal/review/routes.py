@@ -31,6 +31,7 @@ from portal.review.forms import (
 )
 from portal.review.page import grading_markup, points_text, score_lines, shown_answer
 from portal.texts import text_in
+from portal.timeutil import moments_shown
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 
@@ -61,6 +62,8 @@ def queue():
         kind_labels=_labels(KIND_LABELS),
         status_labels=_labels(REVIEW_STATUS_LABELS),
         lang=lang,
+        review_url=current.url_with("review.response", "response_id"),
+        moment=moments_shown(),
     )
 
 

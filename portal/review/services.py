@@ -104,21 +104,9 @@ def queue(
     of queries however many responses there are:
     rounds and versions (few) are looked up apart, so the page's two queries (its count and
     its rows) join no more tables than they must."""
-    rounds = dict(
-        db.session.execute(db.select(Round.id, Round.title).order_by(Round.created_at.desc())).all()
-    )
-    versions = {
-        row.id: QueueVersion(*row)
-        for row in db.session.execute(
-            db.select(
-                QuestionnaireVersion.id,
-                QuestionnaireVersion.key,
-                QuestionnaireVersion.number,
-                QuestionnaireVersion.title_sv,
-                QuestionnaireVersion.title_en,
-            ).order_by(QuestionnaireVersion.key, QuestionnaireVersion.number)
-        )
-    }
+    rounds_statement, versions_statement = _queue_choices()
+    rounds = dict(db.session.execute(rounds_statement).all())
+    versions = {row.id: QueueVersion(*row) for row in db.session.execute(versions_statement)}
     query = _queue_query(
         round_id=round_id,
         version_ids=[v.id for v in versions.values() if v.key == key] if key else None,
@@ -386,6 +374,20 @@ def review_page(
         sections=sections,
         market_answers=questionnaire_services.market_answers_shown(response),
     )
+
+
+@cache
+def _queue_choices():
+    # Built once: the same on every page of the queue.
+    rounds = db.select(Round.id, Round.title).order_by(Round.created_at.desc())
+    versions = db.select(
+        QuestionnaireVersion.id,
+        QuestionnaireVersion.key,
+        QuestionnaireVersion.number,
+        QuestionnaireVersion.title_sv,
+        QuestionnaireVersion.title_en,
+    ).order_by(QuestionnaireVersion.key, QuestionnaireVersion.number)
+    return rounds, versions
 
 
 def stored_values(response: Response) -> dict:
