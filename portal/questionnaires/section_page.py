@@ -334,6 +334,8 @@ class QuestionView:
     start: Markup = _NOTHING
     #: Nothing to show but the field: no notice, problem, document or thread.
     plain: bool = True
+    #: A plain question whole (its start, its field and its end), written in one piece.
+    whole: Markup = _NOTHING
     #: Where to attach a document to it.
     attach_url: str = ""
 
@@ -419,6 +421,8 @@ def _start(view: QuestionView) -> None:
         or part.kind == "factory_list"
         or part.question.get("evidence")
     )
+    if view.plain:
+        view.whole = Markup(f"{view.start}\n  {view.control}{part.end}")  # noqa: S704 - markup
 
 
 def _json_attribute(value) -> str:
