@@ -3,8 +3,9 @@ import os
 import pytest
 
 pytest_plugins = [
-    "tests.fixtures.database",
+    # web before database, which builds on it: each is imported once, as pytest rewrites it.
     "tests.fixtures.web",
+    "tests.fixtures.database",
     "tests.fixtures.builders",
     "tests.fixtures.world",
 ]

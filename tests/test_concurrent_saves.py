@@ -20,8 +20,8 @@ from portal.questionnaires.models import Answer, Response
 from portal.questionnaires.services import start
 from portal.roles import Role
 from tests.fixtures.builders import make_org, make_round, make_user, publish_version, response_of
-from tests.fixtures.database import database_url, make_app, migrate_database
-from tests.fixtures.web import PortalClient, hidden_inputs
+from tests.fixtures.database import app_of_its_own
+from tests.fixtures.web import hidden_inputs
 
 #: How long a save waits for the other at its first write. The other may never get there
 #: first: it waits for the write lock at BEGIN, which is the point.
@@ -32,18 +32,8 @@ MEET_SECONDS = 1.0
 def file_app(tmp_path_factory):
     """An app on its own migrated database: a file for SQLite, never the in-memory one, and
     no outer test transaction, so that each request commits for real."""
-    app = make_app(
-        database_url(tmp_path_factory, suffix="_concurrent"),
-        ARGON2_PROFILE="CHEAPEST",
-        LOGIN_RATE_LIMIT_IP="10000 per minute",
-        FORM_RATE_LIMIT="10000 per minute",
-    )
-    migrate_database(app)
-    app.test_client_class = PortalClient
-    app.extensions["outbox"] = []
-    yield app
-    with app.app_context():
-        db.engine.dispose()
+    with app_of_its_own(tmp_path_factory, "_concurrent") as app:
+        yield app
 
 
 class FirstWritesMeet:

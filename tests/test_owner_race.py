@@ -18,8 +18,8 @@ from portal.extensions import db
 from portal.orgs.models import OrgKind
 from portal.roles import Role
 from tests.fixtures.builders import make_org, make_user
-from tests.fixtures.database import database_url, make_app, migrate_database
-from tests.fixtures.web import PortalClient, csrf_token_from
+from tests.fixtures.database import app_of_its_own
+from tests.fixtures.web import csrf_token_from
 
 #: How long a request that is about to commit waits for the other to get there too. Without
 #: the lock both get there (both having counted two owners); with it the other is waiting
@@ -29,16 +29,8 @@ MEET_SECONDS = 1.5
 
 @pytest.fixture(scope="module")
 def race_app(tmp_path_factory):
-    app = make_app(
-        database_url(tmp_path_factory, suffix="_race"),
-        ARGON2_PROFILE="CHEAPEST",
-        LOGIN_RATE_LIMIT_IP="10000 per minute",
-    )
-    migrate_database(app)
-    app.test_client_class = PortalClient
-    yield app
-    with app.app_context():
-        db.engine.dispose()
+    with app_of_its_own(tmp_path_factory, "_race") as app:
+        yield app
 
 
 def _active_owners(org_id: int) -> list[str]:

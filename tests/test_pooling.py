@@ -7,8 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
 from portal.extensions import db
-from tests.fixtures.database import database_url, make_app, migrate_database
-from tests.fixtures.web import PortalClient
+from tests.fixtures.database import app_of_its_own
 
 WRONG = "The e-mail address or the password is not correct."
 
@@ -18,18 +17,8 @@ def pooled_app(tmp_path_factory):
     """An app on its own migrated database with no outer test transaction, so that its
     requests check connections out of the pool as in production; every checkout after
     any idle time pings."""
-    app = make_app(
-        database_url(tmp_path_factory, suffix="_pooling"),
-        ARGON2_PROFILE="CHEAPEST",
-        LOGIN_RATE_LIMIT_IP="10000 per minute",
-        DATABASE_PING_AFTER_IDLE=0,
-    )
-    migrate_database(app)
-    app.test_client_class = PortalClient
-    app.extensions["outbox"] = []
-    yield app
-    with app.app_context():
-        db.engine.dispose()
+    with app_of_its_own(tmp_path_factory, "_pooling", DATABASE_PING_AFTER_IDLE=0) as app:
+        yield app
 
 
 def _kill_the_pooled_connection(app) -> None:

@@ -14,8 +14,8 @@ from portal.questionnaires.models import Answer
 from portal.questionnaires.services import start
 from portal.roles import Role
 from tests.fixtures.builders import make_org, make_round, make_user, publish_version, response_of
-from tests.fixtures.database import database_url, make_app, migrate_database
-from tests.fixtures.web import PortalClient, hidden_inputs
+from tests.fixtures.database import app_of_its_own
+from tests.fixtures.web import hidden_inputs
 
 WRITES = ("INSERT", "UPDATE", "DELETE")
 
@@ -25,16 +25,12 @@ def real_app(tmp_path_factory):
     """An app on its own migrated database with no outer test transaction, so that each
     request checks a connection out of the pool and commits as in production. One page of
     its own reads, locks a row, then adds two organisations; with ?refuse it then refuses."""
-    app = make_app(
-        database_url(tmp_path_factory, suffix="_reads"),
-        ARGON2_PROFILE="CHEAPEST",
-        LOGIN_RATE_LIMIT_IP="10000 per minute",
-        FORM_RATE_LIMIT="10000 per minute",
-    )
-    migrate_database(app)
-    app.test_client_class = PortalClient
-    app.extensions["outbox"] = []
+    with app_of_its_own(tmp_path_factory, "_reads") as app:
+        _add_reads_then_writes(app)
+        yield app
 
+
+def _add_reads_then_writes(app) -> None:
     @app.get("/reads-then-writes")
     @allow(ANONYMOUS)
     def reads_then_writes():
@@ -49,10 +45,6 @@ def real_app(tmp_path_factory):
         if "refuse" in request.args:
             abort(404)
         return "written"
-
-    yield app
-    with app.app_context():
-        db.engine.dispose()
 
 
 class Transactions:
