@@ -34,6 +34,13 @@ MESSAGES = {
             "on the page instead."
         ),
     ),
+    409: (
+        _l("This has changed in the meantime"),
+        _l(
+            "What you wanted to change was changed or submitted after you opened the page. "
+            "Go back and reload the page to see it as it is now."
+        ),
+    ),
     413: (
         _l("The file is too large"),
         _l("What you sent is larger than the portal accepts. Make the file smaller and try again."),
@@ -60,7 +67,8 @@ CSRF_MESSAGE = (
 
 
 def render_error(code: int, title=None, message=None):
-    default_title, default_message = MESSAGES.get(code, MESSAGES[500])
+    # A code without texts of its own: the general ones of a client's or the server's error.
+    default_title, default_message = MESSAGES.get(code) or MESSAGES[400 if code < 500 else 500]
     return (
         render_template(
             "errors/error.html",
@@ -81,7 +89,7 @@ def init_app(app: Flask) -> None:
     def http_error(error: HTTPException):
         if error.code is None or error.code < 400:
             return error
-        response = render_error(error.code if error.code in MESSAGES else 500)
+        response = render_error(error.code)
         if error.code == 405 and error.valid_methods:
             return response[0], 405, {"Allow": ", ".join(error.valid_methods)}
         return response

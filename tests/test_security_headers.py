@@ -6,6 +6,7 @@ behind the log-in), V16.5.1 (generic error messages, no internals).
 """
 
 import pytest
+from flask import abort
 
 from tests.fixtures.database import make_app
 from tests.fixtures.web import csrf_token_from
@@ -134,6 +135,29 @@ def test_an_unexpected_error_shows_no_internals(app, caplog):
     assert "RuntimeError" not in html
     assert "Error code 500" in html or "Felkod 500" in html
     assert "secret internals" in caplog.text  # logged for the operator
+
+
+@pytest.mark.parametrize(
+    ("status", "title"),
+    [
+        (409, "This has changed in the meantime"),
+        (410, "The request could not be understood"),  # no texts of its own: a client's error
+        (503, "Something went wrong on our side"),
+    ],
+)
+def test_an_error_keeps_its_code_and_says_what_it_is(app, status, title):
+    """A refusal the portal has no texts for is still the client's error it is, not a
+    server error: the code is kept and the page says what kind it is."""
+    other = make_app(app.config["SQLALCHEMY_DATABASE_URI"])
+
+    def refuse():
+        abort(status)
+
+    refuse.access = frozenset({"anonymous"})
+    other.add_url_rule("/refuse", "refuse", refuse)
+    response = other.test_client().get("/refuse", headers={"Accept-Language": "en"})
+    assert response.status_code == status
+    assert f"<h1>{title}</h1>" in response.get_data(as_text=True)
 
 
 def test_error_pages_in_swedish(client):
