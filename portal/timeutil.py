@@ -50,6 +50,20 @@ def show_datetime(value: datetime | None) -> str:
     return _datetime_text(value, get_locale(), get_timezone()) if value else ""
 
 
+def days_shown() -> Callable[[date | datetime], str]:
+    """show_date for the many dates of a page of a list, each day formatted once."""
+    shown: dict[date, str] = {}
+    zone = get_timezone()
+
+    def day(value: date | datetime) -> str:
+        local = value.astimezone(zone).date() if isinstance(value, datetime) else value
+        if local not in shown:
+            shown[local] = show_date(local)
+        return shown[local]
+
+    return day
+
+
 def moments_shown() -> Callable[[datetime | None], str]:
     """show_datetime for the many moments of a page of a list: the language and time zone
     are looked up once, not for every row."""

@@ -1,7 +1,6 @@
 """The factory register: suppliers keep theirs; buyer staff see everyone's."""
 
-from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date
 
 from flask import (
     Blueprint,
@@ -14,7 +13,6 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -51,7 +49,7 @@ from portal.factories.models import workers_label
 from portal.forms import ConfirmForm
 from portal.orgs import services as orgs
 from portal.request_limits import takes_uploads
-from portal.timeutil import show_date
+from portal.timeutil import days_shown, show_date
 
 bp = Blueprint("factories", __name__)
 
@@ -66,20 +64,6 @@ def factory_labels():
         "risk_labels": Translated(RISK_LABELS),
         "risk_status_labels": Translated(RISK_STATUS_LABELS),
     }
-
-
-def _days() -> Callable[[date | datetime], str]:
-    """show_date for the many dates of a page of a list, each day formatted once."""
-    shown: dict[date, str] = {}
-    zone = get_timezone()
-
-    def day(value: date | datetime) -> str:
-        local = value.astimezone(zone).date() if isinstance(value, datetime) else value
-        if local not in shown:
-            shown[local] = show_date(local)
-        return shown[local]
-
-    return day
 
 
 def _confirmation_form(organisation_id: int) -> BrandConfirmationForm:
@@ -125,7 +109,7 @@ def _register_page(confirm_form: BrandConfirmationForm):
         osh_too_long_count=too_long_count,
         filters=kept_args(*REGISTER_FILTERS),
         list_filters=REGISTER_FILTERS,
-        day_shown=_days(),
+        day_shown=days_shown(),
         cells=Cells(),
         country_names=dict(form.country.options),
         filtered=bool(filters.search or filters.country or filters.role),
@@ -477,7 +461,7 @@ def all_factories():
         confirmation_count=confirmation_count,
         workers_label=workers_label,
         list_filters=TABLE_FILTERS,
-        day_shown=_days(),
+        day_shown=days_shown(),
         cells=Cells(),
         country_names=dict(countries),
     )
