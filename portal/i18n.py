@@ -11,7 +11,7 @@ from jinja2 import pass_context
 from markupsafe import Markup
 from wtforms.i18n import messages_path
 
-from portal.current import fixed_url, main_menu
+from portal.current import fixed_url, main_menu, page_header
 from portal.timeutil import show_date, show_datetime
 
 LANG_COOKIE = "lang"
@@ -126,8 +126,8 @@ def init_app(app: Flask) -> None:
         current = str(get_locale())
         return {"current_lang": current, "other_lang": "en" if current == "sv" else "sv"}
 
-    # The links every page carries: the main menu, the layout's style sheet and script.
-    app.jinja_env.globals.update(main_menu=main_menu, fixed_url=fixed_url)
+    # What every page carries: the header, the main menu, the layout's style sheet and script.
+    app.jinja_env.globals.update(main_menu=main_menu, fixed_url=fixed_url, page_header=page_header)
     # The only two ways a template shows a day or a moment (see portal.timeutil).
     app.jinja_env.filters["date"] = show_date
     app.jinja_env.filters["datetime"] = show_datetime
