@@ -7,10 +7,9 @@ from types import SimpleNamespace
 
 from flask import abort, current_app, send_file
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, func, or_
-from sqlalchemy.orm import lazyload
+from sqlalchemy import ColumnElement, Row, func, or_
 
-from portal import mail, signals
+from portal import mail, read_requests, signals
 from portal.audit.services import record
 from portal.auth.services import User
 from portal.evidence.checks import ALLOWED, RefusedFile, detect
@@ -265,24 +264,38 @@ def attachment(document: EvidenceDocument):
     return reply
 
 
-def by_question(response_id: int, viewer: User) -> dict[str, list[EvidenceDocument]]:
-    """The response's documents that `viewer` may see, grouped by question (one query)."""
-    grouped: dict[str, list[EvidenceDocument]] = defaultdict(list)
+def by_question(response_id: int, viewer: User) -> dict[str, list[Row]]:
+    """The response's documents that `viewer` may see, grouped by question (one query): each
+    with what a list of documents shows of it and the grading form needs (LISTED)."""
+    grouped: dict[str, list[Row]] = defaultdict(list)
     query = _by_response(viewer.is_buyer_staff)
     params = {"response_id": response_id, "organisation_id": viewer.organisation_id}
-    for document in db.session.scalars(query, params):
+    for document in read_requests.rows(query, params):
         grouped[document.question_key].append(document)
     return grouped
+
+
+#: What a list of documents shows of each (evidence/_documents.html) and what grading needs.
+LISTED = (
+    EvidenceDocument.id,
+    EvidenceDocument.question_key,
+    EvidenceDocument.filename,
+    EvidenceDocument.kind,
+    EvidenceDocument.issuer,
+    EvidenceDocument.reference,
+    EvidenceDocument.issued_on,
+    EvidenceDocument.valid_until,
+    EvidenceDocument.uploaded_at,
+)
 
 
 @cache
 def _by_response(staff: bool):
     # Built once for each kind of viewer: building the statement costs as much as running
-    # it. The stored file is not needed to list a document, and is read when it is opened.
+    # it. Rows of the listed columns, not whole documents, as the lists show no more.
     viewer = SimpleNamespace(is_buyer_staff=staff, organisation_id=db.bindparam("organisation_id"))
     return (
-        db.select(EvidenceDocument)
-        .options(lazyload(EvidenceDocument.stored_file))
+        db.select(*LISTED)
         .where(EvidenceDocument.response_id == db.bindparam("response_id"), visible_to(viewer))
         .order_by(EvidenceDocument.uploaded_at)
     )
@@ -302,7 +315,7 @@ def for_factory(factory_id: int, viewer: User) -> list[EvidenceDocument]:
 # The pages of the features below ask for their documents through these signals (they may not
 # import this feature); connected when this module is loaded, which the evidence pages do.
 @signals.question_documents.connect
-def _question_documents(response, *, viewer: User) -> dict[str, list[EvidenceDocument]]:
+def _question_documents(response, *, viewer: User) -> dict[str, list[Row]]:
     return by_question(response.id, viewer)
 
 

@@ -7,6 +7,7 @@ from functools import cache
 from flask import abort, current_app
 from sqlalchemy import and_, bindparam, delete, func, insert, update
 
+from portal import read_requests
 from portal.audit.services import record
 from portal.auth.services import User
 from portal.extensions import db
@@ -754,12 +755,12 @@ def _coverage_statement():
 
 def coverage(organisation_id: int, day: date | None = None) -> Coverage:
     """The register's current factories summed up by role and assembled brand (one query)."""
-    rows = db.session.execute(
+    found = read_requests.rows(
         _coverage_statement(), {"organisation_id": organisation_id, "day": day or today()}
     )
     counts: dict[str, int] = {}
     assembled: set[str] = set()
-    for role, brands in rows:
+    for role, brands in found:
         counts[role] = counts.get(role, 0) + 1
         if role == "final_assembly":
             assembled.update(brand_key(b) for b in brands or [] if str(b).strip())

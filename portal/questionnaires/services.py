@@ -13,11 +13,11 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Text, bindparam, insert, or_, update
+from sqlalchemy import ARRAY, Text, any_, bindparam, insert, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import defaultload, lazyload
 
-from portal import signals
+from portal import read_requests, signals
 from portal.audit.services import record
 from portal.auth.services import (
     Invitation,
@@ -548,16 +548,20 @@ _PAGE_ANSWERS = db.select(
     _ANSWERS.c.is_unconfirmed,
     _ANSWERS.c.version,
 ).where(_ANSWERS.c.response_id == bindparam("response_id"))
-_PAGE_ANSWERS_TO = _PAGE_ANSWERS.where(
-    _ANSWERS.c.question_key.in_(bindparam("keys", expanding=True))
-)
+#: The answers to some questions only: on PostgreSQL the keys go as one array parameter,
+#: so that the statement is the same whatever the keys, prepared once per connection; an IN
+#: list (SQLite) is written out anew for every set of keys.
+_TO_KEYS = {
+    "postgresql": _ANSWERS.c.question_key
+    == any_(bindparam("keys", type_=ARRAY(_ANSWERS.c.question_key.type))),
+    "sqlite": _ANSWERS.c.question_key.in_(bindparam("keys", expanding=True)),
+}
+_PAGE_ANSWERS_TO = {name: _PAGE_ANSWERS.where(test) for name, test in _TO_KEYS.items()}
 #: The same with what a save compares: the row, who changed it last and when.
 _SAVE_ANSWERS = _PAGE_ANSWERS.add_columns(
     _ANSWERS.c.id, _ANSWERS.c.updated_by_id, User.__table__.c.full_name, _ANSWERS.c.updated_at
 ).outerjoin(User.__table__, User.__table__.c.id == _ANSWERS.c.updated_by_id)
-_SAVE_ANSWERS_TO = _SAVE_ANSWERS.where(
-    _ANSWERS.c.question_key.in_(bindparam("keys", expanding=True))
-)
+_SAVE_ANSWERS_TO = {name: _SAVE_ANSWERS.where(test) for name, test in _TO_KEYS.items()}
 _LOCK = (
     update(Response.__table__)
     .where(Response.__table__.c.id == bindparam("response_id"))
@@ -565,14 +569,18 @@ _LOCK = (
 )
 
 
-#: Beyond this many questions, a section reads all of the response's answers and keeps its
-#: own: a long IN list costs more to build and send (and is never a prepared statement) than
-#: the answers it would leave out.
+#: Beyond this many questions, a section on SQLite reads all of the response's answers and
+#: keeps its own: a long IN list costs more to build than the answers it would leave out.
 FEW_KEYS = 32
 
 
-def _names_few(keys: frozenset[str] | None) -> bool:
-    return keys is not None and len(keys) <= FEW_KEYS
+def _to_keys(statements: dict, keys: frozenset[str] | None):
+    """The statement of `statements` that reads the answers to `keys` on this database, or
+    None to read them all."""
+    dialect = db.engine.dialect.name
+    if keys is None or (dialect != "postgresql" and len(keys) > FEW_KEYS):
+        return None
+    return statements[dialect]
 
 
 def stored_answers(
@@ -581,11 +589,11 @@ def stored_answers(
     """The response's answers by question key, as a section page shows them: one query, of
     the columns it needs, for the questions `keys` (`section_needs`; all when None)."""
     query, params = _PAGE_ANSWERS, {"response_id": response.id}
-    if _names_few(keys):
-        query, params["keys"] = _PAGE_ANSWERS_TO, list(keys)
+    if (to_keys := _to_keys(_PAGE_ANSWERS_TO, keys)) is not None:
+        query, params["keys"] = to_keys, list(keys)
     return {
         key: StoredAnswer(value, _problems(problems), *rest)
-        for key, value, problems, *rest in db.session.execute(query, params)
+        for key, value, problems, *rest in read_requests.rows(query, params)
         if keys is None or key in keys
     }
 
@@ -601,11 +609,11 @@ def lock_answers(response: Response, keys: frozenset[str] | None = None) -> dict
     wrote."""
     db.session.execute(_LOCK, {"response_id": response.id, "now": utcnow()})
     query, params = _SAVE_ANSWERS, {"response_id": response.id}
-    if _names_few(keys):
-        query, params["keys"] = _SAVE_ANSWERS_TO, list(keys)
+    if (to_keys := _to_keys(_SAVE_ANSWERS_TO, keys)) is not None:
+        query, params["keys"] = to_keys, list(keys)
     return {
         key: StoredAnswer(value, _problems(problems), *rest[:4], rest[4] or "", rest[5])
-        for key, value, problems, *rest in db.session.execute(query, params)
+        for key, value, problems, *rest in read_requests.rows(query, params)
         if keys is None or key in keys
     }
 
