@@ -12,6 +12,7 @@ from portal.extensions import db
 from portal.orgs.models import Organisation, OrgKind
 from portal.questionnaires.models import Answer
 from portal.questionnaires.services import start
+from portal.read_requests import rows
 from portal.roles import Role
 from tests.fixtures.builders import make_org, make_round, make_user, publish_version, response_of
 from tests.fixtures.database import app_of_its_own
@@ -180,3 +181,18 @@ def test_a_request_after_a_writing_page_reads_outside_a_transaction_again(real_a
         assert client.get(url).status_code == 200
 
     assert any(seen.inside()) is not _postgresql(real_app), seen.seen
+
+
+def test_plain_rows_include_what_the_session_has_not_written_yet(app_context):
+    """A read of plain rows skips the ORM, but not its promise that a query sees what the
+    session holds: an organisation added and not yet flushed is among the rows."""
+    db.session.add(
+        Organisation(
+            kind=OrgKind.RESELLER.value,
+            name="Not yet flushed AB",
+            country="SE",
+            contact_email="contact@flush.example",
+        )
+    )
+    names = rows(db.select(Organisation.__table__.c.name)).scalars().all()
+    assert "Not yet flushed AB" in names
