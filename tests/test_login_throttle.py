@@ -15,7 +15,7 @@ import pyotp
 import pytest
 
 from portal.auth.models import User
-from portal.extensions import db
+from portal.extensions import db, limiter
 from tests.fixtures.web import DEFAULT_PASSWORD, link_in
 
 WRONG = "The e-mail address or the password is not correct."
@@ -121,3 +121,24 @@ def test_a_password_reset_gets_through_and_forgets_the_failures(
 
     owner = attempt("203.0.113.7", db.session.get(User, owner_a.id), new)
     assert owner.headers["Location"] == "/"
+
+
+def test_every_rate_limit_is_set_on_a_post_as_reads_skip_the_limiter(app):
+    """Reads never reach the limiter (portal.auth.services), so a limit on anything but a
+    POST would silently never apply: each limit a view declares must name POST alone."""
+    declared = limiter.limit_manager._decorated_limits  # where Flask-Limiter keeps @limit's
+    assert declared, "no declared limits found: has Flask-Limiter moved them?"
+    for route, limits in declared.items():
+        for limit in limits:
+            assert limit.methods == ("post",), f"{route}: a limit on {limit.methods or 'all'}"
+
+
+def test_pages_are_read_without_counting_against_the_sign_in_limit(client, app):
+    app.config["LOGIN_RATE_LIMIT_IP"] = "2 per minute"
+    for _ in range(5):
+        assert client.get("/login").status_code == 200
+    answers = [
+        client.submit("/login", {"email": "x@example.com", "password": "wrong"}).status_code
+        for _ in range(3)
+    ]
+    assert answers[-1] == 429

@@ -60,7 +60,7 @@ def overview():
 
 @bp.route("/password", methods=["POST"])
 @allow(SIGNED_IN)
-@limiter.limit(_form_limit)
+@limiter.limit(_form_limit, methods=["POST"])
 def password():
     form = ChangePasswordForm(prefix="pw")
     form.context_email = current_user.email
@@ -117,7 +117,7 @@ def setup_two_factor():
 
 @bp.route("/two-factor/off", methods=["POST"])
 @allow(SUPPLIERS)  # buyer staff must keep two-factor sign-in
-@limiter.limit(_form_limit)
+@limiter.limit(_form_limit, methods=["POST"])
 def disable_two_factor():
     user = current.user()
     if two_factor_required(user):  # the buyer may require it of suppliers too
@@ -142,7 +142,7 @@ def disable_two_factor():
 
 @bp.route("/recovery-codes", methods=["POST"])
 @allow(SIGNED_IN)
-@limiter.limit(_form_limit)
+@limiter.limit(_form_limit, methods=["POST"])
 def renew_recovery_codes():
     user = current.user()
     if not user.has_totp:
