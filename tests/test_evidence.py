@@ -7,6 +7,7 @@ kept apart), V16.2.1 (downloads logged).
 """
 
 import io
+import re
 import zipfile
 from datetime import timedelta
 
@@ -79,6 +80,21 @@ def test_a_supplier_attaches_a_certificate_to_a_question(client, started, eviden
     page = client.get(f"/responses/{started.id}/sections/details").get_data(as_text=True)
     assert "ISO 45001 – Shenzhen.pdf" in page
     assert "valid until 31 May 2027" in page
+
+
+def test_the_section_offers_to_attach_before_and_after_a_document_is_there(client, started):
+    """The evidence slot, with no documents yet and with one, offers the attach link of its
+    own question (and lists the document, which may be removed while the draft is open)."""
+    slot = re.compile(r'<div class="evidence-slot">(.*?)</div>', re.S)
+    section = f"/responses/{started.id}/sections/details"
+    [empty] = slot.findall(client.get(section).get_data(as_text=True))
+    assert f'href="{_slot_url(started)}"' in empty
+    assert "Attach a document" in empty
+    _attach(client, started)
+    [listed] = slot.findall(client.get(section).get_data(as_text=True))
+    assert "ISO 45001 – Shenzhen.pdf" in listed
+    assert f'href="{_slot_url(started)}"' in listed
+    assert ">Remove<" in listed
 
 
 def test_the_same_content_is_stored_once(client, started, evidence_folder):

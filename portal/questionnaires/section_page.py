@@ -332,7 +332,8 @@ class QuestionView:
     #: The credit notes before the question, its element's start, its fieldset's start and
     #: its label or legend with the hint.
     start: Markup = _NOTHING
-    #: Nothing to show but the field: no notice, problem, document or thread.
+    #: Nothing to show but the field (and an empty evidence slot): no notice, problem,
+    #: document or thread.
     plain: bool = True
     #: A plain question whole (its start, its field and its end), written in one piece.
     whole: Markup = _NOTHING
@@ -419,10 +420,25 @@ def _start(view: QuestionView) -> None:
         or view.thread
         or (view.answer and view.answer.is_unconfirmed)
         or part.kind == "factory_list"
-        or part.question.get("evidence")
+        or view.documents
     )
     if view.plain:
-        view.whole = Markup(f"{view.start}\n  {view.control}{part.end}")  # noqa: S704 - markup
+        slot = _empty_evidence_slot(view) if part.question.get("evidence") else ""
+        view.whole = Markup(  # noqa: S704 - markup, each value in it escaped
+            f"{view.start}\n  {view.control}{slot}{view.note}{part.end}"
+        )
+
+
+def _empty_evidence_slot(view: QuestionView) -> str:
+    """Where a question that takes documents and has none yet offers to attach one, as
+    section.html writes the slot when there are documents to list."""
+    attach = ""
+    if view.attach_url:
+        attach = (
+            f'<a class="button button--secondary" href="{escape(view.attach_url)}">'
+            f"{view.parts.attach_label}</a>"
+        )
+    return f'\n  <div class="evidence-slot">{attach}</div>\n  '
 
 
 def _json_attribute(value) -> str:
