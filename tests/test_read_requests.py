@@ -194,5 +194,5 @@ def test_plain_rows_include_what_the_session_has_not_written_yet(app_context):
             contact_email="contact@flush.example",
         )
     )
-    names = rows(db.select(Organisation.__table__.c.name)).scalars().all()
+    names = [name for (name,) in rows(db.select(Organisation.__table__.c.name))]
     assert "Not yet flushed AB" in names

@@ -552,6 +552,7 @@ def _section_page(response, section, answers, *, form=None, conflicts=(), just_s
         section=section,
         page=parts,
         questions=questions,
+        all_plain=all(q.plain for q in questions),
         extras=form,
         seen=seen_json(answers, keys),
         conflicts=conflicts,

@@ -569,18 +569,18 @@ _LOCK = (
 )
 
 
-#: Beyond this many questions, a section on SQLite reads all of the response's answers and
-#: keeps its own: a long IN list costs more to build than the answers it would leave out.
+#: Beyond this many questions, a section reads all of the response's answers and keeps its
+#: own: a long list of keys (an IN list, or an array on PostgreSQL) costs more to build,
+#: send and look up than the answers it would leave out.
 FEW_KEYS = 32
 
 
 def _to_keys(statements: dict, keys: frozenset[str] | None):
     """The statement of `statements` that reads the answers to `keys` on this database, or
     None to read them all."""
-    dialect = db.engine.dialect.name
-    if keys is None or (dialect != "postgresql" and len(keys) > FEW_KEYS):
+    if keys is None or len(keys) > FEW_KEYS:
         return None
-    return statements[dialect]
+    return statements[db.engine.dialect.name]
 
 
 def stored_answers(
