@@ -107,19 +107,22 @@ def queue(
     rounds_statement, versions_statement = _queue_choices()
     rounds = dict(db.session.execute(rounds_statement).all())
     versions = {row.id: QueueVersion(*row) for row in db.session.execute(versions_statement)}
-    query = _queue_query(
-        round_id=round_id,
-        version_ids=[v.id for v in versions.values() if v.key == key] if key else None,
-        status=status,
-        kind=kind,
-        reviewer_id=reviewer_id,
-    )
+    filters = {
+        "round_id": round_id,
+        "version_ids": [v.id for v in versions.values() if v.key == key] if key else None,
+        "status": status,
+        "kind": kind,
+        "reviewer_id": reviewer_id,
+    }
+    query = _filtered(_queue_statement(), **filters)
     # By round: the rounds in the order they were opened.
     column = {"supplier": Organisation.name, "round": Response.round_id}.get(
         sort, Response.submitted_at
     )
     ordering = [column.desc(), Response.id.desc()] if descending else [column, Response.id]
-    found = page_of(query.order_by(*ordering), page, per_page)
+    counted = _count_statement(bool(kind), bool(reviewer_id or status))
+    total = db.session.scalar(_filtered(counted, **filters))
+    found = page_of(query.order_by(*ordering), page, per_page, total=total)
     rows = [
         QueueRow(*row[:6], rounds.get(row.round_id, ""), versions[row.version_id])
         for row in found.items
@@ -133,9 +136,8 @@ def queue(
     )
 
 
-def _queue_query(*, round_id, version_ids, status, kind, reviewer_id):
-    """The queue's rows, filtered: responses with their supplier and review (four tables)."""
-    query = _queue_statement()
+def _filtered(query, *, round_id, version_ids, status, kind, reviewer_id):
+    """The queue's rows (or their count), filtered."""
     if round_id:
         query = query.where(Response.round_id == round_id)
     if version_ids is not None:
@@ -171,6 +173,18 @@ def _queue_statement():
         .outerjoin(assignee, assignee.id == Review.assigned_to_id)
         .where(Response.status.in_(REVIEWABLE))
     )
+
+
+@cache
+def _count_statement(by_kind: bool, by_review: bool):
+    # The count joins only the tables its filters name: the supplier for its kind, the
+    # review for its reviewer or status (the reviewer's name is never needed to count).
+    query = db.select(db.func.count()).select_from(Response)
+    if by_kind:
+        query = query.join(Organisation, Organisation.id == Response.organisation_id)
+    if by_review:
+        query = query.outerjoin(Review, Review.response_id == Response.id)
+    return query.where(Response.status.in_(REVIEWABLE))
 
 
 def response_or_404(response_id: int) -> Response:
