@@ -196,6 +196,32 @@ def test_the_buyers_supplier_filter_offers_only_suppliers_with_factories_in_it(
     ]
 
 
+def test_the_buyers_supplier_filter_finds_every_supplier_with_a_register_between_others(
+    client, reviewer
+):
+    """Suppliers with current factories among organisations without (before, between and
+    after them, one with only factories that have left): each is offered, by name."""
+    offered_names = []
+    for n, kind in enumerate(["none", "current", "left", "none", "current", "left", "current"]):
+        org = make_org(name=f"{'ZYX'[n % 3]} Supplier {n} AB")
+        if kind != "none":
+            insert_factories(org, 2, start=10 * n)
+        if kind == "left":
+            db.session.execute(
+                db.update(Factory)
+                .where(Factory.organisation_id == org.id)
+                .values(left_on=date(2025, 6, 1))
+            )
+        if kind == "current":
+            offered_names.append(org.name)
+    db.session.commit()
+    client.login(reviewer)
+    html = _get(client, "/review/factories")
+    offered = re.search(r'<select [^>]*name="supplier"[^>]*>(.*?)</select>', html, re.S).group(1)
+    names = re.findall(r"<option [^>]*>([^<]+)</option>", offered)
+    assert names == ["All suppliers", *sorted(offered_names, key=str.lower)]
+
+
 def test_the_buyers_table_sorts_by_supplier_name_and_last_change(client, reviewer, two_suppliers):
     # Alfa Data AB has factories 0-5999, Beta Devices Ltd 6000-9999.
     client.login(reviewer)

@@ -343,15 +343,23 @@ _SUPPLIED = aliased(Factory, name="supplied")
 # values bound at execution: making a statement costs more than running it.
 @cache
 def _suppliers_statement():
-    has_factories = (
-        select(Factory.id)
-        .where(Factory.organisation_id == Organisation.id, Factory.left_on.is_(None))
-        .exists()
+    # The suppliers with a current factory are found by stepping from one supplier's id to
+    # the next through the index on factories.organisation_id, one look-up each, rather
+    # than by looking up the factories of every organisation (hundreds, most with none).
+    current = Factory.left_on.is_(None)
+    owners = (
+        select(func.min(Factory.organisation_id).label("id")).where(current).cte(recursive=True)
     )
+    following = (
+        select(func.min(Factory.organisation_id))
+        .where(current, Factory.organisation_id > owners.c.id)
+        .scalar_subquery()
+    )
+    owners = owners.union_all(select(following).where(owners.c.id.is_not(None)))
     return (
         suppliers_select()
         .with_only_columns(Organisation.id, Organisation.name)
-        .where(has_factories)
+        .join(owners, owners.c.id == Organisation.id)
     )
 
 
