@@ -19,7 +19,8 @@ from sqlalchemy.engine import Engine, Row
 
 from portal.extensions import db
 
-_READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: Requests that only read (a page, its headers, what it allows).
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _READING = "reading_without_transaction"
 
 
@@ -33,7 +34,7 @@ def init_app(app: Flask, db) -> None:
 def read_without_transaction(engine: Engine) -> None:
     @event.listens_for(engine, "checkout")
     def _checked_out(dbapi_connection, record, proxy) -> None:
-        if has_request_context() and request.method in _READ_ONLY_METHODS:
+        if has_request_context() and request.method in READ_ONLY_METHODS:
             dbapi_connection.autocommit = True
             record.info[_READING] = g._reading_without_transaction = True
 

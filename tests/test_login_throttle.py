@@ -133,8 +133,8 @@ def test_every_rate_limit_is_set_on_a_post_as_reads_skip_the_limiter(app):
             assert limit.methods == ("post",), f"{route}: a limit on {limit.methods or 'all'}"
 
 
-def test_pages_are_read_without_counting_against_the_sign_in_limit(client, app):
-    app.config["LOGIN_RATE_LIMIT_IP"] = "2 per minute"
+def test_pages_are_read_without_counting_against_the_sign_in_limit(client, app, monkeypatch):
+    monkeypatch.setitem(app.config, "LOGIN_RATE_LIMIT_IP", "2 per minute")
     for _ in range(5):
         assert client.get("/login").status_code == 200
     answers = [

@@ -30,6 +30,7 @@ from portal.orgs.services import (
     suppliers_select,
 )
 from portal.passwords import dummy_hash, hash_password, needs_rehash, verify_password
+from portal.read_requests import READ_ONLY_METHODS
 from portal.roles import SUPPLIER_ROLES, Role
 from portal.timeutil import utcnow
 
@@ -222,16 +223,12 @@ def _new_session(user: User) -> None:
         session["lang"] = user.locale
 
 
-#: Requests that only read: no rate limit the portal sets applies to them.
-READS = frozenset({"GET", "HEAD", "OPTIONS"})
-
-
 @limiter.request_filter
 def _reads_are_never_limited() -> bool:
     """Every rate limit the portal sets is on a form's POST (auth.routes; a test holds it
     so), so the limiter skips its look-up of what applies for a read, which would cost each
     page a fortieth of its time."""
-    return request.method in READS
+    return request.method in READ_ONLY_METHODS
 
 
 def init_app(app) -> None:

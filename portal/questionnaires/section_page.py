@@ -335,7 +335,8 @@ class QuestionView:
     #: Nothing to show but the field (and an empty evidence slot): no notice, problem,
     #: document or thread.
     plain: bool = True
-    #: A plain question whole (its start, its field and its end), written in one piece.
+    #: A plain question whole (its start, its field, an empty evidence slot and the note on
+    #: documents where it has them, its end), written in one piece.
     whole: Markup = _NOTHING
     #: Where to attach a document to it.
     attach_url: str = ""
