@@ -8,6 +8,7 @@ behind the log-in), V16.5.1 (generic error messages, no internals).
 import pytest
 from flask import abort
 
+from portal.security import CSP
 from tests.fixtures.database import make_app
 from tests.fixtures.web import csrf_token_from
 
@@ -28,6 +29,29 @@ def test_every_page_carries_the_security_headers(client):
     assert response.headers["Referrer-Policy"] == "same-origin"
     assert response.headers["Cache-Control"] == "no-store"
     assert "Strict-Transport-Security" not in response.headers  # development and tests
+
+
+def test_a_view_cannot_loosen_the_headers_and_each_is_sent_once(app):
+    """A view that sets a header the portal sets gets the portal's, once; one that brings
+    its own Content-Security-Policy (as downloads do) keeps it."""
+    other = make_app(app.config["SQLALCHEMY_DATABASE_URI"])
+
+    def loose():
+        return "x", 200, {"Cache-Control": "public, max-age=600", "X-Frame-Options": "ALLOW"}
+
+    def sandboxed():
+        return "x", 200, {"Content-Security-Policy": "sandbox"}
+
+    for view in (loose, sandboxed):
+        view.access = frozenset({"anonymous"})
+        other.add_url_rule(f"/{view.__name__}", view.__name__, view)
+    response = other.test_client().get("/loose")
+    assert response.headers.getlist("Cache-Control") == ["no-store"]
+    assert response.headers.getlist("X-Frame-Options") == ["DENY"]
+    assert response.headers.getlist("Content-Security-Policy") == [CSP]
+    response = other.test_client().get("/sandboxed")
+    assert response.headers.getlist("Content-Security-Policy") == ["sandbox"]
+    assert response.headers["Cache-Control"] == "no-store"
 
 
 def test_pages_behind_the_login_are_not_cached(client, owner_a):
@@ -134,6 +158,8 @@ def test_an_unexpected_error_shows_no_internals(app, caplog):
     assert "Traceback" not in html
     assert "RuntimeError" not in html
     assert "Error code 500" in html or "Felkod 500" in html
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["Content-Security-Policy"] == CSP
     assert "secret internals" in caplog.text  # logged for the operator
 
 
