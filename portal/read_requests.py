@@ -17,10 +17,8 @@ from flask import Flask, g, has_request_context, request
 from sqlalchemy import Executable, event
 from sqlalchemy.engine import Engine, Row
 
-from portal.extensions import db
+from portal.extensions import READ_ONLY_METHODS, db
 
-#: Requests that only read (a page, its headers, what it allows).
-READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _READING = "reading_without_transaction"
 
 

@@ -13,6 +13,8 @@ import time
 
 import pyotp
 import pytest
+from flask import request
+from flask_limiter import Limiter
 
 from portal.auth.models import User
 from portal.extensions import db, limiter
@@ -124,13 +126,30 @@ def test_a_password_reset_gets_through_and_forgets_the_failures(
 
 
 def test_every_rate_limit_is_set_on_a_post_as_reads_skip_the_limiter(app):
-    """Reads never reach the limiter (portal.auth.services), so a limit on anything but a
-    POST would silently never apply: each limit a view declares must name POST alone."""
+    """Reads never reach the limiter (portal.extensions.ReadsUnlimited), so a limit on
+    anything but a POST would silently never apply: each limit a view declares must name
+    POST alone."""
     declared = limiter.limit_manager._decorated_limits  # where Flask-Limiter keeps @limit's
     assert declared, "no declared limits found: has Flask-Limiter moved them?"
     for route, limits in declared.items():
         for limit in limits:
             assert limit.methods == ("post",), f"{route}: a limit on {limit.methods or 'all'}"
+
+
+def test_only_requests_that_may_write_are_looked_up_by_the_limiter(client, monkeypatch):
+    looked_up = []
+    real = Limiter._check_request_limit
+
+    def spy(self, *args, **kwargs):
+        looked_up.append(request.method)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Limiter, "_check_request_limit", spy)
+    for method in ("get", "head", "options"):
+        getattr(client, method)("/login")
+    assert looked_up == []
+    client.submit("/login", {"email": "x@example.com", "password": "wrong"})
+    assert looked_up and set(looked_up) == {"POST"}
 
 
 def test_pages_are_read_without_counting_against_the_sign_in_limit(client, app, monkeypatch):

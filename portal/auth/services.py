@@ -30,7 +30,6 @@ from portal.orgs.services import (
     suppliers_select,
 )
 from portal.passwords import dummy_hash, hash_password, needs_rehash, verify_password
-from portal.read_requests import READ_ONLY_METHODS
 from portal.roles import SUPPLIER_ROLES, Role
 from portal.timeutil import utcnow
 
@@ -221,14 +220,6 @@ def _new_session(user: User) -> None:
     login_user(user)
     if user.locale:
         session["lang"] = user.locale
-
-
-@limiter.request_filter
-def _reads_are_never_limited() -> bool:
-    """Every rate limit the portal sets is on a form's POST (auth.routes; a test holds it
-    so), so the limiter skips its look-up of what applies for a read, which would cost each
-    page a fortieth of its time."""
-    return request.method in READ_ONLY_METHODS
 
 
 def init_app(app) -> None:
