@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Integer, String, and_, bindparam, case, cast, func, or_, select
 from sqlalchemy.orm import aliased
 
+from portal import read_requests
 from portal.extensions import db
 from portal.factories.exporting import TooLong, osh_too_long
 from portal.factories.models import (
@@ -368,7 +369,7 @@ def supplier_choices() -> list[tuple[int, str]]:
     table by (one query): a supplier without one would only ever show an empty table, and a
     portal with hundreds of suppliers, few of them with a register yet, would make every
     page of the table carry them all."""
-    return [(id_, name) for id_, name in db.session.execute(_suppliers_statement())]
+    return [(id_, name) for id_, name in read_requests.rows(_suppliers_statement())]
 
 
 _NAME = func.lower(Factory.name)
@@ -446,14 +447,14 @@ def factory_table(filters: Filters) -> tuple[Page, list[tuple[str, int]]]:
     they supply, not all ten thousand."""
     counted, page_rows = _table_statements(_shape(filters))
     params = _params(filters)
-    counts = db.session.execute(counted, params).all()
+    counts = read_requests.rows(counted, params)
     total = sum(count for _country, count in counts)
     number, per_page = clamp(filters.page, PER_PAGE, total)
     if not total:
         return Page([], 0, number, per_page), counts
     bounds = {"limit": per_page, "offset": (number - 1) * per_page}
-    rows = db.session.execute(page_rows, {**params, **bounds}).all()
-    return Page(rows, total, number, per_page), counts
+    found = read_requests.rows(page_rows, {**params, **bounds})
+    return Page(found, total, number, per_page), counts
 
 
 # An import's rows -------------------------------------------------------------------------------

@@ -722,8 +722,10 @@ def all_brand_confirmations(
     """(supplier's name, brand, day) of the CONFIRMATIONS_SHOWN latest confirmations of every
     supplier, or of one supplier, latest first, and how many there are in all; one query."""
     query = _confirmations_statement(bool(organisation_id))
-    rows = db.session.execute(query, {"organisation_id": organisation_id}).all()
-    return [(name, brand, day) for name, brand, day, _total in rows], (rows[0].total if rows else 0)
+    found = read_requests.rows(query, {"organisation_id": organisation_id})
+    return [(name, brand, day) for name, brand, day, _total in found], (
+        found[0].total if found else 0
+    )
 
 
 # Snapshots and the buyer's view -------------------------------------------------------------------

@@ -6,9 +6,10 @@ from functools import cache
 
 from flask import abort, current_app
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import bindparam
 from sqlalchemy.orm import aliased, defer, lazyload, selectinload
 
-from portal import mail, signals
+from portal import mail, read_requests, signals
 from portal.audit.services import record
 from portal.auth.services import User, active_supplier_users
 from portal.evidence.services import EvidenceDocument
@@ -404,12 +405,25 @@ def _queue_choices():
     return rounds, versions
 
 
+# The columns the review page reads of a response's answers, grades and verdicts, as plain
+# rows (portal.read_requests.rows): nothing on the page changes them. Built once.
+_STORED_VALUES = db.select(Answer.question_key, Answer.value).where(
+    Answer.response_id == bindparam("response_id")
+)
+_GRADE_VALUES = db.select(Grade.question_key, Grade.points, Grade.comment, Grade.note).where(
+    Grade.response_id == bindparam("response_id")
+)
+_VERDICT_VALUES = (
+    db.select(EvidenceVerdict.document_id, EvidenceVerdict.is_accepted, EvidenceVerdict.reason)
+    .join(EvidenceDocument, EvidenceDocument.id == EvidenceVerdict.document_id)
+    .where(EvidenceDocument.response_id == bindparam("response_id"))
+)
+
+
 def stored_values(response: Response) -> dict:
     """The response's stored answer values by question key (one query, values only)."""
-    rows = db.session.execute(
-        db.select(Answer.question_key, Answer.value).where(Answer.response_id == response.id)
-    )
-    return {key: value for key, value in rows}  # noqa: C416 - rows are Row objects
+    found = read_requests.rows(_STORED_VALUES, {"response_id": response.id})
+    return {key: value for key, value in found}  # noqa: C416 - rows are Row objects
 
 
 def ungraded_questions(response: Response, scores: scoring.Scores) -> list[dict]:
@@ -425,7 +439,7 @@ def staff() -> list[User]:
 def staff_names() -> list[tuple[int, str]]:
     """(id, name) of the buyer's active staff by name, for choosing a reviewer (names only:
     no account is loaded)."""
-    return list(db.session.execute(_staff_names_statement()))
+    return read_requests.rows(_staff_names_statement())
 
 
 @cache
@@ -446,23 +460,15 @@ def staff_member(user_id: int) -> User | None:
 def grade_values(response: Response) -> dict:
     """The response's grades by question key, as rows of `points`, `comment` and `note`
     (read only: no Grade is loaded)."""
-    rows = db.session.execute(
-        db.select(Grade.question_key, Grade.points, Grade.comment, Grade.note).where(
-            Grade.response_id == response.id
-        )
-    )
-    return {row.question_key: row for row in rows}
+    found = read_requests.rows(_GRADE_VALUES, {"response_id": response.id})
+    return {row.question_key: row for row in found}
 
 
 def verdict_values(response: Response) -> dict:
     """The verdicts on the response's documents by document id, as rows of `is_accepted`
     and `reason` (read only)."""
-    rows = db.session.execute(
-        db.select(EvidenceVerdict.document_id, EvidenceVerdict.is_accepted, EvidenceVerdict.reason)
-        .join(EvidenceDocument, EvidenceDocument.id == EvidenceVerdict.document_id)
-        .where(EvidenceDocument.response_id == response.id)
-    )
-    return {row.document_id: row for row in rows}
+    found = read_requests.rows(_VERDICT_VALUES, {"response_id": response.id})
+    return {row.document_id: row for row in found}
 
 
 def grades_of(response: Response) -> dict[str, Grade]:
