@@ -4,7 +4,9 @@ from datetime import date
 
 import pytest
 
+from portal import read_requests
 from portal.extensions import db
+from portal.factories import services as factory_services
 from portal.questionnaires.models import Response
 from portal.questionnaires.services import answers_of
 from tests.fixtures.builders import (
@@ -103,3 +105,37 @@ def test_the_register_answers_the_question_and_is_frozen_on_submission(
     page = client.get(f"/responses/{response.id}/sections/{section}").get_data(as_text=True)
     assert "3 factories, as the register stood when the response was submitted" in page
     assert "Huanan Boards" in page
+
+
+def test_a_large_register_is_summed_up_by_the_database(
+    client, owner_a, supplier_a, shipped, monkeypatch
+):
+    """However many factories a register holds, the page reads a row per role and per list
+    of brands of its final-assembly factories, and still counts every factory and brand."""
+    version, response = shipped
+    for n in range(30):
+        make_factory(supplier_a, name=f"Assembly {n}", role="final_assembly", brands=["Lumenic"])
+    for n in range(20):
+        make_factory(supplier_a, name=f"Boards {n}", role="main_component", brands=["Orbis"])
+    make_factory(supplier_a, name="Bac Ninh Works", role="final_assembly", brands=["Orbis"])
+    fetched = []
+    real_rows = read_requests.rows
+
+    def counted(statement, params=None):
+        found = real_rows(statement, params)
+        if statement is factory_services._coverage_statement():
+            fetched.append(len(found))
+        return found
+
+    monkeypatch.setattr(read_requests, "rows", counted)
+    question = _factory_question(version)
+    section = version.definition.section_of[question["key"]]
+    client.login(owner_a)
+
+    page = client.get(f"/responses/{response.id}/sections/{section}").get_data(as_text=True)
+
+    assert "It now holds 31 final-assembly and 20 main-component factories." in page
+    assert "makes Orbis" not in page
+    assert "makes Lumenic" not in page
+    assert fetched == [3]
+    assert _submit(client, response).status_code == 302

@@ -1,11 +1,12 @@
 """The factory register: listing as of a date, editing, risks, imports and snapshots."""
 
+import json
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
 
 from flask import abort, current_app
-from sqlalchemy import and_, bindparam, delete, func, insert, update
+from sqlalchemy import String, and_, bindparam, case, cast, delete, func, insert, update
 
 from portal import read_requests
 from portal.audit.services import record
@@ -750,8 +751,15 @@ class Coverage:
 def _coverage_statement():
     # Made once, its values bound at execution: a draft's every page with a factory-list
     # question reads the coverage, and making the statement costs more than running it.
-    return db.select(Factory.role, Factory.brands).where(
-        *in_chain(bindparam("organisation_id"), bindparam("day"))
+    # Summed up by the database: a register of ten thousand factories comes back as a row
+    # per role, and per different list of brands among its final-assembly factories.
+    assembly_brands = case(
+        (Factory.role == "final_assembly", cast(Factory.brands, String)), else_=None
+    ).label("assembly_brands")
+    return (
+        db.select(Factory.role, assembly_brands, func.count())
+        .where(*in_chain(bindparam("organisation_id"), bindparam("day")))
+        .group_by(Factory.role, "assembly_brands")
     )
 
 
@@ -762,10 +770,11 @@ def coverage(organisation_id: int, day: date | None = None) -> Coverage:
     )
     counts: dict[str, int] = {}
     assembled: set[str] = set()
-    for role, brands in found:
-        counts[role] = counts.get(role, 0) + 1
-        if role == "final_assembly":
-            assembled.update(brand_key(b) for b in brands or [] if str(b).strip())
+    for role, brands, count in found:
+        counts[role] = counts.get(role, 0) + count
+        if brands is not None:
+            names = json.loads(brands) or []  # the JSON the portal stored, as text
+            assembled.update(brand_key(b) for b in names if str(b).strip())
     return Coverage(counts, frozenset(assembled))
 
 
