@@ -195,14 +195,17 @@ def response_or_404(response_id: int) -> Response:
     return response
 
 
+_REVIEW = (
+    db.select(Review)
+    .where(Review.response_id == bindparam("response_id"))
+    .options(lazyload(Review.assigned_to), defer(Review.scores))
+)
+
+
 def review_of(response: Response) -> Review:
     """The response's review, begun now if nobody has opened it before. Its reviewer and
     the scores stored at acceptance are loaded when asked for."""
-    review = db.session.scalar(
-        db.select(Review)
-        .where(Review.response_id == response.id)
-        .options(lazyload(Review.assigned_to), defer(Review.scores))
-    )
+    review = db.session.scalar(_REVIEW, {"response_id": response.id})
     if review is None:
         review = Review(response_id=response.id, status="in_review")
         db.session.add(review)
