@@ -17,6 +17,7 @@ from markupsafe import escape
 from portal.audit.models import AuditEvent
 from portal.evidence.models import EvidenceDocument, StoredFile
 from portal.extensions import db
+from portal.factories import services as factory_services
 from portal.questionnaires.models import Answer, Response
 from portal.timeutil import utcnow
 from tests.fixtures.builders import (
@@ -229,6 +230,84 @@ def test_documents_attach_to_factories_and_name_the_factories_they_cover(
     assert document.factory_id == factory.id
     assert [f.name for f in document.factories] == ["Covered Works"]
     assert "audit.pdf" in client.get(f"/factories/{factory.id}/edit").get_data(as_text=True)
+
+
+def _long_register(supplier) -> list:
+    """More factories than a form lists whole: "Works 00" to "Works 59", by name."""
+    return [
+        make_factory(supplier, name=f"Works {n:02d}")
+        for n in range(factory_services.ALL_CHOICES_UP_TO + 10)
+    ]
+
+
+def _checkboxes(html: str) -> dict[str, bool]:
+    """The factories a page offers to tick, by name, and whether each is ticked."""
+    boxes = re.findall(r'<input( checked)?[^>]*type="checkbox"[^>]*>\s*<label[^>]*>([^<]*)<', html)
+    return {name: bool(ticked) for ticked, name in boxes}
+
+
+def test_a_long_register_is_searched_and_what_is_typed_and_ticked_stays(
+    client, owner_a, supplier_a
+):
+    factories = _long_register(supplier_a)
+    page = f"/factories/{factories[30].id}/evidence"
+    client.login(owner_a)
+
+    html = client.get(page).get_data(as_text=True)
+
+    shown = _checkboxes(html)
+    assert len(shown) == 26  # the factory the page is for, and a page of the register
+    assert shown["Works 30"] is True
+    assert "Works 59" not in shown
+    assert "25 of 60 factories are shown." in html
+    found = client.submit(
+        page,
+        {
+            "action": "find",
+            "find": "works 5",
+            "factories": [str(factories[30].id)],
+            "issuer": "Kept Certification AB",
+        },
+    ).get_data(as_text=True)
+    assert _checkboxes(found) == {"Works 30": True, **{f"Works 5{n}": False for n in range(10)}}
+    assert "10 of 10 factories are shown." in found
+    assert 'value="Kept Certification AB"' in found
+    assert "data-focus-on-load" in found
+    assert db.session.scalar(db.select(db.func.count(EvidenceDocument.id))) == 0
+
+    reply = client.submit(
+        page,
+        {
+            "file": (io.BytesIO(PDF), "audit.pdf"),
+            "kind": "rba_vap_report",
+            "factories": [str(factories[30].id), str(factories[59].id)],
+        },
+    )
+
+    assert reply.status_code == 302
+    document = db.session.scalar(db.select(EvidenceDocument))
+    assert sorted(f.name for f in document.factories) == ["Works 30", "Works 59"]
+
+
+def test_a_long_registers_form_refuses_another_suppliers_factory(
+    client, owner_a, supplier_a, supplier_b
+):
+    factories = _long_register(supplier_a)
+    theirs = make_factory(supplier_b, name="Not Yours Works")
+    client.login(owner_a)
+
+    reply = client.submit(
+        f"/factories/{factories[0].id}/evidence",
+        {
+            "file": (io.BytesIO(PDF), "audit.pdf"),
+            "kind": "rba_vap_report",
+            "factories": [str(factories[0].id), str(theirs.id)],
+        },
+    )
+
+    assert reply.status_code == 200
+    assert "Not Yours Works" not in reply.get_data(as_text=True)
+    assert db.session.scalar(db.select(db.func.count(EvidenceDocument.id))) == 0
 
 
 def test_expiring_certificates_are_flagged_and_reminded_once(

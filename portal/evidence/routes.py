@@ -1,5 +1,7 @@
 """Evidence: attach documents to questions and factories, serve them safely."""
 
+import re
+
 from flask import (
     Blueprint,
     flash,
@@ -31,11 +33,42 @@ def evidence_helpers():
     return {"evidence_kind_labels": KIND_LABELS, "evidence_expiry": services.expiry}
 
 
-def _form(kinds=None):
-    return UploadForm(
-        kinds=kinds,
-        factories=factory_services.register_on(current.user().organisation_id),
-        max_mb=services.max_bytes() // 2**20,
+def _form(kinds=None, ticked=()):
+    """The upload form, offering the factories to tick (all of a short register; of a long
+    one, the ticked ones and those the posted search finds), and those choices."""
+    if request.method == "POST":
+        ticked = [int(v) for v in request.form.getlist("factories") if _ID.fullmatch(v)]
+    choices = factory_services.factory_choices(
+        current.user().organisation_id, list(ticked), request.form.get("find", "")[:100].strip()
+    )
+    form = UploadForm(
+        kinds=kinds, factories=choices.factories, max_mb=services.max_bytes() // 2**20
+    )
+    return form, choices
+
+
+#: A factory's id as a form sends it (an INTEGER column's range).
+_ID = re.compile(r"[0-9]{1,9}")
+
+
+def _finding() -> bool:
+    """Whether the form was sent to find factories to tick rather than to upload."""
+    return request.method == "POST" and request.form.get("action") == "find"
+
+
+def _sent(form: UploadForm) -> bool:
+    """Whether the form was sent to upload, and is valid."""
+    return not _finding() and form.validate_on_submit()
+
+
+def _upload_page(form, choices, back: str, subject: str):
+    return render_template(
+        "evidence/upload.html",
+        form=form,
+        choices=choices,
+        finding=_finding(),
+        back=back,
+        subject=subject,
     )
 
 
@@ -78,17 +111,11 @@ def attach_to_question(response_id: int, question_key: str):
     if not response.is_editable:
         flash(_("This response can no longer be changed."), "error")
         return redirect(back)
-    form = _form(question["evidence"])
-    if form.validate_on_submit() and _uploaded(
-        form, response.organisation_id, response=response, question_key=question_key
-    ):
+    form, choices = _form(question["evidence"])
+    attached = {"response": response, "question_key": question_key}
+    if _sent(form) and _uploaded(form, response.organisation_id, **attached):
         return redirect(back)
-    return render_template(
-        "evidence/upload.html",
-        form=form,
-        back=back,
-        subject=text_in(question["text"], str(get_locale())),
-    )
+    return _upload_page(form, choices, back, text_in(question["text"], str(get_locale())))
 
 
 @bp.route("/factories/<int:factory_id>/evidence", methods=["GET", "POST"])
@@ -97,12 +124,12 @@ def attach_to_question(response_id: int, question_key: str):
 def attach_to_factory(factory_id: int):
     factory = factory_services.factory_or_404(current.user(), factory_id)
     back = url_for("factories.edit", factory_id=factory.id)
-    form = _form()
+    form, choices = _form(ticked=[factory.id])
     if request.method == "GET":
         form.factories.data = [factory.id]
-    if form.validate_on_submit() and _uploaded(form, factory.organisation_id, factory=factory):
+    if _sent(form) and _uploaded(form, factory.organisation_id, factory=factory):
         return redirect(back)
-    return render_template("evidence/upload.html", form=form, back=back, subject=factory.name)
+    return _upload_page(form, choices, back, factory.name)
 
 
 @bp.route("/evidence/<int:document_id>/download")

@@ -115,6 +115,47 @@ def register_on(organisation_id: int, day: date | None = None) -> list[Factory]:
     )
 
 
+#: A form that asks which factories something concerns lists every factory of a register of
+#: up to this many; a larger one is searched, so that the page stays small however many.
+ALL_CHOICES_UP_TO = 50
+
+
+@dataclass(frozen=True)
+class FactoryChoices:
+    """The factories a form offers to tick, in the order shown."""
+
+    factories: list[Factory]
+    #: Whether the register is too large to list whole: then `factories` are those already
+    #: ticked followed by the first page of those the search matches.
+    searched: bool = False
+    #: How many factories the search matches, and how many of those are shown.
+    matching: int = 0
+    shown: int = 0
+
+
+def factory_choices(organisation_id: int, ticked: list[int], search: str = "") -> FactoryChoices:
+    """The organisation's current factories to tick: all of them when there are at most
+    ALL_CHOICES_UP_TO; otherwise the ticked ones (of its own register only) and a page of
+    those whose name or city contains `search` (the first by name when there is none)."""
+    current = _in_chain(organisation_id, None)
+    total = db.session.scalar(db.select(func.count()).where(*current))
+    if total <= ALL_CHOICES_UP_TO:
+        return FactoryChoices(register_on(organisation_id))
+    chosen = list(
+        db.session.scalars(
+            db.select(Factory)
+            .where(*current, Factory.id.in_(ticked))
+            .order_by(func.lower(Factory.name), Factory.id)
+        )
+    )
+    found = lists.register_page(
+        organisation_id, today(), lists.Filters(search=search or None, sort="name")
+    )
+    held = {f.id for f in chosen}
+    more = [f.factory for f in found.items if f.id not in held]
+    return FactoryChoices(chosen + more, True, found.total, len(found.items))
+
+
 def factory_or_404(user: User, factory_id: int) -> Factory:
     """A factory of the user's own organisation; 404 for anyone else's."""
     factory = db.session.get(Factory, factory_id)

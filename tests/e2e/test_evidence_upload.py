@@ -6,6 +6,7 @@ from playwright.sync_api import expect
 
 from portal.evidence.models import EvidenceDocument
 from portal.extensions import db
+from portal.factories import services as factory_services
 from portal.orgs.models import OrgKind
 from portal.roles import Role
 from tests.e2e.conftest import assert_accessible, sign_in
@@ -66,3 +67,46 @@ def test_attach_a_real_pdf_refuse_a_disguised_file(page, chromium, live_server, 
         assert reply.status == 404
         assert b"%PDF" not in reply.body()
     stranger_context.close()
+
+
+def test_a_long_register_is_searched_and_ticked_with_the_keyboard(page, live_server, tmp_path):
+    with live_server.db():
+        org = make_org(OrgKind.RESELLER)
+        owner = make_user(org, Role.SUPPLIER_OWNER)
+        factories = [
+            make_factory(org, name=f"Works {n:02d}")
+            for n in range(factory_services.ALL_CHOICES_UP_TO + 10)
+        ]
+        email, first_id = owner.email, factories[0].id
+    page.goto("/accessibility")
+    pdf = tmp_path / "audit.pdf"
+    pdf.write_bytes(page.pdf())
+
+    sign_in(page, email)
+    page.goto(f"/factories/{first_id}/evidence")
+    count = page.locator("#factories [role=status]")
+    expect(count).to_have_text("25 of 60 factories are shown.")
+    assert_accessible(page)
+    page.get_by_label("Issued by").fill("Kept Certification AB")
+    search = page.get_by_label("Find factories by name or city")
+    search.fill("works 59")
+    search.press("Enter")  # the form's first button: Find
+
+    expect(count).to_have_text("1 of 1 factory is shown.")
+    assert page.evaluate("document.activeElement.id") == "factories"
+    expect(page.get_by_label("Works 00")).to_be_checked()
+    expect(page.get_by_label("Issued by")).to_have_value("Kept Certification AB")
+    page.get_by_label("Works 59").focus()
+    page.keyboard.press("Space")
+    assert_accessible(page)
+    page.get_by_label("File", exact=True).set_input_files(pdf)
+    page.get_by_label("What the document is").select_option(label="RBA VAP audit report")
+    page.get_by_role("button", name="Upload").click()
+
+    expect(page.get_by_role("status").first).to_contain_text("is attached")
+    with live_server.db() as session:
+        document = session.scalar(
+            db.select(EvidenceDocument).where(EvidenceDocument.factory_id == first_id)
+        )
+        assert sorted(f.name for f in document.factories) == ["Works 00", "Works 59"]
+        assert document.issuer == "Kept Certification AB"
