@@ -107,6 +107,16 @@ SUPPLIER_STORIES = {
         "factories": [
             ("Lumenic Assembly Plant 2", "Kunshan", "CN", "final_assembly", ["Lumenic"]),
             ("Suzhou Display Panels", "Suzhou", "CN", "main_component", ["Lumenic"]),
+            # A brand's long list of component factories: its register is paged, and a
+            # form that asks which factories a document covers searches it.
+            *(
+                (f"Lumenic Component Works {n:02d}", city, country, "main_component", ["Lumenic"])
+                for n, (city, country) in enumerate(
+                    [("Dongguan", "CN"), ("Hai Phong", "VN"), ("Penang", "MY"), ("Hsinchu", "TW")]
+                    * 15,
+                    start=1,
+                )
+            ),
         ],
     },
 }
