@@ -560,7 +560,8 @@ def _demo_findings(by_name: dict[str, Organisation], reviewer: User) -> None:
     today = findings.today()
     for name, title, clause, severity, days_ago, story in DEMO_FINDINGS:
         organisation = by_name[name]
-        their_contracts, their_factories = findings.choices_for(organisation.id)
+        their_contracts, choices = findings.choices_for(organisation.id)
+        their_factories = choices.factories
         recorded_on = today - timedelta(days=days_ago)
         finding = findings.record_finding(
             organisation,

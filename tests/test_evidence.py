@@ -272,7 +272,7 @@ def test_a_long_register_is_searched_and_what_is_typed_and_ticked_stays(
     assert _checkboxes(found) == {"Works 30": True, **{f"Works 5{n}": False for n in range(10)}}
     assert "10 of 10 factories are shown." in found
     assert 'value="Kept Certification AB"' in found
-    assert "data-focus-on-load" in found
+    assert 'id="find-count" tabindex="-1" data-focus-on-load' in found
     assert db.session.scalar(db.select(db.func.count(EvidenceDocument.id))) == 0
 
     reply = client.submit(

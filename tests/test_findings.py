@@ -15,6 +15,7 @@ from werkzeug.datastructures import FileStorage
 from portal.audit.models import AuditEvent
 from portal.contracts.services import Contract
 from portal.extensions import db
+from portal.factories import services as factory_services
 from portal.findings import deadlines, services
 from portal.findings.models import ActionStep, CorrectiveAction, Finding, FindingDocument
 from portal.roles import Role
@@ -246,6 +247,55 @@ def test_the_finding_form_refuses_what_is_not_the_suppliers(
 
 
 # Plan, proof and closure ----------------------------------------------------------------
+def _options(html_page: str) -> list[tuple[str, str]]:
+    """(value, label) of the options of the page's factory choice."""
+    choice = html_page.split('id="factory"', 1)[1].split("</select>", 1)[0]
+    return re.findall(r'<option[^>]*value="(\d+)"[^>]*>([^<]*)<', choice)
+
+
+def test_a_finding_at_a_supplier_with_a_long_register_finds_its_factory(
+    client, today, reviewer, supplier_a, supplier_b
+):
+    factories = [
+        make_factory(supplier_a, name=f"Works {n:02d}")
+        for n in range(factory_services.ALL_CHOICES_UP_TO + 10)
+    ]
+    theirs = make_factory(supplier_b, name="Works 99")
+    page = f"/review/findings/new/{supplier_a.id}"
+    typed = {
+        "title": "Overtime above 60 hours a week",
+        "source": "factory_audit",
+        "found_on": "2026-03-02",
+        "clause": "other",
+        "severity": "minor",
+        "contract": "0",
+        "description": "Time records show 66 hours a week.",
+    }
+    client.login(reviewer)
+
+    offered = _options(client.get(page).get_data(as_text=True))
+
+    assert len(offered) == 26  # "no particular factory" and a page of the register
+    assert "Works 59 (CN)" not in dict(offered).values()
+    found = client.submit(page, {**typed, "action": "find", "find": "works 59"})
+    found = found.get_data(as_text=True)
+    assert _options(found) == [
+        ("0", "No particular factory"),
+        (str(factories[59].id), "Works 59 (CN)"),
+    ]
+    assert "1 of 1 factory is shown." in found
+    assert 'value="Overtime above 60 hours a week"' in found
+    assert db.session.scalar(db.select(db.func.count(Finding.id))) == 0
+    refused = client.submit(page, {**typed, "factory": str(theirs.id)})
+    assert refused.status_code == 200
+    assert db.session.scalar(db.select(db.func.count(Finding.id))) == 0
+
+    reply = client.submit(page, {**typed, "factory": str(factories[59].id)})
+
+    assert reply.status_code == 302, _text(reply)
+    assert db.session.scalar(db.select(Finding)).factory_id == factories[59].id
+
+
 def test_plan_and_proof_are_returned_with_reasons_and_accepted_until_closed(
     client, today, reviewer, admin, supplier_a, owner_a
 ):

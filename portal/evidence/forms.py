@@ -35,12 +35,6 @@ class UploadForm(FlaskForm):
         description=_l("For certificates: the portal reminds you before it expires."),
         validators=[Optional()],
     )
-    #: Only on the form of a register too long to list whole (factory_choices).
-    find = StringField(
-        _l("Find factories by name or city"),
-        filters=[_strip],
-        validators=[Optional(), Length(max=100)],
-    )
     factories = SelectMultipleField(
         _l("Factories it covers"),
         coerce=int,

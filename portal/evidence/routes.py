@@ -1,7 +1,5 @@
 """Evidence: attach documents to questions and factories, serve them safely."""
 
-import re
-
 from flask import (
     Blueprint,
     flash,
@@ -20,7 +18,7 @@ from portal.evidence import services
 from portal.evidence.forms import UploadForm
 from portal.evidence.labels import KIND_LABELS
 from portal.factories import services as factory_services
-from portal.forms import ConfirmForm
+from portal.forms import ConfirmForm, posted_ids, posted_search, sent_to_find
 from portal.request_limits import takes_uploads
 from portal.texts import text_in
 from portal.urls import local_or
@@ -35,11 +33,11 @@ def evidence_helpers():
 
 def _form(kinds=None, ticked=()):
     """The upload form, offering the factories to tick (all of a short register; of a long
-    one, the ticked ones and those the posted search finds), and those choices."""
-    if request.method == "POST":
-        ticked = [int(v) for v in request.form.getlist("factories") if _ID.fullmatch(v)]
+    one, the ticked ones and those the form's search finds), and those choices."""
     choices = factory_services.factory_choices(
-        current.user().organisation_id, list(ticked), request.form.get("find", "")[:100].strip()
+        current.user().organisation_id,
+        posted_ids("factories") if request.method == "POST" else list(ticked),
+        posted_search(),
     )
     form = UploadForm(
         kinds=kinds, factories=choices.factories, max_mb=services.max_bytes() // 2**20
@@ -47,18 +45,9 @@ def _form(kinds=None, ticked=()):
     return form, choices
 
 
-#: A factory's id as a form sends it (an INTEGER column's range).
-_ID = re.compile(r"[0-9]{1,9}")
-
-
-def _finding() -> bool:
-    """Whether the form was sent to find factories to tick rather than to upload."""
-    return request.method == "POST" and request.form.get("action") == "find"
-
-
 def _sent(form: UploadForm) -> bool:
-    """Whether the form was sent to upload, and is valid."""
-    return not _finding() and form.validate_on_submit()
+    """Whether the form was sent to upload (not to find factories), and is valid."""
+    return not sent_to_find() and form.validate_on_submit()
 
 
 def _upload_page(form, choices, back: str, subject: str):
@@ -66,7 +55,7 @@ def _upload_page(form, choices, back: str, subject: str):
         "evidence/upload.html",
         form=form,
         choices=choices,
-        finding=_finding(),
+        finding=sent_to_find(),
         back=back,
         subject=subject,
     )

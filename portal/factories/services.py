@@ -128,7 +128,8 @@ class FactoryChoices:
     #: Whether the register is too large to list whole: then `factories` are those already
     #: ticked followed by the first page of those the search matches.
     searched: bool = False
-    #: How many factories the search matches, and how many of those are shown.
+    #: The search, how many factories it matches, and how many of those are shown.
+    search: str = ""
     matching: int = 0
     shown: int = 0
 
@@ -153,7 +154,7 @@ def factory_choices(organisation_id: int, ticked: list[int], search: str = "") -
     )
     held = {f.id for f in chosen}
     more = [f.factory for f in found.items if f.id not in held]
-    return FactoryChoices(chosen + more, True, found.total, len(found.items))
+    return FactoryChoices(chosen + more, True, search, found.total, len(found.items))
 
 
 def factory_or_404(user: User, factory_id: int) -> Factory:

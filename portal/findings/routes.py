@@ -19,6 +19,7 @@ from portal.findings.forms import (
     SupplierChoice,
     chosen_files,
 )
+from portal.forms import posted_ids, posted_search, sent_to_find
 from portal.orgs.services import suppliers
 from portal.request_limits import takes_uploads
 
@@ -65,9 +66,11 @@ def new():
 @takes_uploads
 def new_at(org_id: int):
     organisation = services.supplier_or_404(org_id)
-    contracts, factories = services.choices_for(organisation.id)
-    form = FindingForm(contracts=contracts, factories=factories)
-    if form.validate_on_submit():
+    contracts, choices = services.choices_for(
+        organisation.id, posted_ids("factory"), posted_search()
+    )
+    form = FindingForm(contracts=contracts, factories=choices.factories)
+    if not sent_to_find() and form.validate_on_submit():
         try:
             finding = services.record_finding(
                 organisation, _finding_values(form), chosen_files(form.documents),
@@ -75,14 +78,20 @@ def new_at(org_id: int):
             )  # fmt: skip
         except services.UploadRefused as refusal:
             form.documents.errors.append(str(refusal))
-            return _new_page(organisation, form), 400
+            return _new_page(organisation, form, choices), 400
         flash(_("The finding has been recorded and the supplier can see it."), "success")
         return redirect(url_for("findings.review_finding", finding_id=finding.id))
-    return _new_page(organisation, form)
+    return _new_page(organisation, form, choices)
 
 
-def _new_page(organisation, form):
-    return render_template("findings/new.html", organisation=organisation, form=form)
+def _new_page(organisation, form, choices):
+    return render_template(
+        "findings/new.html",
+        organisation=organisation,
+        form=form,
+        choices=choices,
+        finding=sent_to_find(),
+    )
 
 
 def _finding_values(form: FindingForm) -> dict:

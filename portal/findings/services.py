@@ -20,7 +20,7 @@ from portal.auth.services import User
 from portal.contracts.services import Contract, contracts_of
 from portal.evidence import services as evidence_services
 from portal.extensions import db
-from portal.factories.services import Factory, register_on
+from portal.factories.services import FactoryChoices, factory_choices
 from portal.findings import deadlines
 from portal.findings.deadlines import (
     PLAN_STATES,
@@ -99,10 +99,13 @@ def supplier_or_404(organisation_id: int | None) -> Organisation:
     return organisation
 
 
-def choices_for(organisation_id: int) -> tuple[list[Contract], list[Factory]]:
+def choices_for(
+    organisation_id: int, chosen: list[int] = (), search: str = ""
+) -> tuple[list[Contract], FactoryChoices]:
     """The contracts and the factories in the register today that a finding at this supplier
-    may concern."""
-    return contracts_of(organisation_id), register_on(organisation_id)
+    may concern: all of a short register; of a long one, the `chosen` factory and those
+    `search` finds (see factory_choices)."""
+    return contracts_of(organisation_id), factory_choices(organisation_id, list(chosen), search)
 
 
 # The clock ----------------------------------------------------------------------------------
@@ -166,10 +169,11 @@ def record_finding(
     """Record a finding at `organisation` and open its corrective action: the plan and the
     correction fall due the configured months after `on` (today), the day the supplier is
     told. `values` are the Finding's columns; a contract or factory must be the supplier's."""
-    contracts, factories = choices_for(organisation.id)
+    factory_id = values.get("factory_id")
+    contracts, choices = choices_for(organisation.id, [factory_id] if factory_id else [])
     if values.get("contract_id") not in {None, *(c.id for c in contracts)}:
         raise NotAllowed("the contract is not the supplier's")
-    if values.get("factory_id") not in {None, *(f.id for f in factories)}:
+    if factory_id not in {None, *(f.id for f in choices.factories)}:
         raise NotAllowed("the factory is not in the supplier's register")
     on = on or deadlines.today()
     plan_due_on, correction_due_on = deadlines.due_dates(on, *deadlines.configured_months())

@@ -93,7 +93,7 @@ def test_a_long_register_is_searched_and_ticked_with_the_keyboard(page, live_ser
     search.press("Enter")  # the form's first button: Find
 
     expect(count).to_have_text("1 of 1 factory is shown.")
-    assert page.evaluate("document.activeElement.id") == "factories"
+    expect(count).to_be_focused()
     expect(page.get_by_label("Works 00")).to_be_checked()
     expect(page.get_by_label("Issued by")).to_have_value("Kept Certification AB")
     page.get_by_label("Works 59").focus()

@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import expect
 
+from portal.factories import services as factory_services
 from portal.orgs.models import OrgKind
 from portal.roles import Role
 from portal.timeutil import utcnow
@@ -117,3 +118,35 @@ def test_a_finding_from_record_to_closure(page, page_sv, live_server, tmp_path):
     expect(page_sv.get_by_role("main")).to_contain_text("Underlaget godkänt, avvikelsen avslutad")
     expect(page_sv.get_by_role("button", name="Skicka till regionen")).to_have_count(0)
     assert_accessible(page_sv)
+
+
+def test_a_finding_names_a_factory_found_in_a_long_register(page, live_server):
+    tag = uuid.uuid4().hex[:8]
+    with live_server.db():
+        reviewer = make_user(make_org(OrgKind.BUYER, name=f"Region {tag}"), Role.REVIEWER)
+        supplier = make_org(OrgKind.BRAND, name=f"Lumenic {tag} Ltd")
+        for n in range(factory_services.ALL_CHOICES_UP_TO + 10):
+            make_factory(supplier, name=f"Works {tag} {n:02d}")
+        reviewer_login, supplier_id = (reviewer.email, reviewer.totp_secret), supplier.id
+
+    sign_in(page, *reviewer_login, live_server=live_server)
+    page.goto(f"/review/findings/new/{supplier_id}")
+    page.get_by_label("Short title").fill("Overtime above 60 hours a week")
+    search = page.get_by_label("Find factories by name or city")
+    search.fill(f"works {tag} 59")
+    search.press("Enter")  # the form's first button: Find
+
+    count = page.locator("#find-count")
+    expect(count).to_have_text("1 of 1 factory is shown.")
+    expect(count).to_be_focused()
+    expect(page.get_by_label("Short title")).to_have_value("Overtime above 60 hours a week")
+    assert_accessible(page)
+    page.get_by_label("Factory", exact=True).select_option(label=f"Works {tag} 59 (CN)")
+    page.get_by_label("Where it was found").select_option(label="Factory audit")
+    page.get_by_label("Date of the report or audit").fill(utcnow().date().isoformat())
+    page.get_by_label("Minor", exact=True).check()
+    page.get_by_label("What was found").fill("Time records show 66 hours a week.")
+    page.get_by_role("button", name="Record the finding").click()
+
+    expect(status(page)).to_contain_text("The finding has been recorded")
+    expect(page.get_by_role("main")).to_contain_text(f"Works {tag} 59")
