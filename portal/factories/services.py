@@ -230,8 +230,9 @@ def save_factory(
     if supplied is not None and supplied not in dict(supplies_choices(organisation_id, factory)):
         abort(404)
     if creating:
+        # Added to the session once complete: a query on the way (the supplied factory's)
+        # would otherwise write it half made.
         factory = Factory(organisation_id=organisation_id)
-        db.session.add(factory)
     before = None if creating else _details(factory)
     for name in EDITABLE:
         if name in values:
@@ -248,6 +249,7 @@ def save_factory(
         _keep_version(factory, before, on or today(), user)
     factory.match_key = normalise_key(factory.name, factory.address, factory.country)
     factory.updated_at = utcnow()
+    db.session.add(factory)
     db.session.flush()
     record(
         "factory.added" if creating else "factory.changed",
