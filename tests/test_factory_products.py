@@ -72,6 +72,55 @@ def test_a_supplier_ties_a_factory_to_products_and_sees_it(client, owner_a, supp
     assert 'value="62"' in form
 
 
+def test_a_new_component_factory_names_the_factory_it_supplies_at_once(client, owner_a, supplier_a):
+    assembly = make_factory(supplier_a, name="Lumen Assembly", role="final_assembly")
+    client.login(owner_a)
+
+    reply = client.submit("/factories/new", {**FORM, "supplies_factory_id": str(assembly.id)})
+
+    assert reply.status_code == 302
+    added = db.session.scalar(db.select(Factory).where(Factory.name == FORM["name"]))
+    assert added.supplies_factory_id == assembly.id
+    assert "Supplies Lumen Assembly" in _page(client, "/factories")
+
+
+def test_the_buyers_table_shows_every_cell_of_a_factory_escaped(
+    client, make_client, owner_a, supplier_a, reviewer
+):
+    assembly = make_factory(supplier_a, name="Lumen <Assembly> & Co", role="final_assembly")
+    client.login(owner_a)
+    client.submit(
+        "/factories/new",
+        {
+            **FORM,
+            "name": "Boards <b>Works</b>",
+            "city": "Kun'shan",
+            "product_models": 'Lumen 14 "G3"',
+            "supplies_factory_id": str(assembly.id),
+            "workers": "800-1200",
+            "women_percent": "62",
+        },
+    )
+    staff = make_client()
+    staff.login(reviewer)
+
+    table = _page(staff, "/review/factories?sort=name")
+
+    row = table.split("Boards &lt;b&gt;Works&lt;/b&gt;", 1)[1].split("</tr>", 1)[0]
+    assert row.startswith('<br><span class="muted">Kun&#39;shan</span></th>')
+    for cell in (
+        "<td>China</td>",
+        '<td>Main component<br><span class="muted">Supplies Lumen &lt;Assembly&gt; &amp; Co'
+        "</span></td>",
+        "<td>Mainboard/PCB</td>",
+        '<td>PCs, Monitors<br><span class="muted">Lumen 14 &#34;G3&#34;</span></td>',
+        '<td class="numeric">800–1200</td>',
+        "<td>Women: 62%</td>",
+    ):
+        assert cell in row
+    assert "<b>" not in table.split("<tbody>", 2)[2]
+
+
 def test_a_component_factory_can_name_a_brand_instead(client, owner_a, supplier_a):
     client.login(owner_a)
     client.submit("/factories/new", {**FORM, "supplies_brand": "Kestrel"})

@@ -22,7 +22,7 @@ from portal.arguments import kept_args
 from portal.errors import render_error
 from portal.extensions import limiter
 from portal.factories import exporting, lists, services
-from portal.factories.cells import Cells
+from portal.factories.cells import Cells, TableRows
 from portal.factories.forms import (
     BrandConfirmationForm,
     ConfirmImportForm,
@@ -45,7 +45,6 @@ from portal.factories.labels import (
     ROLE_LABELS,
     Translated,
 )
-from portal.factories.models import workers_label
 from portal.forms import ConfirmForm
 from portal.orgs import services as orgs
 from portal.request_limits import takes_uploads
@@ -447,6 +446,7 @@ def export(fmt: str):
 @allow(BUYER_STAFF)
 def all_factories():
     countries = orgs.country_choices()
+    names = dict(countries)
     form = FactoryTableForm(request.args, countries=countries, suppliers=lists.supplier_choices())
     form.applied()
     filters = form.filters()
@@ -459,9 +459,7 @@ def all_factories():
         counts=counts,
         confirmations=confirmations,
         confirmation_count=confirmation_count,
-        workers_label=workers_label,
         list_filters=TABLE_FILTERS,
-        day_shown=days_shown(),
-        cells=Cells(),
-        country_names=dict(countries),
+        table_rows=TableRows(names, days_shown()),
+        country_names=names,
     )
