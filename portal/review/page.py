@@ -148,3 +148,39 @@ class ShownAnswers:
 
 #: The answers of every review page this process shows.
 shown_answer = ShownAnswers()
+
+
+class QueueRows:
+    """The rows of the review queue (review/queue.html), written here: a page shows fifty,
+    and a row's cells cost the template, in calls and lookups, several times what they cost
+    as a few string operations. Labels and names come translated, one dict each."""
+
+    def __init__(self, *, review_url, moment, kind_labels, status_labels, version_names):
+        self.review_url = review_url
+        self.moment = moment
+        self.kind_labels = kind_labels
+        self.status_labels = status_labels
+        self.version_names = version_names
+        self.to_review = _("To review")
+
+    def __call__(self, rows) -> Markup:
+        return Markup("".join(self._row(row) for row in rows))  # noqa: S704 - escaped below
+
+    def _row(self, row) -> str:
+        status = self.status_labels[row.status] if row.status else self.to_review
+        return (
+            f'\n  <tr><th scope="row"><a href="{_escaped(self.review_url(row.response_id))}">'
+            f"{_escaped(row.supplier)}</a> "
+            f'<span class="muted">({_escaped(self.kind_labels[row.kind])})</span></th>'
+            f"\n    <td>{_escaped(row.round_title)}<br>"
+            f'<span class="muted">{_escaped(self.version_names[row.version.id])}</span></td>'
+            f"\n    <td>{_escaped(self.moment(row.submitted_at))}</td>"
+            f"\n    <td>{_escaped(status)}</td>"
+            f"\n    <td>{_escaped(row.reviewer or '–')}</td></tr>"
+        )
+
+
+def _escaped(value) -> str:
+    """The value as HTML text, as a template writes it (a plain str, so that joining it to
+    the row's other strings does not escape it again)."""
+    return str(escape(value))

@@ -29,7 +29,13 @@ from portal.review.forms import (
     cap_message,
     grading_form,
 )
-from portal.review.page import grading_markup, points_text, score_lines, shown_answer
+from portal.review.page import (
+    QueueRows,
+    grading_markup,
+    points_text,
+    score_lines,
+    shown_answer,
+)
 from portal.texts import text_in
 from portal.timeutil import moments_shown
 
@@ -53,17 +59,22 @@ def queue():
     filters = QueueFilters(request.args).applied()
     lang = current.language()
     queue = services.queue(lang, **filters.chosen(), **filters.ordering())
+    kind_labels = _labels(KIND_LABELS)
+    rows = QueueRows(
+        review_url=current.url_with("review.response", "response_id"),
+        moment=moments_shown(),
+        kind_labels=kind_labels,
+        status_labels=_labels(REVIEW_STATUS_LABELS),
+        version_names=_version_names(queue.page.items, lang),
+    )
     return render_template(
         "review/queue.html",
         queue=queue,
-        version_names=_version_names(queue.page.items, lang),
+        queue_rows=rows,
         filters=filters,
         args=request.args,
-        kind_labels=_labels(KIND_LABELS),
-        status_labels=_labels(REVIEW_STATUS_LABELS),
+        kind_labels=kind_labels,
         lang=lang,
-        review_url=current.url_with("review.response", "response_id"),
-        moment=moments_shown(),
     )
 
 

@@ -106,8 +106,8 @@ def queue(
     rounds and versions (few) are looked up apart, so the page's two queries (its count and
     its rows) join no more tables than they must."""
     rounds_statement, versions_statement = _queue_choices()
-    rounds = dict(db.session.execute(rounds_statement).all())
-    versions = {row.id: QueueVersion(*row) for row in db.session.execute(versions_statement)}
+    rounds = dict(read_requests.rows(rounds_statement))
+    versions = {row.id: QueueVersion(*row) for row in read_requests.rows(versions_statement)}
     filters = {
         "round_id": round_id,
         "version_ids": [v.id for v in versions.values() if v.key == key] if key else None,
