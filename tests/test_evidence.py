@@ -212,19 +212,24 @@ def test_a_file_on_a_submitted_response_stays(client, started):
     assert client.get(_slot_url(started)).status_code == 302  # no more uploads either
 
 
+def _attach_to_factory(client, factory, covered: list):
+    """An audit report attached from `factory`'s page, naming the factories it covers."""
+    return client.submit(
+        f"/factories/{factory.id}/evidence",
+        {
+            "file": (io.BytesIO(PDF), "audit.pdf"),
+            "kind": "rba_vap_report",
+            "factories": [str(f.id) for f in covered],
+        },
+    )
+
+
 def test_documents_attach_to_factories_and_name_the_factories_they_cover(
     client, owner_a, supplier_a
 ):
     factory = make_factory(supplier_a, name="Covered Works")
     client.login(owner_a)
-    reply = client.submit(
-        f"/factories/{factory.id}/evidence",
-        {
-            "file": (io.BytesIO(PDF), "audit.pdf"),
-            "kind": "rba_vap_report",
-            "factories": [str(factory.id)],
-        },
-    )
+    reply = _attach_to_factory(client, factory, [factory])
     assert reply.status_code == 302
     document = db.session.scalar(db.select(EvidenceDocument))
     assert document.factory_id == factory.id
@@ -275,14 +280,7 @@ def test_a_long_register_is_searched_and_what_is_typed_and_ticked_stays(
     assert 'id="find-count" tabindex="-1" data-focus-on-load' in found
     assert db.session.scalar(db.select(db.func.count(EvidenceDocument.id))) == 0
 
-    reply = client.submit(
-        page,
-        {
-            "file": (io.BytesIO(PDF), "audit.pdf"),
-            "kind": "rba_vap_report",
-            "factories": [str(factories[30].id), str(factories[59].id)],
-        },
-    )
+    reply = _attach_to_factory(client, factories[30], [factories[30], factories[59]])
 
     assert reply.status_code == 302
     document = db.session.scalar(db.select(EvidenceDocument))
@@ -296,14 +294,7 @@ def test_a_long_registers_form_refuses_another_suppliers_factory(
     theirs = make_factory(supplier_b, name="Not Yours Works")
     client.login(owner_a)
 
-    reply = client.submit(
-        f"/factories/{factories[0].id}/evidence",
-        {
-            "file": (io.BytesIO(PDF), "audit.pdf"),
-            "kind": "rba_vap_report",
-            "factories": [str(factories[0].id), str(theirs.id)],
-        },
-    )
+    reply = _attach_to_factory(client, factories[0], [factories[0], theirs])
 
     assert reply.status_code == 200
     assert "Not Yours Works" not in reply.get_data(as_text=True)
