@@ -1,14 +1,22 @@
 """Form pieces shared by every feature."""
 
-from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, IntegerField, PasswordField, SelectChoice, SelectField
+from wtforms import (
+    EmailField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    StringField,
+)
 from wtforms.validators import (
     DataRequired,
     Email,
     EqualTo,
     Length,
+    Optional,
     StopValidation,
     ValidationError,
 )
@@ -126,32 +134,25 @@ class InviteForm(FlaskForm):
         return Role(self.role.data)
 
 
-# A form with a Find button (name "action", value "find") beside a search field ("find"):
-# pressing it sends the whole form, so that what is typed and chosen stays, to narrow a list
-# too long to show whole (see portal.factories.services.factory_choices).
-#: How much of the search is used.
+#: How much of a search is used.
 MAX_SEARCH = 100
 
 
-def sent_to_find() -> bool:
-    """Whether the form was sent with its Find button rather than to be saved."""
-    return request.method == "POST" and request.form.get("action") == "find"
+class FindsFactories(FlaskForm):
+    """A form that asks which factories something concerns, of a register that may be too
+    long to list whole (portal.factories.services.factory_choices): a search field ("find")
+    and a Find button (name "action", value "find") that sends the whole form, so that what
+    is typed and chosen stays while the list is narrowed."""
 
+    find = StringField(filters=[_strip], validators=[Optional(), Length(max=MAX_SEARCH)])
+    action = StringField()
 
-def posted_search() -> str:
-    """What the sent form's search field holds, trimmed (empty on a GET)."""
-    if request.method != "POST":
-        return ""
-    return request.form.get("find", "")[:MAX_SEARCH].strip()
+    @property
+    def finding(self) -> bool:
+        """Whether the form was sent with its Find button rather than to be saved."""
+        return self.is_submitted() and self.action.data == "find"
 
-
-def posted_ids(name: str) -> list[int]:
-    """The ids the sent form holds in the field `name` (ticked boxes, a chosen option);
-    anything but an id an INTEGER column holds is left out, and a GET has none."""
-    if request.method != "POST":
-        return []
-    return [int(v) for v in request.form.getlist(name) if _is_id(v)]
-
-
-def _is_id(value: str) -> bool:
-    return value.isascii() and value.isdigit() and len(value) <= 10 and int(value) <= MAX_INTEGER
+    @property
+    def search(self) -> str:
+        """The search sent (empty when none), at most MAX_SEARCH characters of it."""
+        return (self.find.data or "")[:MAX_SEARCH]

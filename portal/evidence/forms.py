@@ -1,19 +1,19 @@
 """The upload form of an evidence document."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, SelectChoice, SelectField, SelectMultipleField, StringField, widgets
 from wtforms.validators import Length, Optional, ValidationError
 
 from portal.evidence.labels import KIND_LABELS
+from portal.forms import FindsFactories
 
 
 def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
-class UploadForm(FlaskForm):
+class UploadForm(FindsFactories):
     file = FileField(
         _l("File"),
         description=_l("PDF, PNG, JPEG, XLSX, DOCX, ODT, ODS, CSV or TXT, at most %(mb)d MB."),
@@ -42,13 +42,17 @@ class UploadForm(FlaskForm):
         option_widget=widgets.CheckboxInput(),
     )
 
-    def __init__(self, *args, kinds=None, factories=(), max_mb: int = 25, **kwargs):
+    def __init__(self, *args, kinds=None, max_mb: int = 25, **kwargs):
         super().__init__(*args, **kwargs)
         self.kind.choices = [SelectChoice(k, KIND_LABELS[k]) for k in (kinds or KIND_LABELS)]
-        self.factories.choices = [SelectChoice(f.id, f.name) for f in factories]
+        self.factories.choices = []
         self.file.description = _l(
             "PDF, PNG, JPEG, XLSX, DOCX, ODT, ODS, CSV or TXT, at most %(mb)d MB.", mb=max_mb
         )
+
+    def offer(self, factories) -> None:
+        """The factories to tick (see FindsFactories)."""
+        self.factories.choices = [SelectChoice(f.id, f.name) for f in factories]
 
     def validate_valid_until(self, field):
         if field.data and self.issued_on.data and field.data < self.issued_on.data:

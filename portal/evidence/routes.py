@@ -18,7 +18,7 @@ from portal.evidence import services
 from portal.evidence.forms import UploadForm
 from portal.evidence.labels import KIND_LABELS
 from portal.factories import services as factory_services
-from portal.forms import ConfirmForm, posted_ids, posted_search, sent_to_find
+from portal.forms import ConfirmForm
 from portal.request_limits import takes_uploads
 from portal.texts import text_in
 from portal.urls import local_or
@@ -34,20 +34,16 @@ def evidence_helpers():
 def _form(kinds=None, ticked=()):
     """The upload form, offering the factories to tick (all of a short register; of a long
     one, the ticked ones and those the form's search finds), and those choices."""
-    choices = factory_services.factory_choices(
-        current.user().organisation_id,
-        posted_ids("factories") if request.method == "POST" else list(ticked),
-        posted_search(),
-    )
-    form = UploadForm(
-        kinds=kinds, factories=choices.factories, max_mb=services.max_bytes() // 2**20
-    )
+    form = UploadForm(kinds=kinds, max_mb=services.max_bytes() // 2**20)
+    chosen = (form.factories.data or []) if form.is_submitted() else list(ticked)
+    choices = factory_services.factory_choices(current.user().organisation_id, chosen, form.search)
+    form.offer(choices.factories)
     return form, choices
 
 
 def _sent(form: UploadForm) -> bool:
     """Whether the form was sent to upload (not to find factories), and is valid."""
-    return not sent_to_find() and form.validate_on_submit()
+    return not form.finding and form.validate_on_submit()
 
 
 def _upload_page(form, choices, back: str, subject: str):
@@ -55,7 +51,7 @@ def _upload_page(form, choices, back: str, subject: str):
         "evidence/upload.html",
         form=form,
         choices=choices,
-        finding=sent_to_find(),
+        finding=form.finding,
         back=back,
         subject=subject,
     )

@@ -9,6 +9,7 @@ from flask import abort, current_app
 from sqlalchemy import String, and_, bindparam, case, cast, delete, func, insert, update
 
 from portal import read_requests
+from portal.arguments import MAX_INTEGER
 from portal.audit.services import record
 from portal.auth.services import User
 from portal.extensions import db
@@ -142,10 +143,11 @@ def factory_choices(organisation_id: int, ticked: list[int], search: str = "") -
     total = db.session.scalar(db.select(func.count()).where(*current))
     if total <= ALL_CHOICES_UP_TO:
         return FactoryChoices(register_on(organisation_id))
+    ids = [i for i in ticked if isinstance(i, int) and 0 < i <= MAX_INTEGER]
     chosen = list(
         db.session.scalars(
             db.select(Factory)
-            .where(*current, Factory.id.in_(ticked))
+            .where(*current, Factory.id.in_(ids))
             .order_by(func.lower(Factory.name), Factory.id)
         )
     )

@@ -27,7 +27,7 @@ from portal.findings.labels import (
     STAGE_LABELS,
     STATE_LABELS,
 )
-from portal.forms import VersionedForm
+from portal.forms import FindsFactories, VersionedForm
 from portal.timeutil import show_date
 
 #: Files one submission may carry (the request's size limit applies to all of them together).
@@ -92,7 +92,7 @@ class SupplierChoice(FlaskForm):
         self.organisation.choices = [SelectChoice(o.id, o.name) for o in suppliers]
 
 
-class FindingForm(FlaskForm):
+class FindingForm(FindsFactories):
     title = StringField(
         _l("Short title"),
         filters=[_strip],
@@ -136,15 +136,19 @@ class FindingForm(FlaskForm):
     )
     documents = _files_field(_l("Evidence documents"))
 
-    def __init__(self, *args, contracts=(), factories=(), **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.offer((), ())
+        _describe_files(self.documents)
+
+    def offer(self, contracts, factories) -> None:
+        """The supplier's contracts and the factories to choose from (see FindsFactories)."""
         self.contract.choices = [SelectChoice(0, _l("No particular contract"))] + [
             SelectChoice(c.id, f"{c.reference} – {c.title}") for c in contracts
         ]
         self.factory.choices = [SelectChoice(0, _l("No particular factory"))] + [
             SelectChoice(f.id, f"{f.name} ({f.country})") for f in factories
         ]
-        _describe_files(self.documents)
 
     def validate_found_on(self, field):
         if field.data and not EARLIEST <= field.data <= today():

@@ -19,7 +19,6 @@ from portal.findings.forms import (
     SupplierChoice,
     chosen_files,
 )
-from portal.forms import posted_ids, posted_search, sent_to_find
 from portal.orgs.services import suppliers
 from portal.request_limits import takes_uploads
 
@@ -66,11 +65,11 @@ def new():
 @takes_uploads
 def new_at(org_id: int):
     organisation = services.supplier_or_404(org_id)
-    contracts, choices = services.choices_for(
-        organisation.id, posted_ids("factory"), posted_search()
-    )
-    form = FindingForm(contracts=contracts, factories=choices.factories)
-    if not sent_to_find() and form.validate_on_submit():
+    form = FindingForm()
+    chosen = [form.factory.data] if form.factory.data else []
+    contracts, choices = services.choices_for(organisation.id, chosen, form.search)
+    form.offer(contracts, choices.factories)
+    if not form.finding and form.validate_on_submit():
         try:
             finding = services.record_finding(
                 organisation, _finding_values(form), chosen_files(form.documents),
@@ -90,7 +89,7 @@ def _new_page(organisation, form, choices):
         organisation=organisation,
         form=form,
         choices=choices,
-        finding=sent_to_find(),
+        finding=form.finding,
     )
 
 
