@@ -51,7 +51,6 @@ def _upload_page(form, choices, back: str, subject: str):
         "evidence/upload.html",
         form=form,
         choices=choices,
-        finding=form.finding,
         back=back,
         subject=subject,
     )

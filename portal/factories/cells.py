@@ -11,6 +11,7 @@ from markupsafe import Markup, escape
 
 from portal.factories.labels import COMPONENT_LABELS, PRODUCT_LABELS, ROLE_LABELS, Translated
 from portal.factories.models import workers_label
+from portal.texts import html_text
 
 #: The workforce make-up: each share given, one per line.
 WORKFORCE = (
@@ -66,32 +67,26 @@ class TableRows:
     def _row(self, row) -> str:
         f = row._mapping  # read by key: a tenth of the cost of a Row's attributes
         cells = self.cells
-        name = _escaped(f["name"])
+        name = html_text(f["name"])
         if f["city"]:
-            name += _muted(_escaped(f["city"]))
-        role = _escaped(self.roles[f["role"]])
+            name += _muted(html_text(f["city"]))
+        role = html_text(self.roles[f["role"]])
         if f["supplies_label"]:
-            role += _muted(self.supplies % {"name": _escaped(f["supplies_label"])})
-        products = _escaped(cells.names(f["product_categories"], self.products))
+            role += _muted(self.supplies % {"name": html_text(f["supplies_label"])})
+        products = html_text(cells.names(f["product_categories"], self.products))
         if f["product_models"]:
-            products += _muted(_escaped(f["product_models"]))
+            products += _muted(html_text(f["product_models"]))
         country = self.country_names.get(f["country"], f["country"])
         workers = workers_label(f["workers_min"], f["workers_max"])
         return (
-            f'\n  <tr><th scope="row">{name}</th><td>{_escaped(f["supplier_name"])}</td>'
-            f"<td>{_escaped(country)}</td><td>{role}</td>"
-            f"\n    <td>{_escaped(cells.names(f['component_categories'], self.components))}</td>"
+            f'\n  <tr><th scope="row">{name}</th><td>{html_text(f["supplier_name"])}</td>'
+            f"<td>{html_text(country)}</td><td>{role}</td>"
+            f"\n    <td>{html_text(cells.names(f['component_categories'], self.components))}</td>"
             f"\n    <td>{products}</td>"
-            f'\n    <td class="numeric">{_escaped(workers)}'
-            f"</td><td>{cells.shares(f.get)}</td><td>{_escaped(self.day_shown(f['updated_at']))}"
+            f'\n    <td class="numeric">{html_text(workers)}'
+            f"</td><td>{cells.shares(f.get)}</td><td>{html_text(self.day_shown(f['updated_at']))}"
             "</td></tr>\n  "
         )
-
-
-def _escaped(value) -> str:
-    """The value as HTML text, as a template writes it (a plain str, so that joining it to
-    the row's other strings does not escape it again)."""
-    return str(escape(value))
 
 
 def _muted(html: str) -> str:

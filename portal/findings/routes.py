@@ -89,7 +89,6 @@ def _new_page(organisation, form, choices):
         organisation=organisation,
         form=form,
         choices=choices,
-        finding=form.finding,
     )
 
 

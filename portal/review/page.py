@@ -27,7 +27,7 @@ from flask import get_template_attribute
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
-from portal.texts import text_in
+from portal.texts import html_text, text_in
 
 #: Stands for what a request fills in while the markup around it is rendered once.
 _HOLE = "\x1f"
@@ -169,18 +169,12 @@ class QueueRows:
     def _row(self, row) -> str:
         status = self.status_labels[row.status] if row.status else self.to_review
         return (
-            f'\n  <tr><th scope="row"><a href="{_escaped(self.review_url(row.response_id))}">'
-            f"{_escaped(row.supplier)}</a> "
-            f'<span class="muted">({_escaped(self.kind_labels[row.kind])})</span></th>'
-            f"\n    <td>{_escaped(row.round_title)}<br>"
-            f'<span class="muted">{_escaped(self.version_names[row.version.id])}</span></td>'
-            f"\n    <td>{_escaped(self.moment(row.submitted_at))}</td>"
-            f"\n    <td>{_escaped(status)}</td>"
-            f"\n    <td>{_escaped(row.reviewer or '–')}</td></tr>"
+            f'\n  <tr><th scope="row"><a href="{html_text(self.review_url(row.response_id))}">'
+            f"{html_text(row.supplier)}</a> "
+            f'<span class="muted">({html_text(self.kind_labels[row.kind])})</span></th>'
+            f"\n    <td>{html_text(row.round_title)}<br>"
+            f'<span class="muted">{html_text(self.version_names[row.version.id])}</span></td>'
+            f"\n    <td>{html_text(self.moment(row.submitted_at))}</td>"
+            f"\n    <td>{html_text(status)}</td>"
+            f"\n    <td>{html_text(row.reviewer or '–')}</td></tr>"
         )
-
-
-def _escaped(value) -> str:
-    """The value as HTML text, as a template writes it (a plain str, so that joining it to
-    the row's other strings does not escape it again)."""
-    return str(escape(value))
