@@ -563,6 +563,21 @@ class FactoryTableForm(ListForm):
         )
 
 
+class FrozenListForm(ListForm):
+    """The filters on a factory list frozen into a submitted response."""
+
+    sort = QuickSelectField(
+        _l("Sort by"),
+        options=(
+            ("listed", _l("As listed")),
+            ("name", _l("Name")),
+            ("country", _l("Country")),
+            ("role", _l("Role")),
+        ),
+        default="listed",
+    )
+
+
 class PreviewForm(FlaskForm):
     """Which of an uploaded file's rows its preview shows, and the page."""
 

@@ -31,6 +31,8 @@ from portal.timeutil import utcnow
 PER_PAGE = 25
 #: Rows of an uploaded file on a page of its preview.
 PREVIEW_PER_PAGE = 100
+#: Factories on a page of a list frozen into a submitted response.
+FROZEN_PER_PAGE = 100
 #: Values too long for Open Supply Hub listed on the register page; the rest are counted.
 TOO_LONG_SHOWN = 20
 
@@ -265,6 +267,50 @@ def register_countries(organisation_id: int) -> list[tuple[str, str]]:
         select(Factory.country).where(Factory.organisation_id == organisation_id).distinct()
     )
     return sorted(((code, country_name(code)) for code in codes), key=lambda c: c[1].casefold())
+
+
+def frozen_countries(factories: list[dict]) -> list[tuple[str, str]]:
+    """(code, name) of the countries of a frozen list, by name in the page's language."""
+    codes = {str(f.get("country") or "") for f in factories} - {""}
+    return sorted(((code, country_name(code)) for code in codes), key=lambda c: c[1].casefold())
+
+
+def _text(factory: dict, key: str) -> str:
+    return str(factory.get(key) or "").casefold()
+
+
+def _frozen_matches(factory: dict, filters: Filters) -> bool:
+    if filters.country and factory.get("country") != filters.country:
+        return False
+    if filters.role and factory.get("role") != filters.role:
+        return False
+    wanted = (filters.search or "").casefold()
+    return not wanted or wanted in _text(factory, "name") or wanted in _text(factory, "city")
+
+
+def _frozen_order(rows: list[dict], sort: str):
+    """The sort key of a frozen factory for `sort` (None: as listed)."""
+    if sort == "name":
+        return lambda f: _text(f, "name")
+    if sort == "role":
+        return lambda f: (_text(f, "role"), _text(f, "name"))
+    if sort == "country":
+        codes = {str(f.get("country") or "") for f in rows}
+        names = {code: country_name(code).casefold() for code in codes}
+        return lambda f: (names[str(f.get("country") or "")], _text(f, "name"))
+    return None
+
+
+def frozen_page(factories: list[dict], filters: Filters) -> Page:
+    """A page of a factory list frozen into a submitted response (held in memory, as the
+    answer is), filtered and sorted as `filters` say."""
+    rows = [f for f in factories if _frozen_matches(f, filters)]
+    order = _frozen_order(rows, filters.sort)
+    if order is not None:
+        rows.sort(key=order, reverse=filters.descending)
+    elif filters.descending:
+        rows.reverse()
+    return page_of_list(rows, filters.page, FROZEN_PER_PAGE)
 
 
 def risk_counts(factory_ids: Iterable[int]) -> dict[int, int]:

@@ -44,7 +44,9 @@ from portal.timeutil import utcnow
 
 # isort: split
 # What other features may name besides the functions below.
+from portal.factories.forms import FrozenListForm  # noqa: F401
 from portal.factories.labels import RISK_LABELS, ROLE_LABELS  # noqa: F401
+from portal.factories.lists import frozen_countries, frozen_page  # noqa: F401
 from portal.factories.models import Factory  # noqa: F811 (also used above)
 
 #: Every column the importer reads is editable on the form too; what a main-component factory

@@ -9,6 +9,7 @@ an answer counts as given. Add a type by subclassing `FieldType` and registering
 import datetime as dt
 import math
 import re
+from collections import Counter
 from decimal import Decimal
 
 from flask_babel import get_locale
@@ -643,6 +644,8 @@ class FactoryList(FieldType):
     name = "factory_list"
     own_keys = frozenset({"roles"})
     gradable = False
+    #: Rows of a frozen list shown with the answer; the whole list has a page of its own.
+    shown_at_most = 20
 
     def form_field(self, question, lang):
         return None  # nothing to type: the register is the answer
@@ -687,6 +690,10 @@ class FactoryList(FieldType):
     def factories(self, value) -> list[dict]:
         """The factories of a frozen list; anything else a value may hold is none."""
         return [f for f in value if isinstance(f, dict)] if isinstance(value, list) else []
+
+    def role_counts(self, factories: list[dict]) -> dict[str, int]:
+        """How many factories of a frozen list have each role."""
+        return dict(Counter(f.get("role") for f in factories))
 
     def display(self, value, question, lang):
         if value is None:

@@ -19,6 +19,7 @@ from markupsafe import Markup, escape
 from portal import current, signals
 from portal.access import BUYER_ADMIN, BUYER_STAFF, SIGNED_IN, SUPPLIERS, allow
 from portal.extensions import db
+from portal.factories.services import FrozenListForm, frozen_countries, frozen_page
 from portal.forms import ConfirmForm
 from portal.questionnaires import market, services
 from portal.questionnaires.fieldtypes import REGISTRY, lower_first
@@ -702,6 +703,35 @@ def history(response_id: int):
         registry=REGISTRY,
         lang=current.language(),
         text_in=text_in,
+    )
+
+
+#: The filters of a frozen factory list, which its page links carry.
+FROZEN_LIST_FILTERS = ("q", "country", "role", "sort", "order")
+
+
+@bp.route("/responses/<int:response_id>/factory-lists/<key>")
+@allow(SUPPLIERS, BUYER_STAFF)
+def factory_list(response_id: int, key: str):
+    """A factory list frozen into a submitted response, a page at a time."""
+    response = _response_or_404(response_id, staff_may_read=True)
+    factories = services.frozen_factories(response, key)
+    if factories is None:
+        abort(404)
+    form = FrozenListForm(request.args, countries=frozen_countries(factories))
+    form.applied()
+    filters = form.filters()
+    return render_template(
+        "questionnaires/factory_list.html",
+        response=response,
+        question=response.version.definition.questions[key],
+        form=form,
+        page=frozen_page(factories, filters),
+        total=len(factories),
+        filtered=bool(filters.search or filters.country or filters.role),
+        list_filters=FROZEN_LIST_FILTERS,
+        country_names=dict(form.country.options),
+        lang=current.language(),
     )
 
 

@@ -522,6 +522,18 @@ def answers_of(response: Response) -> dict[str, Answer]:
     return {a.question_key: a for a in rows}
 
 
+def frozen_factories(response: Response, key: str) -> list[dict] | None:
+    """The factories frozen into `response` as its answer to the factory-list question
+    `key`; None when it holds no such list (no such question, or not submitted yet)."""
+    question = response.version.definition.questions.get(key)
+    if question is None or question["type"] != "factory_list":
+        return None
+    value = db.session.scalar(
+        db.select(Answer.value).where(Answer.response_id == response.id, Answer.question_key == key)
+    )
+    return None if value is None else REGISTRY["factory_list"].factories(value)
+
+
 @dataclass(frozen=True, slots=True)
 class StoredAnswer:
     """An answer as a section page and a save read it: no more than they need."""

@@ -131,7 +131,10 @@ class ShownAnswers:
         self._lock = Lock()
 
     def __call__(self, answer_value, content_hash: str, question: dict, value, lang: str):
-        """`answer_value(question, value, lang)`, made once."""
+        """`answer_value(question, value, lang)`, made once. A frozen factory list is not
+        kept: it links to its own page, and may hold thousands of factories."""
+        if question["type"] == "factory_list":
+            return answer_value(question, value, lang)
         key = (content_hash, question["key"], lang, json.dumps(value, sort_keys=True, default=str))
         with self._lock:
             kept = self._kept.get(key)
