@@ -3,6 +3,7 @@ make-up, confirmations with brands, and each factory's details as they were on a
 
 import csv
 import io
+import re
 from datetime import date, timedelta
 
 import openpyxl
@@ -357,3 +358,100 @@ def test_the_register_page_takes_as_many_queries_for_many_rows(
         client.get(f"/factories?on={yesterday}")
     assert "Boards 14 renamed" in page
     assert few.count == many.count
+
+
+def _supplies_options(html: str) -> list[str]:
+    """The factories offered as the one a component factory supplies ("None" left out)."""
+    select = re.search(r'<select[^>]*name="supplies_factory_id".*?</select>', html, re.S)
+    return re.findall(r'<option[^>]*value="[0-9]+">([^<]*)</option>', select.group(0))
+
+
+def _assemblies(supplier, count: int) -> list[Factory]:
+    return [
+        make_factory(supplier, name=f"Assembly {n:03d}", city="Penang" if n % 2 else "Hanoi")
+        for n in range(count)
+    ]
+
+
+def test_a_long_register_offers_the_factory_it_supplies_by_search(client, owner_a, supplier_a):
+    """With more final-assembly factories than a list can show, the form offers the first by
+    name and a search; finding keeps what was typed, and the one found is saved."""
+    assemblies = _assemblies(supplier_a, services.ALL_CHOICES_UP_TO + 30)
+    client.login(owner_a)
+
+    first = _page(client, "/factories/new")
+    found = client.submit(
+        "/factories/new", {**FORM, "name": "Typed Works", "find": "assembly 07", "action": "find"}
+    )
+    html = found.get_data(as_text=True)
+    wanted = assemblies[77]
+    saved = client.submit("/factories/new", {**FORM, "supplies_factory_id": str(wanted.id)})
+
+    assert "25 of 80 factories are shown." in first
+    assert _supplies_options(first) == [f"Assembly {n:03d}" for n in range(25)]
+    assert found.status_code == 200
+    assert "10 of 10 factories are shown." in html
+    assert 'value="Typed Works"' in html
+    assert f'<option value="{wanted.id}">Assembly 077</option>' in html
+    assert "Assembly 000" not in html
+    assert db.session.scalar(db.select(Factory).where(Factory.name == "Typed Works")) is None
+    assert saved.status_code == 302
+    added = db.session.scalar(db.select(Factory).where(Factory.name == FORM["name"]))
+    assert added.supplies_factory_id == wanted.id
+
+
+def test_a_long_register_keeps_the_factory_chosen_while_searching(client, owner_a, supplier_a):
+    assemblies = _assemblies(supplier_a, services.ALL_CHOICES_UP_TO + 30)
+    factory = make_factory(
+        supplier_a, name="Boards", role="main_component", supplies_factory_id=assemblies[79].id
+    )
+    client.login(owner_a)
+    edit = f"/factories/{factory.id}/edit"
+
+    opened = _page(client, edit)
+    searched = client.submit(edit, {"find": "hanoi", "action": "find"}).get_data(as_text=True)
+
+    assert f'<option selected value="{assemblies[79].id}">Assembly 079</option>' in opened
+    assert f'<option selected value="{assemblies[79].id}">Assembly 079</option>' in searched
+    assert "25 of 40 factories are shown." in searched
+    assert "Penang" not in searched
+
+
+def test_a_long_register_refuses_a_factory_it_did_not_offer(
+    client, owner_a, owner_b, supplier_a, supplier_b
+):
+    _assemblies(supplier_a, services.ALL_CHOICES_UP_TO + 1)
+    theirs = make_factory(supplier_b, name="Their Assembly")
+    client.login(owner_a)
+
+    reply = client.submit("/factories/new", {**FORM, "supplies_factory_id": str(theirs.id)})
+
+    assert reply.status_code == 200
+    assert db.session.scalar(db.select(Factory).where(Factory.name == FORM["name"])) is None
+
+
+def test_the_factory_form_stays_small_with_thousands_of_assembly_factories(
+    client, owner_a, supplier_a
+):
+    db.session.execute(
+        db.insert(Factory),
+        [
+            {
+                "organisation_id": supplier_a.id,
+                "name": f"Plant {n:05d}",
+                "country": "CN",
+                "role": "final_assembly",
+                "entered_on": date(2024, 1, 1),
+                "match_key": f"plant {n:05d}|cn",
+            }
+            for n in range(5_000)
+        ],
+    )
+    db.session.commit()
+    client.login(owner_a)
+
+    reply = client.get("/factories/new")
+
+    assert reply.status_code == 200
+    assert len(reply.data) < 60_000
+    assert "25 of 5,000 factories are shown." in reply.get_data(as_text=True)

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from portal.evidence.models import EvidenceDocument
 from portal.extensions import db
 from portal.factories import services as factory_services
+from portal.factories.models import Factory
 from tests.fixtures.builders import make_factory
 
 _IDS = st.lists(
@@ -54,6 +55,49 @@ def test_whatever_the_search_form_is_sent_it_answers_and_a_search_stores_nothing
     refused = any("\x00" in value for value in (*ids, search))  # request_limits refuses NUL
     assert reply.status_code == 400 if refused else reply.status_code in (200, 302)
     stored = db.session.scalar(db.select(db.func.count(EvidenceDocument.id)))
+    if action == "find":
+        assert stored == before
+        assert refused or reply.status_code == 200
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    chosen=st.one_of(st.text(max_size=30), st.integers(-(10**30), 10**30).map(str)),
+    search=st.text(max_size=300),
+    action=st.sampled_from(["find", "", "x"]),
+)
+@example(chosen="9" * 40, search="%_", action="find")
+def test_whatever_the_factory_form_is_sent_it_answers_and_a_search_stores_nothing(
+    client, owner_a, supplier_a, chosen, search, action
+):
+    if not hasattr(supplier_a, "_long_register"):
+        supplier_a._long_register = [
+            make_factory(supplier_a, name=f"Assembly {n:02d}")
+            for n in range(factory_services.ALL_CHOICES_UP_TO + 1)
+        ]
+        client.login(owner_a)
+    before = db.session.scalar(db.select(db.func.count(Factory.id)))
+
+    reply = client.submit(
+        "/factories/new",
+        {
+            "name": "Sent Works",
+            "country": "CN",
+            "role": "main_component",
+            "entered_on": "2024-01-01",
+            "supplies_factory_id": chosen,
+            "find": search,
+            "action": action,
+        },
+    )
+
+    refused = "\x00" in chosen + search  # request_limits refuses NUL
+    assert reply.status_code == 400 if refused else reply.status_code in (200, 302)
+    stored = db.session.scalar(db.select(db.func.count(Factory.id)))
     if action == "find":
         assert stored == before
         assert refused or reply.status_code == 200

@@ -39,7 +39,7 @@ from portal.factories.labels import (
     ROLE_LABELS,
 )
 from portal.factories.lists import Filters
-from portal.forms import VersionedForm, WholeNumberField
+from portal.forms import FindsFactories, VersionedForm, WholeNumberField
 from portal.orgs.services import country_choices, is_country
 
 _OS_ID = re.compile(r"^[A-Z]{2}\d{7}[A-Z0-9]{6,7}$")
@@ -116,7 +116,10 @@ def _id_or_blank(value) -> str:
     return "" if value in (None, "") else str(value)
 
 
-class FactoryForm(VersionedForm):
+class FactoryForm(VersionedForm, FindsFactories):
+    """A factory of the register. Of a register with many final-assembly factories, the one
+    a main-component factory supplies is chosen from those a search finds (`offer`)."""
+
     name = StringField(
         _l("Factory name"),
         filters=[_strip],
@@ -200,17 +203,25 @@ class FactoryForm(VersionedForm):
     migrant_percent = PercentField(_l("Migrant workers (%)"))
     agency_percent = PercentField(_l("Agency workers (%)"))
 
-    def __init__(self, *args, supplies: list[tuple[int, str]] = (), **kwargs):
-        """`supplies`: the (id, name) of the factories it may name as the one it supplies."""
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.country.choices = [SelectChoice("", _l("Choose a country"))] + [
             SelectChoice(code, name) for code, name in country_choices()
         ]
-        self.supplies_factory_id.choices = [SelectChoice("", _l("None"))] + [
-            SelectChoice(str(id_), name) for id_, name in supplies
-        ]
         if self.supplies_factory_id.data is None:
             self.supplies_factory_id.data = ""  # none chosen, also when the form leaves it out
+
+    @property
+    def supplies_chosen(self) -> int | None:
+        """The id of the factory chosen as the one it supplies, as sent (None: none)."""
+        value = self.supplies_factory_id.data or ""
+        return int(value) if re.fullmatch(r"[0-9]{1,18}", value) else None
+
+    def offer(self, factories) -> None:
+        """The factories (with `id` and `name`) it may name as the one it supplies."""
+        self.supplies_factory_id.choices = [SelectChoice("", _l("None"))] + [
+            SelectChoice(str(f.id), f.name) for f in factories
+        ]
 
     def show(self, factory) -> None:
         """Fill the fields that the form writes differently from the row: brands as one

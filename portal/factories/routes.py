@@ -144,35 +144,45 @@ def confirm_brand():
     return redirect(url_for("factories.index"))
 
 
-def _factory_form(factory=None, **kwargs) -> FactoryForm:
+def _factory_form(factory=None, **kwargs) -> tuple[FactoryForm, services.FactoryChoices]:
     """The factory's form, offering the organisation's final-assembly factories it may name
-    as the one it supplies."""
-    supplies = services.supplies_choices(current.user().organisation_id, factory)
-    return FactoryForm(supplies=supplies, **kwargs)
+    as the one it supplies (of a long register, those its search finds)."""
+    form = FactoryForm(**kwargs)
+    choices = services.supplies_choices(
+        current.user().organisation_id, factory, form.supplies_chosen, form.search
+    )
+    form.offer(choices.factories)
+    return form, choices
+
+
+def _saving(form: FactoryForm) -> bool:
+    """Whether the form was sent to be saved (not to find a factory) and is valid."""
+    return not form.finding and form.validate_on_submit()
 
 
 @bp.route("/factories/new", methods=["GET", "POST"])
 @allow(SUPPLIERS)
 def new():
-    form = _factory_form()
+    form, choices = _factory_form()
     if request.method == "GET":
         form.entered_on.data = services.today()
-    if form.validate_on_submit():
+    if _saving(form):
         factory = services.save_factory(
             current.user().organisation_id, form.values(), user=current.user()
         )
         flash(_("%(name)s is in your factory list.", name=factory.name), "success")
         return redirect(url_for("factories.index"))
-    return render_template("factories/form.html", form=form, factory=None)
+    return render_template("factories/form.html", form=form, factory=None, choices=choices)
 
 
-def _factory_page(form: FactoryForm, factory, end_form: EndForm | None = None) -> str:
+def _factory_page(form: FactoryForm, factory, choices, end_form: EndForm | None = None) -> str:
     """The factory's page: its form, the form to end it, and its documents (which the
     evidence feature keeps, asked for through a signal)."""
     return render_template(
         "factories/form.html",
         form=form,
         factory=factory,
+        choices=choices,
         end_form=end_form or EndForm(),
         documents=signals.collect(signals.factory_documents, factory, viewer=current.user()),
     )
@@ -182,10 +192,10 @@ def _factory_page(form: FactoryForm, factory, end_form: EndForm | None = None) -
 @allow(SUPPLIERS)
 def edit(factory_id: int):
     factory = services.factory_or_404(current.user(), factory_id)
-    form = _factory_form(factory, obj=factory)
+    form, choices = _factory_form(factory, obj=factory)
     if request.method == "GET":
         form.show(factory)
-    if form.validate_on_submit():
+    if _saving(form):
         if form.opened_version() != factory.version:
             # A colleague saved first: keep this user's input, say so, and let them decide.
             form.version.data = factory.version
@@ -196,13 +206,13 @@ def edit(factory_id: int):
                     "version."
                 )
             )
-            return _factory_page(form, factory), 409
+            return _factory_page(form, factory, choices), 409
         services.save_factory(
             factory.organisation_id, form.values(), user=current.user(), factory=factory
         )
         flash(_("The changes have been saved."), "success")
         return redirect(url_for("factories.index"))
-    return _factory_page(form, factory)
+    return _factory_page(form, factory, choices)
 
 
 @bp.route("/factories/<int:factory_id>/end", methods=["POST"])
@@ -225,7 +235,8 @@ def end(factory_id: int):
                 "success",
             )
             return redirect(url_for("factories.index"))
-    return _factory_page(_factory_form(factory, obj=factory), factory, form)
+    factory_form, choices = _factory_form(factory, obj=factory)
+    return _factory_page(factory_form, factory, choices, form)
 
 
 @bp.route("/factories/<int:factory_id>/risks", methods=["GET", "POST"])

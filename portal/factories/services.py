@@ -169,19 +169,50 @@ def factory_or_404(user: User, factory_id: int) -> Factory:
     return factory
 
 
-def supplies_choices(organisation_id: int, factory: Factory | None = None) -> list[tuple]:
-    """(id, name) of the organisation's final-assembly factories that a main-component
-    factory can name as the one it supplies: those in the supply chain today, and the one
-    `factory` names now, whatever has become of it."""
+def supplies_offered(
+    organisation_id: int, factory: Factory | None = None, only: list[int] | None = None
+) -> list:
+    """(id, name) rows of the organisation's final-assembly factories that a main-component
+    factory (`factory`, or a new one) can name as the one it supplies, by name: those in the
+    supply chain today, and the one `factory` names now, whatever has become of it. Only
+    those of `only` when it is given."""
     offered = and_(*_in_chain(organisation_id, None), Factory.role == "final_assembly")
-    if factory is not None and factory.supplies_factory_id:
-        offered = offered | (Factory.id == factory.supplies_factory_id)
+    named = factory.supplies_factory_id if factory is not None else None
+    if named is not None:
+        offered = offered | (Factory.id == named)
+    if only is not None:
+        offered = offered & Factory.id.in_([i for i in only if 0 < i <= MAX_INTEGER])
     rows = db.session.execute(
         db.select(Factory.id, Factory.name)
         .where(Factory.organisation_id == organisation_id, offered)
         .order_by(func.lower(Factory.name), Factory.id)
     )
-    return [(id_, name) for id_, name in rows if factory is None or id_ != factory.id]
+    return [row for row in rows if factory is None or row.id != factory.id]
+
+
+def supplies_choices(
+    organisation_id: int, factory: Factory | None = None, chosen: int | None = None, search=""
+) -> FactoryChoices:
+    """What the factory form offers as the factory it supplies (see `supplies_offered`): all
+    of it when the register holds at most ALL_CHOICES_UP_TO current final-assembly factories;
+    otherwise the one `chosen` (or named now) and a page of those whose name or city
+    contains `search`."""
+    current = _in_chain(organisation_id, None)
+    total = db.session.scalar(
+        db.select(func.count()).where(*current, Factory.role == "final_assembly")
+    )
+    if total <= ALL_CHOICES_UP_TO:
+        return FactoryChoices(supplies_offered(organisation_id, factory))
+    named = factory.supplies_factory_id if factory is not None else None
+    held = supplies_offered(organisation_id, factory, [i for i in {chosen, named} if i])
+    found = lists.register_page(
+        organisation_id,
+        today(),
+        lists.Filters(search=search or None, role="final_assembly", sort="name"),
+    )
+    ids = {row.id for row in held} | {factory.id if factory is not None else None}
+    more = [f for f in found.items if f.id not in ids]
+    return FactoryChoices(held + more, True, search, found.total, len(found.items))
 
 
 def _details(factory: Factory) -> dict:
@@ -228,10 +259,10 @@ def save_factory(
     """Create a factory or apply an edit (the form's values, already checked). An edit that
     changes the factory's details keeps the details as they were until `on` (today), in the
     same transaction, so the register as of an earlier day shows them. A supplied factory
-    must be one of supplies_choices (404 otherwise); a final-assembly factory supplies none."""
+    must be one of supplies_offered (404 otherwise); a final-assembly factory supplies none."""
     creating = factory is None
     supplied = values.get("supplies_factory_id")
-    if supplied is not None and supplied not in dict(supplies_choices(organisation_id, factory)):
+    if supplied is not None and not supplies_offered(organisation_id, factory, [supplied]):
         abort(404)
     if creating:
         # Added to the session once complete: a query on the way (the supplied factory's)
@@ -673,7 +704,7 @@ def _link_supplied_factories(organisation_id: int, added_at: datetime) -> None:
     link it to that factory instead of keeping the name as a brand; a name two such factories
     share stays a brand."""
     by_name: dict[str, int | None] = {}
-    for id_, name in supplies_choices(organisation_id):
+    for id_, name in supplies_offered(organisation_id):
         key = brand_key(name)
         by_name[key] = None if key in by_name else id_
     added = db.session.execute(

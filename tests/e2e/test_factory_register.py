@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from portal.factories import services as factory_services
 from portal.orgs.models import OrgKind
 from portal.roles import Role
-from tests.e2e.conftest import assert_accessible, sign_in_with_password
-from tests.fixtures.builders import make_org, make_user
+from tests.e2e.conftest import assert_accessible, sign_in, sign_in_with_password
+from tests.fixtures.builders import make_factory, make_org, make_user
 from tests.fixtures.web import DEFAULT_PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -135,3 +136,35 @@ def test_an_export_with_its_own_headings_is_matched_once(page, live_server):
     )
     page.get_by_role("link", name="Change how the columns are matched").click()
     expect(page.get_by_label("Mitarbeiter")).to_have_value("workers")
+
+
+def test_a_component_factory_finds_the_factory_it_supplies_in_a_long_register(page, live_server):
+    with live_server.db():
+        org = make_org(OrgKind.RESELLER)
+        owner = make_user(org, Role.SUPPLIER_OWNER)
+        for n in range(factory_services.ALL_CHOICES_UP_TO + 20):
+            make_factory(org, name=f"Assembly {n:02d}", city="Penang" if n % 2 else "Hanoi")
+        email = owner.email
+    sign_in(page, email)
+    page.goto("/factories/new")
+    page.get_by_label("Factory name", exact=True).fill("Kept Board Works")
+    page.get_by_label("Country", exact=True).select_option(label="China")
+    page.get_by_label("Role in the supply chain").select_option(label="Main component")
+    count = page.locator("#find-count")
+    expect(count).to_have_text("25 of 70 factories are shown.")
+    assert_accessible(page)
+
+    search = page.get_by_label("Find factories by name or city")
+    search.fill("assembly 69")
+    search.press("Enter")
+
+    expect(count).to_have_text("1 of 1 factory is shown.")
+    expect(count).to_be_focused()
+    expect(page.get_by_label("Factory name", exact=True)).to_have_value("Kept Board Works")
+    page.get_by_label("Final-assembly factory it supplies").select_option(label="Assembly 69")
+    assert_accessible(page)
+    page.get_by_role("button", name="Save").click()
+
+    expect(page.get_by_role("status").first).to_contain_text("Kept Board Works is in your")
+    page.goto("/factories?q=kept")
+    expect(page.get_by_text("Supplies Assembly 69")).to_be_visible()
