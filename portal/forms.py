@@ -16,6 +16,7 @@ from wtforms.validators import (
     Email,
     EqualTo,
     Length,
+    NumberRange,
     Optional,
     StopValidation,
     ValidationError,
@@ -136,6 +137,30 @@ class InviteForm(FlaskForm):
 
 #: How much of a search is used.
 MAX_SEARCH = 100
+
+
+class NameSearchForm(FlaskForm):
+    """A list's search by name and its page, read from the query string; a value that does
+    not validate counts as absent."""
+
+    class Meta:
+        csrf = False  # a GET form that only chooses what to show
+
+    q = StringField(
+        _l("Name contains"), filters=[_strip], validators=[Optional(), Length(max=MAX_SEARCH)]
+    )
+    page = WholeNumberField(validators=[Optional(), NumberRange(min=1)])
+
+    def applied(self) -> "NameSearchForm":
+        self.validate()
+        for field in self:
+            if field.errors:
+                field.data, field.errors = None, []
+        return self
+
+    @property
+    def search(self) -> str:
+        return self.q.data or ""
 
 
 class FindsFactories(FlaskForm):

@@ -18,7 +18,7 @@ from portal.audit.services import ACTIONS, action_label
 from portal.auth import services as auth_services
 from portal.auth.services import Invitation
 from portal.extensions import db
-from portal.forms import ConfirmForm, InviteForm
+from portal.forms import ConfirmForm, InviteForm, NameSearchForm
 from portal.orgs import services as orgs
 from portal.orgs.services import Organisation, OrgKind
 from portal.questionnaires.services import latest_submitted
@@ -32,11 +32,13 @@ AUDIT_PAGE_SIZE = 50
 @bp.route("/")
 @allow(BUYER_ADMIN)
 def index():
-    rows = auth_services.supplier_organisations_with_counts()
+    form = NameSearchForm(request.args).applied()
+    page = auth_services.supplier_organisations_page(form.page.data or 1, form.search)
     return render_template(
         "admin/index.html",
-        rows=rows,
-        latest=latest_submitted([org.id for org, _count in rows]),
+        form=form,
+        page=page,
+        latest=latest_submitted([org.id for org, _count in page.items]),
         buyer=orgs.buyer_organisation(),
     )
 

@@ -29,6 +29,7 @@ from portal.orgs.services import (
     create_organisation,
     suppliers_select,
 )
+from portal.paging import Page, page_of
 from portal.passwords import dummy_hash, hash_password, needs_rehash, verify_password
 from portal.roles import SUPPLIER_ROLES, Role
 from portal.timeutil import utcnow
@@ -720,12 +721,22 @@ def reactivate(user: User, *, actor: User) -> None:
     )
 
 
-def supplier_organisations_with_counts():
-    """Every supplier organisation with its number of active users, in one query."""
+#: Supplier organisations on a page of the buyer's lists of them.
+ORGANISATIONS_PER_PAGE = 50
+
+
+def supplier_organisations_page(page: int, search: str = "") -> Page:
+    """A page of the supplier organisations whose name contains `search` (all when empty),
+    by name, each with its number of active users (two queries, however many there are)."""
     active_users = (
         db.select(db.func.count(User.id))
         .where(User.organisation_id == Organisation.id, User.is_active.is_(True))
         .correlate(Organisation)
         .scalar_subquery()
     )
-    return db.session.execute(suppliers_select(active_users.label("user_count"))).all()
+    statement = suppliers_select(active_users.label("user_count"))
+    if search:
+        statement = statement.where(
+            db.func.lower(Organisation.name).contains(search.lower(), autoescape=True)
+        )
+    return page_of(statement, page, ORGANISATIONS_PER_PAGE)

@@ -7,6 +7,7 @@ from flask import (
     make_response,
     redirect,
     render_template,
+    request,
     session,
     url_for,
 )
@@ -21,6 +22,7 @@ from portal.audit.services import record
 from portal.auth import services as auth_services
 from portal.extensions import limiter
 from portal.findings import services as findings_services
+from portal.forms import NameSearchForm
 from portal.i18n import LANG_COOKIE
 from portal.main.forms import AccessibilityReportForm, LanguageForm
 from portal.questionnaires.services import (
@@ -64,11 +66,13 @@ def supplier_home():
 @bp.route("/review")
 @allow(BUYER_STAFF)
 def reviewer_home():
-    rows = auth_services.supplier_organisations_with_counts()
+    form = NameSearchForm(request.args).applied()
+    page = auth_services.supplier_organisations_page(form.page.data or 1, form.search)
     return render_template(
         "main/reviewer_home.html",
-        rows=rows,
-        latest=latest_submitted([org.id for org, _count in rows]),
+        form=form,
+        page=page,
+        latest=latest_submitted([org.id for org, _count in page.items]),
         submitted=submitted_responses(),
         findings=findings_services.summary(),
     )

@@ -45,7 +45,14 @@ def test_from_the_lists_of_suppliers_to_the_review_page(page, live_server):
         ids = (admin.email, admin.totp_secret)
 
     sign_in(page, *ids, live_server=live_server)
-    for url in ("/admin/", "/review", "/review/ladder"):
+    # The lists of organisations come a page at a time: the search finds the one wanted.
+    page.goto("/admin/")
+    search = page.get_by_label("Name contains")
+    search.fill(tag)
+    search.press("Enter")
+    expect(page.get_by_role("status")).to_have_text(f"1 organisation's name contains “{tag}”.")
+    assert f"q={tag}" in page.url
+    for url in (page.url, f"/review?q={tag}", "/review/ladder"):
         page.goto(url)
         row = page.get_by_role("row").filter(has=page.get_by_role("rowheader", name=name))
         expect(row.last).to_contain_text(f"Dialogue {tag}")
