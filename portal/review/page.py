@@ -18,6 +18,7 @@ stored or was posted. A question with a message (errors of the grade posted, or 
 rendered by the same macro on the spot.
 """
 
+import hashlib
 import json
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -122,20 +123,24 @@ def score_lines(scores) -> dict[str, str]:
 
 class ShownAnswers:
     """Answers as `answer_value` writes them, kept by what they are made of: the version's
-    content (its hash), the question, the language and the value. Nothing else goes into
-    them, so a kept one is never stale; the least recently used go first."""
+    content (its hash), the question, the language and the value; for a frozen factory
+    list, which links to its own page, also the response, and the value by its digest (it
+    may hold thousands of factories). Nothing else goes into them, so a kept one is never
+    stale; the least recently used go first."""
 
     def __init__(self, size: int = 4096):
         self.size = size
         self._kept: OrderedDict = OrderedDict()
         self._lock = Lock()
 
-    def __call__(self, answer_value, content_hash: str, question: dict, value, lang: str):
-        """`answer_value(question, value, lang)`, made once. A frozen factory list is not
-        kept: it links to its own page, and may hold thousands of factories."""
+    def __call__(
+        self, answer_value, content_hash: str, question: dict, value, lang: str, response_id=None
+    ):
+        """`answer_value(question, value, lang)`, made once."""
+        written = json.dumps(value, sort_keys=True, default=str)
         if question["type"] == "factory_list":
-            return answer_value(question, value, lang)
-        key = (content_hash, question["key"], lang, json.dumps(value, sort_keys=True, default=str))
+            written = (response_id, hashlib.sha256(written.encode()).digest())
+        key = (content_hash, question["key"], lang, written)
         with self._lock:
             kept = self._kept.get(key)
             if kept is not None:
