@@ -22,6 +22,18 @@ _IDS = st.lists(
 )
 
 
+def _long_register(client, owner, supplier, name: str) -> list:
+    """A register too long to list whole, made once for all of a test's examples (the
+    fixtures are the same for each), with its owner signed in."""
+    if not hasattr(supplier, "_long_register"):
+        supplier._long_register = [
+            make_factory(supplier, name=f"{name} {n:02d}")
+            for n in range(factory_services.ALL_CHOICES_UP_TO + 1)
+        ]
+        client.login(owner)
+    return supplier._long_register
+
+
 @settings(
     max_examples=40,
     deadline=None,
@@ -32,13 +44,8 @@ _IDS = st.lists(
 def test_whatever_the_search_form_is_sent_it_answers_and_a_search_stores_nothing(
     client, owner_a, supplier_a, ids, search, action
 ):
-    if not hasattr(supplier_a, "_long_register"):
-        supplier_a._long_register = [
-            make_factory(supplier_a, name=f"Works {n:02d}")
-            for n in range(factory_services.ALL_CHOICES_UP_TO + 1)
-        ]
-        client.login(owner_a)
-    page = f"/factories/{supplier_a._long_register[0].id}/evidence"
+    register = _long_register(client, owner_a, supplier_a, "Works")
+    page = f"/factories/{register[0].id}/evidence"
     before = db.session.scalar(db.select(db.func.count(EvidenceDocument.id)))
 
     reply = client.submit(
@@ -74,12 +81,7 @@ def test_whatever_the_search_form_is_sent_it_answers_and_a_search_stores_nothing
 def test_whatever_the_factory_form_is_sent_it_answers_and_a_search_stores_nothing(
     client, owner_a, supplier_a, chosen, search, action
 ):
-    if not hasattr(supplier_a, "_long_register"):
-        supplier_a._long_register = [
-            make_factory(supplier_a, name=f"Assembly {n:02d}")
-            for n in range(factory_services.ALL_CHOICES_UP_TO + 1)
-        ]
-        client.login(owner_a)
+    _long_register(client, owner_a, supplier_a, "Assembly")
     before = db.session.scalar(db.select(db.func.count(Factory.id)))
 
     reply = client.submit(
