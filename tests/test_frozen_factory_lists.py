@@ -89,7 +89,7 @@ def test_a_long_frozen_list_shows_its_first_factories_and_links_to_all_of_them(
     for html in (page, everything, review):
         assert "130 factories, as the register stood when the response was submitted" in html
         assert "the first 20" in html
-        assert "86 final-assembly and 44 main-component factories." in html
+        assert "By role: 86 final assembly, 44 main components." in html
         assert link in html
         assert "Plant 00130" in html
         assert "Plant 00110" not in html
