@@ -18,7 +18,11 @@ from flask_limiter import Limiter
 
 from portal.auth.models import User
 from portal.extensions import db, limiter
-from tests.fixtures.web import DEFAULT_PASSWORD, link_in
+from portal.orgs.models import OrgKind
+from portal.roles import Role
+from tests.fixtures.builders import make_org, make_user
+from tests.fixtures.database import app_of_its_own
+from tests.fixtures.web import DEFAULT_PASSWORD, PortalClient, link_in
 
 WRONG = "The e-mail address or the password is not correct."
 
@@ -162,3 +166,27 @@ def test_pages_are_read_without_counting_against_the_sign_in_limit(client, app, 
         for _ in range(3)
     ]
     assert answers[-1] == 429
+
+
+def test_with_the_rate_limits_off_signing_in_still_works(tmp_path_factory):
+    """RATELIMIT_ENABLED false turns the limits off, the sign-in throttle with them: wrong
+    passwords are refused as usual, and the right one signs in."""
+    try:
+        with app_of_its_own(tmp_path_factory, "_no_limits", RATELIMIT_ENABLED=False) as app:
+            with app.app_context():
+                email = make_user(make_org(OrgKind.RESELLER), Role.SUPPLIER_OWNER).email
+                db.session.commit()
+            app.test_client_class = PortalClient
+            client = app.test_client()
+
+            wrong = [
+                client.submit("/login", {"email": email, "password": "not the password"})
+                for _ in range(3)
+            ]
+            right = client.submit("/login", {"email": email, "password": DEFAULT_PASSWORD})
+
+            assert [reply.status_code for reply in wrong] == [200, 200, 200]
+            assert right.status_code == 302
+            assert "/login" not in right.headers["Location"]
+    finally:
+        limiter.enabled = True  # the extension is one for all apps of the process

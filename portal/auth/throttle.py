@@ -17,6 +17,7 @@ Codes asked for after the right password have their own count per account (only 
 knows the password can add to it).
 
 The counters live in the rate limiter's storage (Redis in production), shared by all workers.
+With the rate limits turned off (RATELIMIT_ENABLED false), nothing is counted or refused.
 """
 
 import hashlib
@@ -73,12 +74,17 @@ def _raw_key(kind: str, email: str) -> str:
     return "LIMITER/" + "/".join(_key(kind, email))
 
 
+def _counting() -> bool:
+    """Whether the rate limits are on (Flask-Limiter keeps no storage when they are off)."""
+    return current_app.config.get("RATELIMIT_ENABLED", True)
+
+
 def _over(key: tuple[str, ...]) -> bool:
-    return any(not limiter.limiter.test(item, *key) for item in _limits())
+    return _counting() and any(not limiter.limiter.test(item, *key) for item in _limits())
 
 
 def _count(key: tuple[str, ...]) -> None:
-    for item in _limits():
+    for item in _limits() if _counting() else ():
         limiter.limiter.hit(item, *key)
 
 
@@ -133,6 +139,8 @@ def count_code_failure(email: str) -> None:
 def forget_failures(email: str) -> None:
     """After a password reset: the account's failures (and this address's) are forgotten, so
     the owner signs in with the new password at once."""
+    if not _counting():
+        return
     for key in (
         _key("login-account", email),
         _key("login-address", email, _address()),
