@@ -54,6 +54,9 @@ DEMO_PDF = (
     b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 )
 
+#: Where the many factories of the demo brand Lumenic are.
+_LUMENIC_CITIES = [("Dongguan", "CN"), ("Hai Phong", "VN"), ("Penang", "MY"), ("Hsinchu", "TW")]
+
 #: Each supplier's register (name, city, country, role, brands) and how far its response
 #: to the demo round has come, so that every state a user can meet is on show.
 SUPPLIER_STORIES = {
@@ -107,15 +110,17 @@ SUPPLIER_STORIES = {
         "factories": [
             ("Lumenic Assembly Plant 2", "Kunshan", "CN", "final_assembly", ["Lumenic"]),
             ("Suzhou Display Panels", "Suzhou", "CN", "main_component", ["Lumenic"]),
-            # A brand's long list of component factories: its register is paged, and a
-            # form that asks which factories a document covers searches it.
+            # A brand's long lists of factories: its register is paged, a form that asks
+            # which factories a document covers searches it, so does the choice of the
+            # assembly factory a component factory supplies, and the list frozen into its
+            # submitted response shows its first factories and links to the whole.
             *(
                 (f"Lumenic Component Works {n:02d}", city, country, "main_component", ["Lumenic"])
-                for n, (city, country) in enumerate(
-                    [("Dongguan", "CN"), ("Hai Phong", "VN"), ("Penang", "MY"), ("Hsinchu", "TW")]
-                    * 15,
-                    start=1,
-                )
+                for n, (city, country) in enumerate(_LUMENIC_CITIES * 15, start=1)
+            ),
+            *(
+                (f"Lumenic Assembly Works {n:02d}", city, country, "final_assembly", ["Lumenic"])
+                for n, (city, country) in enumerate(_LUMENIC_CITIES * 13, start=1)
             ),
         ],
     },

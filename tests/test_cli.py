@@ -413,6 +413,31 @@ def test_load_demo_shows_each_supplier_at_a_glance(run, client, admin):
     assert all("<h1>" + name + "</h1>" in page for name, page in pages.items())
 
 
+def test_load_demo_shows_the_long_lists_of_a_large_register(run, client):
+    """Lumenic's register is long: the register comes a page at a time, a component factory
+    chooses the assembly factory it supplies by search, and its submitted response shows the
+    first factories of its frozen list and links to the whole list."""
+    assert run("load-demo", "--password", "first demo password").exit_code == 0
+    db.session.expire_all()
+    owner = db.session.scalar(db.select(User).where(User.email == "owner@lumenic.example"))
+    client.login(owner, "first demo password")
+
+    register = client.get("/factories").get_data(as_text=True)
+    new_factory = client.get("/factories/new").get_data(as_text=True)
+    submitted = db.session.scalars(
+        db.select(Response).where(
+            Response.organisation_id == owner.organisation_id,
+            Response.status == ResponseStatus.SUBMITTED.value,
+        )
+    ).all()
+    lists = [client.get(f"/responses/{r.id}/answers").get_data(as_text=True) for r in submitted]
+
+    assert "Showing 1–25 of 114" in register
+    assert "25 of 53 factories are shown." in new_factory
+    assert any("See all 114 factories, with search and sorting" in page for page in lists)
+    assert any("By role: 53 final assembly, 61 main components." in page for page in lists)
+
+
 def test_load_demo_makes_up_a_password_when_none_is_given(run):
     result = run("load-demo")
 
