@@ -498,3 +498,43 @@ def test_staff_lists_show_a_drafts_documents_only_once_it_is_submitted(
     assert "draft-certificate.pdf" in staff.get(f"/review/responses/{started.id}").get_data(
         as_text=True
     )
+
+
+def _expiring_documents(supplier, count: int) -> None:
+    """`count` certificates of one factory (each its own file), expiring within 50 days."""
+    factory = make_factory(supplier, name="Certified Works")
+    for n in range(count):
+        make_document(
+            supplier,
+            content=f"%PDF-1.4\n% {factory.id} {n}\n%%EOF\n".encode(),
+            factory=factory,
+            kind="certificate",
+            filename=f"Certificate {n:02d}.pdf",
+            valid_until=utcnow().date() + timedelta(days=n % 50),
+        )
+    db.session.commit()
+
+
+@pytest.mark.parametrize("who", ["supplier", "staff"])
+def test_the_lists_of_documents_come_a_page_at_a_time(
+    client, owner_a, reviewer, supplier_a, count_queries, who
+):
+    """A supplier's documents and every supplier's expiring documents come 50 to a page,
+    soonest expiry first, in as many queries for 60 documents as for 6."""
+    url = "/evidence" if who == "supplier" else "/review/evidence"
+    client.login(owner_a if who == "supplier" else reviewer)
+    _expiring_documents(supplier_a, 6)
+    with count_queries() as few:
+        client.get(url)
+    _expiring_documents(supplier_a, 54)
+
+    with count_queries() as many:
+        first = client.get(url).get_data(as_text=True)
+    second = client.get(f"{url}?page=2").get_data(as_text=True)
+
+    assert many.count == few.count
+    assert "Showing 1–50 of 60" in first
+    assert first.count("download>Certificate ") == 50
+    assert f'href="{url}?page=2"' in first
+    assert "Showing 51–60 of 60" in second
+    assert second.count("download>Certificate ") == 10

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 
 from portal import current
 from portal.access import BUYER_STAFF, SUPPLIERS, allow
+from portal.arguments import int_arg
 from portal.audit.services import record
 from portal.evidence import services
 from portal.evidence.forms import UploadForm
@@ -148,18 +149,17 @@ def remove(document_id: int):
 @bp.route("/evidence")
 @allow(SUPPLIERS)
 def index():
-    return render_template(
-        "evidence/index.html",
-        documents=services.organisation_documents(current.user().organisation_id, current.user()),
-    )
+    user = current.user()
+    page = services.organisation_documents(user.organisation_id, user, int_arg("page", 1))
+    return render_template("evidence/index.html", page=page)
 
 
 @bp.route("/review/evidence")
 @allow(BUYER_STAFF)
 def expiring():
-    documents = services.expiring_documents(viewer=current.user())
+    page = services.expiring_page(current.user(), int_arg("page", 1))
     return render_template(
         "evidence/expiring.html",
-        documents=documents,
-        organisation_names=services.organisation_names(documents),
+        page=page,
+        organisation_names=services.organisation_names(page.items),
     )

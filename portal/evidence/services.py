@@ -19,6 +19,7 @@ from portal.extensions import db
 from portal.factories.services import Factory
 from portal.filenames import clean_filename, content_disposition
 from portal.orgs.services import Organisation
+from portal.paging import Page, page_of
 from portal.questionnaires.services import (
     STAFF_VISIBLE,
     Answer,
@@ -336,19 +337,23 @@ def expiry(document: EvidenceDocument, today: date | None = None) -> str | None:
     return None
 
 
-def organisation_documents(organisation_id: int, viewer: User) -> list[EvidenceDocument]:
-    """The organisation's documents that `viewer` may see, those expiring first."""
-    return list(
-        db.session.scalars(
-            db.select(EvidenceDocument)
-            .where(EvidenceDocument.organisation_id == organisation_id, visible_to(viewer))
-            .order_by(
-                EvidenceDocument.valid_until.is_(None),
-                EvidenceDocument.valid_until,
-                EvidenceDocument.uploaded_at.desc(),
-            )
+#: Documents on a page of the lists of documents.
+DOCUMENTS_PER_PAGE = 50
+
+
+def organisation_documents(organisation_id: int, viewer: User, page: int = 1) -> Page:
+    """A page of the organisation's documents that `viewer` may see, those expiring first."""
+    statement = (
+        db.select(EvidenceDocument)
+        .where(EvidenceDocument.organisation_id == organisation_id, visible_to(viewer))
+        .order_by(
+            EvidenceDocument.valid_until.is_(None),
+            EvidenceDocument.valid_until,
+            EvidenceDocument.uploaded_at.desc(),
+            EvidenceDocument.id,
         )
     )
+    return page_of(statement, page, DOCUMENTS_PER_PAGE)
 
 
 def newest_documents(organisation_id: int, viewer: User) -> list[EvidenceDocument]:
@@ -386,6 +391,21 @@ def expiring_documents(
     if viewer is not None:
         query = query.where(visible_to(viewer))
     return list(db.session.scalars(query.order_by(EvidenceDocument.valid_until)))
+
+
+def expiring_page(viewer: User, page: int = 1, today: date | None = None) -> Page:
+    """A page of the documents expired or expiring within 60 days that `viewer` may see,
+    soonest first."""
+    today = today or utcnow().date()
+    statement = (
+        db.select(EvidenceDocument)
+        .where(
+            EvidenceDocument.valid_until <= today + timedelta(days=EXPIRY_WARNING_DAYS),
+            visible_to(viewer),
+        )
+        .order_by(EvidenceDocument.valid_until, EvidenceDocument.id)
+    )
+    return page_of(statement, page, DOCUMENTS_PER_PAGE)
 
 
 def remind(today: date | None = None) -> int:

@@ -1,5 +1,6 @@
-"""Evidence in the browser: a real PDF is attached, a disguised file is refused, and another
-supplier cannot fetch the file by its id."""
+"""Evidence in the browser: a real PDF is attached, a disguised file is refused, another
+supplier cannot fetch the file by its id, and a long list of documents comes a page at a
+time."""
 
 import pytest
 from playwright.sync_api import expect
@@ -10,7 +11,7 @@ from portal.factories import services as factory_services
 from portal.orgs.models import OrgKind
 from portal.roles import Role
 from tests.e2e.conftest import assert_accessible, sign_in
-from tests.fixtures.builders import make_factory, make_org, make_user
+from tests.fixtures.builders import make_document, make_factory, make_org, make_user
 
 pytestmark = pytest.mark.browser
 
@@ -110,3 +111,31 @@ def test_a_long_register_is_searched_and_ticked_with_the_keyboard(page, live_ser
         )
         assert sorted(f.name for f in document.factories) == ["Works 00", "Works 59"]
         assert document.issuer == "Kept Certification AB"
+
+
+def test_a_long_list_of_documents_is_paged_with_the_keyboard(page, live_server):
+    with live_server.db():
+        org = make_org(OrgKind.RESELLER)
+        owner = make_user(org, Role.SUPPLIER_OWNER)
+        factory = make_factory(org, name="Certified Works")
+        for n in range(55):
+            make_document(
+                org,
+                content=f"%PDF-1.4\n% {org.id} {n}\n%%EOF\n".encode(),
+                factory=factory,
+                filename=f"Certificate {n:02d}.pdf",
+            )
+        email = owner.email
+    sign_in(page, email)
+    page.goto("/evidence")
+    expect(page.get_by_text("Showing 1–50 of 55")).to_be_visible()
+    assert_accessible(page)
+
+    next_page = page.get_by_role("navigation", name="Pages of documents").get_by_role(
+        "link", name="Next page"
+    )
+    next_page.focus()
+    page.keyboard.press("Enter")
+
+    expect(page.get_by_text("Showing 51–55 of 55")).to_be_visible()
+    expect(page.get_by_role("link", name="Certificate", exact=False)).to_have_count(5)
