@@ -39,7 +39,7 @@ REFUSED_PATH_VALUES = [BIG, "\x00"]
 #: Query arguments some view reads as a number, and those it reads as text.
 INT_QUERY_KEYS = ["page", "round", "reviewer", "supplier", "organisation", "from", "to"]
 TEXT_QUERY_KEYS = ["country", "role", "component", "questionnaire", "status", "kind", "action"]
-TEXT_QUERY_KEYS += ["layout", "saved", "on", "back", "next"]
+TEXT_QUERY_KEYS += ["layout", "saved", "on", "back", "next", "q", "sort", "order", "find"]
 INT_QUERIES = [
     dict.fromkeys(INT_QUERY_KEYS, value)
     for value in ("9223372036854775807", BIG, "9" * 40, "-1", "abc")
