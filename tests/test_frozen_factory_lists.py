@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from portal.extensions import db
 from portal.questionnaires import services as questionnaire_services
 from tests.fixtures.builders import (
+    factory_question,
     fill_with_samples,
     make_factory,
     make_round,
@@ -22,11 +23,6 @@ from tests.fixtures.builders import (
 SHIPPED = shipped_versions()
 #: A page of a list may weigh no more than this, however many factories it holds.
 PAGE_BYTES = 300_000
-
-
-def _factory_question(version) -> dict:
-    [question] = [q for q in version.definition.questions.values() if q["type"] == "factory_list"]
-    return question
 
 
 def _submitted(version, supplier, owner, admin, monkeypatch=None, frozen=None):
@@ -75,7 +71,7 @@ def test_a_long_frozen_list_shows_its_first_factories_and_links_to_all_of_them(
     client, make_client, owner_a, reviewer, long_list
 ):
     version, response = long_list
-    question = _factory_question(version)
+    question = factory_question(version)
     section = version.definition.section_of[question["key"]]
     link = f'href="/responses/{response.id}/factory-lists/{question["key"]}"'
     client.login(owner_a)
@@ -98,7 +94,7 @@ def test_a_long_frozen_list_shows_its_first_factories_and_links_to_all_of_them(
 def test_a_short_frozen_list_is_shown_whole_without_a_link(client, owner_a, supplier_a, admin):
     version = publish_shipped(*SHIPPED[0])
     response = _submitted(version, supplier_a, owner_a, admin)
-    question = _factory_question(version)
+    question = factory_question(version)
     section = version.definition.section_of[question["key"]]
     client.login(owner_a)
 
@@ -113,7 +109,7 @@ def test_a_short_frozen_list_is_shown_whole_without_a_link(client, owner_a, supp
 def listed(app_context, supplier_a, owner_a, admin, monkeypatch):
     version = publish_shipped(*SHIPPED[-1])
     response = _submitted(version, supplier_a, owner_a, admin, monkeypatch, _factories(130))
-    return f"/responses/{response.id}/factory-lists/{_factory_question(version)['key']}"
+    return f"/responses/{response.id}/factory-lists/{factory_question(version)['key']}"
 
 
 def test_the_whole_frozen_list_comes_a_page_at_a_time(client, owner_a, listed):
@@ -176,7 +172,7 @@ def test_no_frozen_list_before_submission(client, owner_a, supplier_a, admin):
     db.session.commit()
     client.login(owner_a)
 
-    url = f"/responses/{response.id}/factory-lists/{_factory_question(version)['key']}"
+    url = f"/responses/{response.id}/factory-lists/{factory_question(version)['key']}"
 
     assert client.get(url).status_code == 404
 
@@ -186,7 +182,7 @@ def test_a_frozen_list_of_10000_factories_keeps_every_page_small(
 ):
     version = publish_shipped(*SHIPPED[-1])
     response = _submitted(version, supplier_a, owner_a, admin, monkeypatch, _factories(10_000))
-    question = _factory_question(version)
+    question = factory_question(version)
     section = version.definition.section_of[question["key"]]
     listed = f"/responses/{response.id}/factory-lists/{question['key']}"
     client.login(owner_a)

@@ -10,6 +10,7 @@ from portal.factories import services as factory_services
 from portal.questionnaires.models import Response
 from portal.questionnaires.services import answers_of
 from tests.fixtures.builders import (
+    factory_question,
     fill_with_samples,
     make_factory,
     make_round,
@@ -19,11 +20,6 @@ from tests.fixtures.builders import (
 )
 
 SHIPPED = shipped_versions()
-
-
-def _factory_question(version) -> dict:
-    [question] = [q for q in version.definition.questions.values() if q["type"] == "factory_list"]
-    return question
 
 
 @pytest.fixture(params=SHIPPED, ids=[f"{k}-v{n}" for k, n in SHIPPED])
@@ -46,7 +42,7 @@ def test_shipped_versions_are_found():
 
 def test_an_empty_register_stops_submission_and_says_what_to_do(client, owner_a, shipped):
     version, response = shipped
-    question = _factory_question(version)
+    question = factory_question(version)
     section = version.definition.section_of[question["key"]]
     client.login(owner_a)
 
@@ -86,7 +82,7 @@ def test_the_register_answers_the_question_and_is_frozen_on_submission(
     client, owner_a, supplier_a, shipped
 ):
     version, response = shipped
-    question = _factory_question(version)
+    question = factory_question(version)
     make_factory(supplier_a, name="Kunshan Assembly", role="final_assembly", brands=["LUMENIC"])
     make_factory(supplier_a, name="Bac Ninh Works", role="final_assembly", brands=[" orbis "])
     make_factory(supplier_a, name="Huanan Boards", role="main_component", brands=["Lumenic"])
@@ -128,7 +124,7 @@ def test_a_large_register_is_summed_up_by_the_database(
         return found
 
     monkeypatch.setattr(read_requests, "rows", counted)
-    question = _factory_question(version)
+    question = factory_question(version)
     section = version.definition.section_of[question["key"]]
     client.login(owner_a)
 
