@@ -379,33 +379,29 @@ def organisation_names(documents: list[EvidenceDocument]) -> dict[int, str]:
     )
 
 
-def expiring_documents(
-    today: date | None = None, *, viewer: User | None = None
-) -> list[EvidenceDocument]:
-    """Every supplier's documents expired or expiring within 60 days, soonest first: those
-    `viewer` may see, or all of them (for reminders to their own organisations)."""
+def _expiring(today: date | None, viewer: User | None):
+    """The documents expired or expiring within 60 days, soonest first: those `viewer` may
+    see, or all of them."""
     today = today or utcnow().date()
     query = db.select(EvidenceDocument).where(
         EvidenceDocument.valid_until <= today + timedelta(days=EXPIRY_WARNING_DAYS)
     )
     if viewer is not None:
         query = query.where(visible_to(viewer))
-    return list(db.session.scalars(query.order_by(EvidenceDocument.valid_until)))
+    return query.order_by(EvidenceDocument.valid_until, EvidenceDocument.id)
+
+
+def expiring_documents(
+    today: date | None = None, *, viewer: User | None = None
+) -> list[EvidenceDocument]:
+    """Every supplier's documents expired or expiring within 60 days, soonest first: those
+    `viewer` may see, or all of them (for reminders to their own organisations)."""
+    return list(db.session.scalars(_expiring(today, viewer)))
 
 
 def expiring_page(viewer: User, page: int = 1, today: date | None = None) -> Page:
-    """A page of the documents expired or expiring within 60 days that `viewer` may see,
-    soonest first."""
-    today = today or utcnow().date()
-    statement = (
-        db.select(EvidenceDocument)
-        .where(
-            EvidenceDocument.valid_until <= today + timedelta(days=EXPIRY_WARNING_DAYS),
-            visible_to(viewer),
-        )
-        .order_by(EvidenceDocument.valid_until, EvidenceDocument.id)
-    )
-    return page_of(statement, page, DOCUMENTS_PER_PAGE)
+    """A page of the documents expired or expiring within 60 days that `viewer` may see."""
+    return page_of(_expiring(today, viewer), page, DOCUMENTS_PER_PAGE)
 
 
 def remind(today: date | None = None) -> int:

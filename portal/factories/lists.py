@@ -260,19 +260,24 @@ def left_count(organisation_id: int, day: date) -> int:
     )
 
 
+def _countries_by_name(codes) -> list[tuple[str, str]]:
+    """(code, name) of the countries, by name in the page's language."""
+    return sorted(((code, country_name(code)) for code in codes), key=lambda c: c[1].casefold())
+
+
 def register_countries(organisation_id: int) -> list[tuple[str, str]]:
     """(code, name) of the countries of the organisation's factories, by name in the page's
     language: what its register can be filtered by."""
     codes = db.session.scalars(
         select(Factory.country).where(Factory.organisation_id == organisation_id).distinct()
     )
-    return sorted(((code, country_name(code)) for code in codes), key=lambda c: c[1].casefold())
+    return _countries_by_name(codes)
 
 
 def frozen_countries(factories: list[dict]) -> list[tuple[str, str]]:
     """(code, name) of the countries of a frozen list, by name in the page's language."""
     codes = {str(f.get("country") or "") for f in factories} - {""}
-    return sorted(((code, country_name(code)) for code in codes), key=lambda c: c[1].casefold())
+    return _countries_by_name(codes)
 
 
 def _text(factory: dict, key: str) -> str:
