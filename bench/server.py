@@ -139,10 +139,20 @@ class Figure:
     rate: float
     bare: float
     least: float
+    #: Each turn's share of the bare app's rate (page over bare in the same turn): how far
+    #: the turns lie apart tells whether a verdict near the line is more than chance.
+    turn_shares: tuple[float, ...] = ()
 
     @property
     def share(self) -> float:
         return self.rate / self.bare if self.bare else 0.0
+
+    @property
+    def spread(self) -> str:
+        """The lowest and highest turn's share, as "0.081–0.097"; empty for one turn."""
+        if len(self.turn_shares) < 2:
+            return ""
+        return f"{min(self.turn_shares):.3f}–{max(self.turn_shares):.3f}"
 
     @property
     def ok(self) -> bool:
@@ -242,15 +252,23 @@ def _measure(server_url, bare_url, seconds, label, path, least, headers, script=
         problems += bare_problems + page_problems
     if problems:
         raise AssertionError(f"{label}: " + "; ".join(sorted(set(problems))))
-    return Figure(label, sum(rates) / turns, sum(bare_rates) / turns, least)
+    pairs = zip(rates, bare_rates, strict=True)
+    shares = tuple(rate / bare if bare else 0.0 for rate, bare in pairs)
+    return Figure(label, sum(rates) / turns, sum(bare_rates) / turns, least, shares)
 
 
 def _report(figure: Figure) -> None:
+    print(report_line(figure), flush=True)
+
+
+def report_line(figure: Figure) -> str:
+    """A page's line: its rate, its share of the bare app's, the turns' spread of shares,
+    the share it is held to and the verdict."""
     verdict = "ok" if figure.ok else "TOO SLOW"
-    print(
+    turns = f"; turns {figure.spread}" if figure.spread else ""
+    return (
         f"{figure.label:<46} {figure.rate:8.1f} req/s  {figure.share:6.3f} of bare "
-        f"({figure.bare:7.1f}; held to {figure.least:.2f})  {verdict}",
-        flush=True,
+        f"({figure.bare:7.1f}{turns}; held to {figure.least:.2f})  {verdict}"
     )
 
 
