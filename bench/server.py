@@ -257,10 +257,6 @@ def _measure(server_url, bare_url, seconds, label, path, least, headers, script=
     return Figure(label, sum(rates) / turns, sum(bare_rates) / turns, least, shares)
 
 
-def _report(figure: Figure) -> None:
-    print(report_line(figure), flush=True)
-
-
 def report_line(figure: Figure) -> str:
     """A page's line: its rate, its share of the bare app's, the turns' spread of shares,
     the share it is held to and the verdict."""
@@ -337,7 +333,7 @@ def _bench(portal, bare, built, folder: Path, seconds: float) -> bool:
         figure = _measure(
             portal.base_url, bare.base_url, seconds, label, path, least, headers, page_script
         )
-        _report(figure)
+        print(report_line(figure), flush=True)
         failed |= not figure.ok
     script = _save_script(folder, supplier, built.save_section)
     headers = {"Cookie": supplier.cookie_header, "Accept-Language": "en"}
@@ -352,5 +348,5 @@ def _bench(portal, bare, built, folder: Path, seconds: float) -> bool:
         headers,
         script,
     )
-    _report(figure)
+    print(report_line(figure), flush=True)
     return failed or not figure.ok
