@@ -44,9 +44,15 @@ class DownloadFormatConverter(AnyConverter):
 
 def int_arg(name: str, default: int | None = None) -> int | None:
     """The query argument `name` as a whole number from 1 to MAX_INTEGER, else `default`."""
-    value = request.args.get(name, "")
+    number = whole_number(request.args.get(name, ""))
+    return default if number is None else number
+
+
+def whole_number(value: str) -> int | None:
+    """`value` (as sent in a URL or a form) as a whole number from 1 to MAX_INTEGER, else
+    None: an id that can name a row."""
     if not _WHOLE.fullmatch(value) or not 1 <= int(value) <= MAX_INTEGER:
-        return default
+        return None
     return int(value)
 
 

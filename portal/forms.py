@@ -163,11 +163,12 @@ class NameSearchForm(FlaskForm):
         return self.q.data or ""
 
 
-class FindsFactories(FlaskForm):
-    """A form that asks which factories something concerns, of a register that may be too
-    long to list whole (portal.factories.services.factory_choices): a search field ("find")
-    and a Find button (name "action", value "find") that sends the whole form, so that what
-    is typed and chosen stays while the list is narrowed."""
+class FindsChoices(FlaskForm):
+    """A form that asks which of a list that may be too long to list whole something
+    concerns (a register's factories, portal.factories.services.factory_choices; the supplier
+    organisations of a round, portal.questionnaires.services.organisation_choices): a search
+    field ("find") and a Find button (name "action", value "find") that sends the whole form,
+    so that what is typed and chosen stays while the list is narrowed."""
 
     find = StringField(filters=[_strip], validators=[Optional(), Length(max=MAX_SEARCH)])
     action = StringField()

@@ -1,6 +1,6 @@
-"""Whatever a form with a factory search is sent (the ticked ids, the search, the button), it
-answers with the form or a redirect (a refusal for NUL bytes): never a server error, and a
-search stores nothing."""
+"""Whatever a form with a search is sent (the ticked ids, the search, the button: a register's
+factories, a round's supplier organisations), it answers with the form or a redirect (a
+refusal for NUL bytes): never a server error, and a search stores nothing."""
 
 import io
 
@@ -11,7 +11,9 @@ from portal.evidence.models import EvidenceDocument
 from portal.extensions import db
 from portal.factories import services as factory_services
 from portal.factories.models import Factory
-from tests.fixtures.builders import make_factory
+from portal.questionnaires import services as questionnaire_services
+from portal.questionnaires.models import Round
+from tests.fixtures.builders import make_factory, make_org
 
 _IDS = st.lists(
     st.one_of(
@@ -102,4 +104,39 @@ def test_whatever_the_factory_form_is_sent_it_answers_and_a_search_stores_nothin
     stored = db.session.scalar(db.select(db.func.count(Factory.id)))
     if action == "find":
         assert stored == before
+        assert refused or reply.status_code == 200
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(ids=_IDS, search=st.text(max_size=300), action=st.sampled_from(["find", "", "x"]))
+@example(ids=["1" * 5000, "٣", "²", " 7", "2147483647", "2147483648"], search="%_", action="find")
+def test_whatever_the_round_form_is_sent_it_answers_and_a_search_opens_no_round(
+    client, admin, mini_v1, monkeypatch, ids, search, action
+):
+    monkeypatch.setattr(questionnaire_services, "ALL_ORGANISATIONS_UP_TO", 2)
+    if not hasattr(admin, "_organisations"):
+        admin._organisations = [make_org(name=f"Sent {n} AB") for n in range(3)]
+        client.login(admin)
+    fields = {
+        "kind": "tender",
+        "title": "Sent round",
+        "version": str(mini_v1.id),
+        "closes_on": "2099-01-01",
+        "reminder_days": "7",
+        "organisations": [*ids, str(admin._organisations[0].id)],
+        "find": search,
+        "action": action,
+    }
+    before = db.session.scalar(db.select(db.func.count(Round.id)))
+
+    reply = client.submit("/admin/rounds/new", fields)
+
+    refused = any("\x00" in value for value in (*ids, search))  # request_limits refuses NUL
+    assert reply.status_code == 400 if refused else reply.status_code in (200, 302)
+    if action == "find":
+        assert db.session.scalar(db.select(db.func.count(Round.id))) == before
         assert refused or reply.status_code == 200

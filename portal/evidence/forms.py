@@ -6,14 +6,14 @@ from wtforms import DateField, SelectChoice, SelectField, SelectMultipleField, S
 from wtforms.validators import Length, Optional, ValidationError
 
 from portal.evidence.labels import KIND_LABELS
-from portal.forms import FindsFactories
+from portal.forms import FindsChoices
 
 
 def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
-class UploadForm(FindsFactories):
+class UploadForm(FindsChoices):
     file = FileField(
         _l("File"),
         description=_l("PDF, PNG, JPEG, XLSX, DOCX, ODT, ODS, CSV or TXT, at most %(mb)d MB."),
@@ -51,7 +51,7 @@ class UploadForm(FindsFactories):
         )
 
     def offer(self, factories) -> None:
-        """The factories to tick (see FindsFactories)."""
+        """The factories to tick (see FindsChoices)."""
         self.factories.choices = [SelectChoice(f.id, f.name) for f in factories]
 
     def validate_valid_until(self, field):

@@ -39,7 +39,7 @@ from portal.factories.labels import (
     ROLE_LABELS,
 )
 from portal.factories.lists import Filters
-from portal.forms import FindsFactories, VersionedForm, WholeNumberField
+from portal.forms import FindsChoices, VersionedForm, WholeNumberField
 from portal.orgs.services import country_choices, is_country
 
 _OS_ID = re.compile(r"^[A-Z]{2}\d{7}[A-Z0-9]{6,7}$")
@@ -116,7 +116,7 @@ def _id_or_blank(value) -> str:
     return "" if value in (None, "") else str(value)
 
 
-class FactoryForm(VersionedForm, FindsFactories):
+class FactoryForm(VersionedForm, FindsChoices):
     """A factory of the register. Of a register with many final-assembly factories, the one
     a main-component factory supplies is chosen from those a search finds (`offer`)."""
 

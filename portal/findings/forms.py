@@ -27,7 +27,7 @@ from portal.findings.labels import (
     STAGE_LABELS,
     STATE_LABELS,
 )
-from portal.forms import FindsFactories, VersionedForm
+from portal.forms import FindsChoices, VersionedForm
 from portal.timeutil import show_date
 
 #: Files one submission may carry (the request's size limit applies to all of them together).
@@ -92,7 +92,7 @@ class SupplierChoice(FlaskForm):
         self.organisation.choices = [SelectChoice(o.id, o.name) for o in suppliers]
 
 
-class FindingForm(FindsFactories):
+class FindingForm(FindsChoices):
     title = StringField(
         _l("Short title"),
         filters=[_strip],
@@ -142,7 +142,7 @@ class FindingForm(FindsFactories):
         _describe_files(self.documents)
 
     def offer(self, contracts, factories) -> None:
-        """The supplier's contracts and the factories to choose from (see FindsFactories)."""
+        """The supplier's contracts and the factories to choose from (see FindsChoices)."""
         self.contract.choices = [SelectChoice(0, _l("No particular contract"))] + [
             SelectChoice(c.id, f"{c.reference} – {c.title}") for c in contracts
         ]

@@ -27,7 +27,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
-from portal.forms import WholeNumberField
+from portal.forms import FindsChoices, WholeNumberField
 from portal.orgs.services import KIND_LABELS, SUPPLIER_KINDS, OrgKind
 from portal.questionnaires.fieldtypes import REGISTRY, parse_number
 from portal.questionnaires.market import MarketValue, seen_of
@@ -256,10 +256,11 @@ def _new_organisation_rows():
     )
 
 
-class InviteesForm(FlaskForm):
+class InviteesForm(FindsChoices):
     """Who takes part in a round: supplier organisations in the portal (`organisations`), and
     new ones invited by e-mail (`new`; rows left empty are none). At least one of either. A
-    subclass declares the two fields where they belong among its own."""
+    subclass declares the two fields where they belong among its own. When there are too
+    many organisations to list, they are searched (see FindsChoices)."""
 
     def offer_organisations(self, organisations: list[tuple[int, str]]) -> None:
         """The supplier organisations that can be chosen, as (id, name)."""

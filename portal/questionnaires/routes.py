@@ -142,13 +142,14 @@ def rounds():
 @allow(BUYER_ADMIN)
 def new_round():
     form = RoundForm()
-    form.offer(services.version_choices(current.language()), services.supplier_choices())
-    if form.validate_on_submit():
+    choices = _invitee_choices(form)
+    form.offer(services.version_choices(current.language()), choices.organisations)
+    if not form.finding and form.validate_on_submit():
         try:
             round_ = services.open_round(**_round_plan(form), actor=current.user())
         except services.ServiceError as error:
             form.form_errors.append(str(error))
-            return render_template("questionnaires/round_form.html", form=form), 422
+            return _round_form(form, choices, 422)
         invited = len(form.organisations.data) + len(form.new_organisations())
         flash(
             ngettext(
@@ -160,7 +161,18 @@ def new_round():
             "success",
         )
         return redirect(url_for("questionnaires.rounds"))
-    return render_template("questionnaires/round_form.html", form=form)
+    return _round_form(form, choices)
+
+
+def _round_form(form, choices, status=200):
+    return render_template("questionnaires/round_form.html", form=form, choices=choices), status
+
+
+def _invitee_choices(form, round_id: int | None = None) -> services.OrganisationChoices:
+    """The supplier organisations the form offers (those not in the round `round_id` yet):
+    all of them, or of a long list those ticked and those its search finds."""
+    ticked = (form.organisations.data or []) if form.is_submitted() else []
+    return services.organisation_choices(ticked, form.search, outside_round=round_id)
 
 
 def _round_plan(form: RoundForm) -> dict:
@@ -217,9 +229,11 @@ def join(round_id: int):
     """Add organisations to a round that has not closed: chosen ones, and new ones invited."""
     round_ = db.get_or_404(services.Round, round_id)
     form = JoinRoundForm()
-    form.offer_organisations(_joinable(services.round_responses(round_.id)))
-    if not form.validate_on_submit():
-        return _round_page(round_, ExtensionForm(formdata=None), form, status=422)
+    choices = _invitee_choices(form, round_.id)
+    form.offer_organisations(choices.organisations)
+    if form.finding or not form.validate_on_submit():
+        status = 200 if form.finding else 422
+        return _round_page(round_, ExtensionForm(formdata=None), form, status, choices)
     try:
         added, invited = services.join_round(
             round_,
@@ -229,7 +243,7 @@ def join(round_id: int):
         )
     except services.ServiceError as error:
         form.form_errors.append(str(error))
-        return _round_page(round_, ExtensionForm(formdata=None), form, status=422)
+        return _round_page(round_, ExtensionForm(formdata=None), form, 422, choices)
     _say_joined(added, invited)
     return redirect(url_for("questionnaires.round_page", round_id=round_.id))
 
@@ -263,16 +277,13 @@ def _organisations_of(responses) -> list[tuple[int, str]]:
     return [(r.organisation_id, r.organisation.name) for r in responses]
 
 
-def _joinable(responses) -> list[tuple[int, str]]:
-    """The supplier organisations not in the round yet, as (id, name)."""
-    inside = {r.organisation_id for r in responses}
-    return [(id_, name) for id_, name in services.supplier_choices() if id_ not in inside]
-
-
-def _round_page(round_, form, join_form, status=200):
+def _round_page(round_, form, join_form, status=200, choices=None):
+    """The round's page; `choices` are what `join_form` offers when they are known already."""
     responses = services.round_responses(round_.id)
     form.offer(_organisations_of(responses))
-    join_form.offer_organisations(_joinable(responses))
+    if choices is None:
+        choices = _invitee_choices(join_form, round_.id)
+        join_form.offer_organisations(choices.organisations)
     return render_template(
         "questionnaires/round.html",
         round=round_,
@@ -280,6 +291,7 @@ def _round_page(round_, form, join_form, status=200):
         invited=services.invited_to_round(round_.id),
         form=form,
         join_form=join_form,
+        choices=choices,
     ), status
 
 

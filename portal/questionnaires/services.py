@@ -18,6 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import defaultload, lazyload
 
 from portal import read_requests, signals
+from portal.arguments import whole_number
 from portal.audit.services import record
 from portal.auth.services import (
     Invitation,
@@ -33,6 +34,7 @@ from portal.factories.services import Coverage
 from portal.factories.services import coverage as register_coverage
 from portal.factories.services import snapshot as factory_snapshot
 from portal.orgs.services import Organisation, OrgKind
+from portal.paging import page_of
 from portal.questionnaires import market
 from portal.questionnaires.definitions import load_file
 from portal.questionnaires.models import AnswerChange, RoundInvitation
@@ -191,12 +193,63 @@ def version_by_id(version_id: int) -> QuestionnaireVersion | None:
 
 
 def supplier_choices() -> list[tuple[int, str]]:
-    """Every supplier organisation as (id, name), by name: those a round can be opened to."""
-    return db.session.execute(
-        db.select(Organisation.id, Organisation.name)
+    """Every supplier organisation as (id, name), by name."""
+    return db.session.execute(_suppliers_by_name(Organisation.id, Organisation.name)).all()
+
+
+def _suppliers_by_name(*columns):
+    return (
+        db.select(*columns)
         .where(Organisation.kind != OrgKind.BUYER)
-        .order_by(db.func.lower(Organisation.name))
-    ).all()
+        .order_by(db.func.lower(Organisation.name), Organisation.id)
+    )
+
+
+#: A round form lists every supplier organisation it can offer when there are at most this
+#: many; more are searched, so that the page stays small however many there are.
+ALL_ORGANISATIONS_UP_TO = 100
+#: How many organisations a search lists at most.
+ORGANISATIONS_FOUND = 50
+
+
+@dataclass(frozen=True)
+class OrganisationChoices:
+    """The supplier organisations a round form offers to tick, as (id, name) in the order
+    shown."""
+
+    organisations: list[tuple[int, str]]
+    #: Whether there are too many to list whole: then `organisations` are those already
+    #: ticked followed by the first ORGANISATIONS_FOUND that the search matches.
+    searched: bool = False
+    #: The search, how many organisations it matches, and how many of those are shown.
+    search: str = ""
+    matching: int = 0
+    shown: int = 0
+
+
+def organisation_choices(
+    ticked: list[str], search: str = "", *, outside_round: int | None = None
+) -> OrganisationChoices:
+    """The supplier organisations a round can be opened to (or, with `outside_round`, that
+    are not in that round yet): all of them when there are at most ALL_ORGANISATIONS_UP_TO;
+    otherwise those `ticked` (ids as sent) and the first by name of those whose name
+    contains `search`."""
+    offered = _suppliers_by_name(Organisation.id, Organisation.name)
+    if outside_round is not None:
+        inside = db.select(Response.organisation_id).where(Response.round_id == outside_round)
+        offered = offered.where(Organisation.id.not_in(inside))
+    total = db.session.scalar(db.select(db.func.count()).select_from(offered.subquery()))
+    if total <= ALL_ORGANISATIONS_UP_TO:
+        return OrganisationChoices(db.session.execute(offered).all())
+    ids = {number for value in ticked if (number := whole_number(value)) is not None}
+    chosen = db.session.execute(offered.where(Organisation.id.in_(ids))).all() if ids else []
+    if search:
+        offered = offered.where(
+            db.func.lower(Organisation.name).contains(search.lower(), autoescape=True)
+        )
+    found = page_of(offered, 1, ORGANISATIONS_FOUND)
+    more = [row for row in found.items if row.id not in ids]
+    return OrganisationChoices(chosen + more, True, search, found.total, len(found.items))
 
 
 def end_of_day(day: date) -> datetime:

@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from portal.orgs.models import OrgKind
+from portal.questionnaires import services
 from portal.roles import Role
 from portal.timeutil import utcnow
 from tests.e2e.conftest import assert_accessible, sign_in
@@ -31,8 +32,11 @@ def swedish_browser(chromium, live_server):
 
 
 def test_admin_opens_a_market_dialogue_to_an_existing_and_a_new_organisation(
-    page, swedish_browser, live_server
+    page, swedish_browser, live_server, monkeypatch
 ):
+    # The browser tests share one database: however many organisations the others have
+    # made, this one lists them whole (a longer list is searched: the test below).
+    monkeypatch.setattr(services, "ALL_ORGANISATIONS_UP_TO", 100_000)
     tag = uuid.uuid4().hex[:8]
     title = f"Market dialogue PCs {tag}"
     existing_name, new_name, late_name = f"Alfa {tag} AB", f"Gamma {tag} AB", f"Late {tag} AB"
@@ -142,3 +146,65 @@ def test_admin_opens_a_market_dialogue_to_an_existing_and_a_new_organisation(
     expect(row).to_contain_text("Marknadsdialog")
     expect(row).to_contain_text("16:00")
     assert_accessible(newcomer)
+
+
+def test_with_many_organisations_the_admin_finds_them_by_name_with_the_keyboard(
+    page, live_server, monkeypatch
+):
+    # Searched from more than 5, so that the test needs no thousands of organisations.
+    monkeypatch.setattr(services, "ALL_ORGANISATIONS_UP_TO", 5)
+    tag = uuid.uuid4().hex[:8]
+    title = f"Tender laptops {tag}"
+    with live_server.db():
+        version = publish_version(1)
+        buyer = make_org(OrgKind.BUYER, name="Region Testland")
+        admin = make_user(buyer, Role.BUYER_ADMIN, full_name="Ada Admin")
+        for n in range(8):
+            make_org(OrgKind.RESELLER, name=f"Many {tag} {n} AB")
+        admin_email, secret = admin.email, admin.totp_secret
+        version_label = f"{version.title_en} (v{version.number})"
+
+    sign_in(page, admin_email, secret, live_server=live_server)
+    page.goto("/admin/rounds/new")
+    page.get_by_label("Title of the round").fill(title)
+    page.get_by_label("Questionnaire version").select_option(label=version_label)
+    page.get_by_label("Closing date").fill((utcnow().date() + timedelta(days=30)).isoformat())
+    count = page.locator("#find-count")
+    expect(count).to_have_text(re.compile(r"^\d+ of [\d,]+ organisations are shown\.$"))
+    assert_accessible(page)
+
+    # Enter in the search finds; the page comes back with what was typed, and focus on
+    # how many organisations it shows.
+    find = page.get_by_label("Find organisations by name")
+    find.fill(f"many {tag} 6")
+    find.press("Enter")
+    expect(count).to_have_text("1 of 1 organisation is shown.")
+    expect(count).to_be_focused()
+    expect(page.get_by_label("Title of the round")).to_have_value(title)
+    page.keyboard.press("Tab")
+    page.keyboard.press("Space")
+    expect(page.get_by_label(f"Many {tag} 6 AB")).to_be_checked()
+    assert_accessible(page)
+
+    # A second search: the ticked organisation stays ticked, at the top.
+    find.fill(f"many {tag} 2")
+    page.get_by_role("button", name="Find").press("Enter")
+    boxes = page.get_by_role("group", name="Supplier organisations").get_by_role("checkbox")
+    expect(boxes).to_have_count(2)
+    expect(boxes.first).to_have_accessible_name(f"Many {tag} 6 AB")
+    expect(boxes.first).to_be_checked()
+    boxes.nth(1).focus()
+    page.keyboard.press("Space")
+    page.get_by_role("button", name="Open the round").focus()
+    page.keyboard.press("Enter")
+    expect(_status(page)).to_have_text(f"The round {title} is open to 2 organisations.")
+
+    # The round's own list of organisations to add is searched the same way, in Swedish.
+    page.get_by_role("link", name=title).click()
+    page.get_by_role("button", name="På svenska").click()
+    adding = page.get_by_role("form", name="Lägg till organisationer")
+    adding.get_by_label("Hitta organisationer efter namn").fill(f"many {tag} 6")
+    adding.get_by_role("button", name="Sök").click()
+    expect(page.locator("#find-count")).to_have_text("Inga organisationer matchar.")
+    assert_accessible(page)
+    page.get_by_role("button", name="In English").click()
