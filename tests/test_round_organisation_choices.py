@@ -1,6 +1,8 @@
 """Which supplier organisations a round is opened to, when there are too many to list: the
 round form and a round's "Add organisations" list the ticked ones and those a search finds,
-keep what was typed and ticked through each search, and stay small with 10,000."""
+keep what was typed and ticked through each search, and stay small with 10,000. A round of
+10,000 organisations lists them a page at a time, searched by name, and any of them can be
+given more time."""
 
 import re
 
@@ -10,7 +12,7 @@ from sqlalchemy import insert
 from portal.extensions import db
 from portal.orgs.models import Organisation, OrgKind
 from portal.questionnaires import services
-from portal.questionnaires.models import Response, Round
+from portal.questionnaires.models import Response, Round, RoundExtension
 from tests.fixtures.builders import make_org
 
 MAX_PAGE_BYTES = 300_000
@@ -195,3 +197,76 @@ def test_with_10000_organisations_the_round_pages_stay_small_in_a_fixed_number_o
     html = found.get_data(as_text=True)
     assert _offered(html)[0] == "Echo AB"
     assert _offered(html)[1:] == [f"Supplier {n:05d} AB" for n in range(9990, 10_000)]
+
+
+def _insert_suppliers(count: int) -> list[int]:
+    db.session.execute(
+        insert(Organisation),
+        [
+            {
+                "kind": OrgKind.RESELLER.value,
+                "name": f"Member {n:05d} AB",
+                "country": "SE",
+                "contact_email": f"info{n}@member.example",
+            }
+            for n in range(count)
+        ],
+    )
+    return list(
+        db.session.scalars(
+            db.select(Organisation.id)
+            .where(Organisation.name.like("Member %"))
+            .order_by(Organisation.name)
+        )
+    )
+
+
+def test_a_round_of_10000_organisations_is_listed_a_page_at_a_time_and_any_gets_more_time(
+    client, admin, mini_v1, five, count_queries
+):
+    client.login(admin)
+    client.submit("/admin/rounds/new", _round_fields(mini_v1, [five["alfa"]]))
+    round_ = db.session.scalar(db.select(Round).where(Round.title == TITLE))
+    page = f"/admin/rounds/{round_.id}"
+    with count_queries() as counter:
+        client.get(page)
+    few = counter.count
+    members = _insert_suppliers(10_000)
+    db.session.execute(
+        insert(Response),
+        [{"round_id": round_.id, "organisation_id": i, "version_id": mini_v1.id} for i in members],
+    )
+    db.session.commit()
+
+    with count_queries() as counter:
+        reply = client.get(page)
+    html = reply.get_data(as_text=True)
+    assert len(reply.data) < MAX_PAGE_BYTES, len(reply.data)
+    assert counter.count <= few + 1, counter.statements
+    assert "Showing 1–50 of 10,001" in html
+    assert html.count('<th scope="row">') == services.ROUND_ORGANISATIONS_PER_PAGE
+    assert "One of those listed above: search or page the list to choose another." in html
+    later = client.get(f"{page}?page=3").get_data(as_text=True)
+    assert '<th scope="row">Member 00099 AB</th>' in later
+    found = client.get(f"{page}?q=member+0999").get_data(as_text=True)
+    assert re.findall(r'<th scope="row">([^<]+)</th>', found) == [
+        f"Member {n:05d} AB" for n in range(9990, 10_000)
+    ]
+    assert f'<option value="{members[9990]}">Member 09990 AB</option>' in found
+
+    # An organisation on no page shown can be given more time; one outside the round not.
+    outside = five["bravo"].id
+    refused = client.submit(
+        f"{page}/extend",
+        {"organisation": str(outside), "closes_on": "2027-07-07", "reason": "Asked."},
+        page=page,
+    )
+    assert refused.status_code == 422
+    given = client.submit(
+        f"{page}/extend",
+        {"organisation": str(members[7_000]), "closes_on": "2027-07-07", "reason": "Asked."},
+        page=page,
+        follow_redirects=True,
+    )
+    assert "Member 07000 AB may now answer until 7 Jul 2027, 23:59." in given.get_data(as_text=True)
+    assert db.session.scalar(db.select(db.func.count(RoundExtension.id))) == 1

@@ -18,9 +18,10 @@ from markupsafe import Markup, escape
 
 from portal import current, signals
 from portal.access import BUYER_ADMIN, BUYER_STAFF, SIGNED_IN, SUPPLIERS, allow
+from portal.arguments import whole_number
 from portal.extensions import db
 from portal.factories.services import FrozenListForm, frozen_countries, frozen_page
-from portal.forms import ConfirmForm
+from portal.forms import ConfirmForm, NameSearchForm
 from portal.questionnaires import market, services
 from portal.questionnaires.fieldtypes import REGISTRY, lower_first
 from portal.questionnaires.forms import (
@@ -202,16 +203,15 @@ def extend(round_id: int):
     """Give one organisation of the round a later closing time, with the reason."""
     round_ = db.get_or_404(services.Round, round_id)
     form = ExtensionForm()
-    organisations = _organisations_of(services.round_responses(round_.id))
-    form.offer(organisations)
+    chosen = services.round_organisation(round_.id, whole_number(form.organisation.data or ""))
+    form.offer([chosen] if chosen else [])
     if not form.validate_on_submit():
         return _round_page(round_, form, JoinRoundForm(formdata=None), status=422)
-    organisation_id = int(form.organisation.data)
+    organisation_id, name = chosen
     closes_at = form.closes_at(services.local_moment)
     services.extend_deadline(
         round_, organisation_id, closes_at, form.reason.data, actor=current.user()
     )
-    name = dict(organisations)[organisation_id]
     flash(
         _(
             "%(organisation)s may now answer until %(date)s.",
@@ -273,14 +273,16 @@ def _say_joined(added: int, invited: int) -> None:
         flash(_("Those organisations are in the round already."), "info")
 
 
-def _organisations_of(responses) -> list[tuple[int, str]]:
-    return [(r.organisation_id, r.organisation.name) for r in responses]
-
-
 def _round_page(round_, form, join_form, status=200, choices=None):
-    """The round's page; `choices` are what `join_form` offers when they are known already."""
-    responses = services.round_responses(round_.id)
-    form.offer(_organisations_of(responses))
+    """The round's page; `choices` are what `join_form` offers when they are known already.
+    The extension form offers the organisations listed (and the one it was sent with)."""
+    search = NameSearchForm(request.args).applied()
+    responses = services.round_responses_page(round_.id, search.page.data or 1, search.search)
+    listed = [(r.organisation_id, r.organisation.name) for r in responses.items]
+    sent = services.round_organisation(round_.id, whole_number(form.organisation.data or ""))
+    if sent and tuple(sent) not in listed:
+        listed.insert(0, tuple(sent))
+    form.offer(listed)
     if choices is None:
         choices = _invitee_choices(join_form, round_.id)
         join_form.offer_organisations(choices.organisations)
@@ -288,6 +290,7 @@ def _round_page(round_, form, join_form, status=200, choices=None):
         "questionnaires/round.html",
         round=round_,
         responses=responses,
+        search=search,
         invited=services.invited_to_round(round_.id),
         form=form,
         join_form=join_form,

@@ -34,7 +34,7 @@ from portal.factories.services import Coverage
 from portal.factories.services import coverage as register_coverage
 from portal.factories.services import snapshot as factory_snapshot
 from portal.orgs.services import Organisation, OrgKind
-from portal.paging import page_of
+from portal.paging import Page, page_of
 from portal.questionnaires import market
 from portal.questionnaires.definitions import load_file
 from portal.questionnaires.models import AnswerChange, RoundInvitation
@@ -483,17 +483,36 @@ def extend_deadline(
     return extension
 
 
-def round_responses(round_id: int) -> list[Response]:
-    """The responses of a round, with their organisations and extensions, by organisation
-    name (one query)."""
-    return list(
-        db.session.scalars(
-            db.select(Response)
-            .join(Response.organisation)
-            .where(Response.round_id == round_id)
-            .order_by(db.func.lower(Organisation.name))
-        ).unique()
+#: A round's page lists its organisations this many at a time.
+ROUND_ORGANISATIONS_PER_PAGE = 50
+
+
+def round_responses_page(round_id: int, page: int, search: str = "") -> Page:
+    """A page of the round's responses, with their organisations and extensions, by
+    organisation name: those whose organisation's name contains `search` (all when empty).
+    Two queries, however many organisations the round has."""
+    statement = (
+        db.select(Response)
+        .join(Response.organisation)
+        .where(Response.round_id == round_id)
+        .order_by(db.func.lower(Organisation.name), Organisation.id)
     )
+    if search:
+        statement = statement.where(
+            db.func.lower(Organisation.name).contains(search.lower(), autoescape=True)
+        )
+    return page_of(statement, page, ROUND_ORGANISATIONS_PER_PAGE)
+
+
+def round_organisation(round_id: int, organisation_id: int | None) -> tuple[int, str] | None:
+    """(id, name) of the organisation when it is in the round, else None."""
+    if organisation_id is None:
+        return None
+    return db.session.execute(
+        db.select(Organisation.id, Organisation.name)
+        .join(Response, Response.organisation_id == Organisation.id)
+        .where(Response.round_id == round_id, Organisation.id == organisation_id)
+    ).first()
 
 
 def rounds_overview():

@@ -151,8 +151,10 @@ def test_admin_opens_a_market_dialogue_to_an_existing_and_a_new_organisation(
 def test_with_many_organisations_the_admin_finds_them_by_name_with_the_keyboard(
     page, live_server, monkeypatch
 ):
-    # Searched from more than 5, so that the test needs no thousands of organisations.
+    # Searched from more than 5, and a round's page lists one organisation at a time, so
+    # that the test needs no thousands of organisations.
     monkeypatch.setattr(services, "ALL_ORGANISATIONS_UP_TO", 5)
+    monkeypatch.setattr(services, "ROUND_ORGANISATIONS_PER_PAGE", 1)
     tag = uuid.uuid4().hex[:8]
     title = f"Tender laptops {tag}"
     with live_server.db():
@@ -199,8 +201,30 @@ def test_with_many_organisations_the_admin_finds_them_by_name_with_the_keyboard(
     page.keyboard.press("Enter")
     expect(_status(page)).to_have_text(f"The round {title} is open to 2 organisations.")
 
-    # The round's own list of organisations to add is searched the same way, in Swedish.
+    # The round's page lists its organisations a page at a time; the list is searched by
+    # name, and the organisation to give more time is one of those listed.
     page.get_by_role("link", name=title).click()
+    expect(page.get_by_text("Showing 1–1 of 2")).to_be_visible()
+    table = page.get_by_role("table", name="Organisations in the round")
+    expect(table.get_by_role("rowheader")).to_have_text([f"Many {tag} 2 AB"])
+    page.get_by_role("navigation", name="Pages of organisations in the round").get_by_role(
+        "link", name="Next page"
+    ).press("Enter")
+    expect(table.get_by_role("rowheader")).to_have_text([f"Many {tag} 6 AB"])
+    search = page.get_by_role("search", name="Find a supplier organisation").get_by_label(
+        "Name contains"
+    )
+    search.fill(f"{tag} 2")
+    search.press("Enter")
+    expect(table.get_by_role("rowheader")).to_have_text([f"Many {tag} 2 AB"])
+    extending = page.get_by_role("form", name="Give an organisation more time")
+    expect(extending.get_by_label("Organisation")).to_have_value(re.compile(r"^\d+$"))
+    expect(extending.get_by_label("Organisation").locator("option")).to_have_text(
+        [f"Many {tag} 2 AB"]
+    )
+    assert_accessible(page)
+
+    # The round's own list of organisations to add is searched the same way, in Swedish.
     page.get_by_role("button", name="På svenska").click()
     adding = page.get_by_role("form", name="Lägg till organisationer")
     adding.get_by_label("Hitta organisationer efter namn").fill(f"many {tag} 6")
