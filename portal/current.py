@@ -58,8 +58,9 @@ ACCOUNT_LINK = ("account.overview", _l("My account"))
 
 
 def user():
-    """The signed-in user as the real object, not Flask-Login's proxy, so that services and
-    the ORM get a `User` they can compare and store."""
+    """The signed-in user as the real object, not Flask-Login's proxy: what services read of
+    them (portal.auth.session_user.SessionUser). What changes the account itself takes the
+    ORM object: portal.auth.services.account_of(user())."""
     return current_user._get_current_object()
 
 

@@ -38,6 +38,11 @@ def _password_ok(user, password: str) -> bool:
         abort(429)
 
 
+def _account():
+    """The signed-in user's account, to change it."""
+    return auth_services.account_of(current.user())
+
+
 def _overview(password_form=None, disable_form=None, codes_form=None):
     """The account page, with whichever form was just sent keeping its errors."""
     return render_template(
@@ -66,7 +71,7 @@ def password():
     form.context_email = current_user.email
     if form.validate_on_submit():
         try:
-            change_password(current.user(), form.current.data, form.password.data)
+            change_password(_account(), form.current.data, form.password.data)
         except RateLimitedError:
             abort(429)
         except ServiceError as error:
@@ -84,7 +89,7 @@ def password():
 @allow(SIGNED_IN)
 @limiter.limit(_form_limit, methods=["POST"])
 def setup_two_factor():
-    user = current.user()
+    user = _account()
     if user.has_totp:
         flash(_("Two-factor sign-in is already on."), "info")
         return redirect(url_for("account.overview"))
@@ -119,7 +124,7 @@ def setup_two_factor():
 @allow(SUPPLIERS)  # buyer staff must keep two-factor sign-in
 @limiter.limit(_form_limit, methods=["POST"])
 def disable_two_factor():
-    user = current.user()
+    user = _account()
     if two_factor_required(user):  # the buyer may require it of suppliers too
         abort(403)
     form = DisableMfaForm(prefix="off")
@@ -144,7 +149,7 @@ def disable_two_factor():
 @allow(SIGNED_IN)
 @limiter.limit(_form_limit, methods=["POST"])
 def renew_recovery_codes():
-    user = current.user()
+    user = _account()
     if not user.has_totp:
         abort(404)
     form = PasswordCheckForm(prefix="codes")

@@ -8,12 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
 from portal.models_types import EncryptedString, UTCDateTime
-from portal.roles import (
-    BUYER_ROLES,
-    MFA_REQUIRED_ROLES,
-    SUPPLIER_ROLES,
-    Role,
-)
+from portal.roles import HoldsRole, Role
 from portal.timeutil import utcnow
 
 if TYPE_CHECKING:  # accounts build on organisations; SQLAlchemy resolves the name
@@ -22,7 +17,27 @@ if TYPE_CHECKING:  # accounts build on organisations; SQLAlchemy resolves the na
 _ROLE_SQL = ", ".join(f"'{r.value}'" for r in Role)
 
 
-class User(db.Model):
+class SignsIn:
+    """Flask-Login's side of a signed-in user (the account, and the signed-in user as each
+    request sees them: portal.auth.session_user). The session cookie carries the server-side
+    session's token, never the user id, so revoking the session row ends the session
+    whatever the cookie says."""
+
+    __slots__ = ()
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str | None:
+        return self.session_token
+
+
+class User(db.Model, SignsIn, HoldsRole):
     __tablename__ = "users"
     __table_args__ = (
         CheckConstraint(f"role IN ({_ROLE_SQL})", name="role_known"),
@@ -64,43 +79,12 @@ class User(db.Model):
     #: so that a stale edit form is detected without false alarms.
     __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
-    #: The raw token of the session this request runs in; set at log-in and by the loader.
+    #: The raw token of the session this request runs in; set at log-in.
     session_token = None
-
-    # Flask-Login protocol -------------------------------------------------------------
-    @property
-    def is_authenticated(self) -> bool:
-        return True
-
-    @property
-    def is_anonymous(self) -> bool:
-        return False
-
-    def get_id(self) -> str | None:
-        # The session cookie carries the server-side session token, never the user id,
-        # so revoking the session row ends the session whatever the cookie says.
-        return self.session_token
-
-    # Roles ----------------------------------------------------------------------------
-    @property
-    def role_enum(self) -> Role:
-        return Role(self.role)
-
-    @property
-    def is_buyer_staff(self) -> bool:
-        return self.role in BUYER_ROLES
-
-    @property
-    def is_supplier(self) -> bool:
-        return self.role in SUPPLIER_ROLES
 
     @property
     def has_totp(self) -> bool:
         return self.totp_secret is not None
-
-    @property
-    def requires_mfa(self) -> bool:
-        return self.role in MFA_REQUIRED_ROLES
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email}>"
@@ -123,7 +107,7 @@ class UserSession(db.Model):
     user: Mapped[User] = relationship()
 
 
-class Invitation(db.Model):
+class Invitation(db.Model, HoldsRole):
     """An e-mailed link that lets someone create an account in an organisation, or create a
     new supplier organisation (named by the inviter) and become its owner."""
 
@@ -160,10 +144,6 @@ class Invitation(db.Model):
 
     organisation: Mapped["Organisation | None"] = relationship()
     invited_by: Mapped[User | None] = relationship()
-
-    @property
-    def role_enum(self) -> Role:
-        return Role(self.role)
 
     @property
     def is_for_new_organisation(self) -> bool:

@@ -13,13 +13,13 @@ from flask_babel import lazy_gettext as _l
 from flask_login import login_user, logout_user
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from limits import parse
-from sqlalchemy.orm import defaultload, defer
 from sqlalchemy.orm.exc import StaleDataError
 
-from portal import mail, signals
+from portal import mail, read_requests, signals
 from portal.audit.services import record
 from portal.auth import mfa, throttle
 from portal.auth.models import Invitation, User, UserSession
+from portal.auth.session_user import SessionOrganisation, SessionUser
 from portal.extensions import db, limiter, login_manager
 from portal.orgs.services import (
     SUPPLIER_KINDS,
@@ -233,47 +233,42 @@ def init_app(app) -> None:
     login_manager.user_loader(load_session_user)
 
 
-def load_session_user(token: str) -> User | None:
+def load_session_user(token: str) -> SessionUser | None:
     """Flask-Login's loader: the user of a live, unrevoked, unexpired session, or None.
 
     One query on every signed-in request, which writes nothing: the user, found through the
-    session record, with (joined) the organisation every page names in its header."""
+    session record, with the organisation every page names in its header, as plain columns
+    (see portal.auth.session_user)."""
     limit = utcnow() - timedelta(hours=current_app.config["SESSION_ABSOLUTE_HOURS"])
-    user = db.session.scalar(
+    rows = read_requests.rows(
         _live_session_user(), {"token_hash": _sha256(token), "created_after": limit}
     )
-    if user is not None:
-        user.session_token = token
-    return user
-
-
-_READ_WHEN_ASKED = (
-    User.password_hash,
-    User.totp_secret,
-    User.totp_pending_secret,
-    User.totp_last_step,
-    User.created_at,
-    User.password_changed_at,
-    User.deactivated_at,
-)
-_ORG_READ_WHEN_ASKED = (
-    Organisation.org_number,
-    Organisation.contact_email,
-    Organisation.created_at,
-)
+    if not rows:
+        return None
+    (user_id, org_id, email, name, role, locale, has_totp, kind, org_name, country, mfa) = rows[0]
+    organisation = SessionOrganisation(org_id, kind, org_name, country, mfa)
+    return SessionUser(user_id, org_id, email, name, role, locale, has_totp, organisation, token)
 
 
 @cache
 def _live_session_user():
-    # Built once: constructing the statement costs more than running it. What only the
-    # account, sign-in and admin pages read is left out, and read there when asked for.
+    # Built once: constructing the statement costs more than running it.
     return (
-        db.select(User)
-        .options(
-            *(defer(column) for column in _READ_WHEN_ASKED),
-            *(defaultload(User.organisation).defer(column) for column in _ORG_READ_WHEN_ASKED),
+        db.select(
+            User.id,
+            User.organisation_id,
+            User.email,
+            User.full_name,
+            User.role,
+            User.locale,
+            User.totp_secret.is_not(None),
+            Organisation.kind,
+            Organisation.name,
+            Organisation.country,
+            Organisation.is_mfa_required_for_suppliers,
         )
         .join(UserSession, UserSession.user_id == User.id)
+        .join(Organisation, Organisation.id == User.organisation_id)
         .where(
             UserSession.token_hash == db.bindparam("token_hash"),
             UserSession.revoked_at.is_(None),
@@ -281,6 +276,14 @@ def _live_session_user():
             User.is_active.is_(True),
         )
     )
+
+
+def account_of(user: SessionUser) -> User:
+    """The signed-in user's account as the ORM object, to change it: read once per request
+    (the session remembers it), carrying the session's token."""
+    account = db.session.get(User, user.id)
+    account.session_token = user.session_token
+    return account
 
 
 def end_session(user: User) -> None:

@@ -88,7 +88,7 @@ def set_language():
     lang = form.lang.data
     session["lang"] = lang
     if current_user.is_authenticated:
-        current_user.locale = lang
+        auth_services.account_of(current_user).locale = lang
     response = make_response(redirect(target))
     response.set_cookie(
         LANG_COOKIE,

@@ -27,7 +27,22 @@ KIND_LABELS = {
 }
 
 
-class Organisation(db.Model):
+class OfKind:
+    """What an organisation's kind means, for anything with a `kind` (the organisation
+    itself, and the signed-in user's as each request sees it)."""
+
+    __slots__ = ()
+
+    @property
+    def is_buyer(self) -> bool:
+        return self.kind == OrgKind.BUYER
+
+    @property
+    def is_supplier(self) -> bool:
+        return self.kind in SUPPLIER_KINDS
+
+
+class Organisation(db.Model, OfKind):
     __tablename__ = "organisations"
     __table_args__ = (
         CheckConstraint("kind IN ('buyer', 'reseller', 'brand')", name="kind_known"),
@@ -56,14 +71,6 @@ class Organisation(db.Model):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}
-
-    @property
-    def is_buyer(self) -> bool:
-        return self.kind == OrgKind.BUYER
-
-    @property
-    def is_supplier(self) -> bool:
-        return self.kind in SUPPLIER_KINDS
 
     def __repr__(self) -> str:
         return f"<Organisation {self.id} {self.name!r}>"

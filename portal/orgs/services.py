@@ -17,7 +17,7 @@ from portal.orgs.models import KIND_LABELS, Organisation, OrgKind
 
 # isort: split
 # What other features may name besides the functions below.
-from portal.orgs.models import SUPPLIER_KINDS  # noqa: F401
+from portal.orgs.models import SUPPLIER_KINDS, OfKind  # noqa: F401
 
 if TYPE_CHECKING:  # organisations sit below accounts
     from portal.auth.models import User
